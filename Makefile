@@ -1,0 +1,103 @@
+# Insurance needs-discovery assistant — every command a developer or CI needs.
+# `make help` lists the targets (each documented by its `## ` comment).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(VENV)/bin/python
+RASA := $(RASA_VENV)/bin/rasa
+# Built llama-cpp-python wheels are kept here so a second install does not compile again.
+WHEEL_DIR ?= $(HOME)/.cache/insurance-assistant/wheels
+LLAMA_CPP_VERSION := $(shell sed -n -E 's/^llama[-_]cpp[-_]python==//ip' requirements/app.txt)
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- environments
+
+$(VENV)/.installed: requirements/app.txt
+	@test -x $(PY) || $$(scripts/find-python 3.11) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	@mkdir -p $(WHEEL_DIR)
+	@if ! ls $(WHEEL_DIR)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) once (about 7 minutes), kept in $(WHEEL_DIR)"; \
+		$(PY) -m pip wheel --quiet --no-deps llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEEL_DIR); \
+	fi
+	$(PY) -m pip install --quiet --find-links $(WHEEL_DIR) --only-binary llama-cpp-python -r requirements/app.txt
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.txt
+	@test -x $(RASA_VENV)/bin/python || $$(scripts/find-python 3.10) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/python -m pip install --quiet --upgrade pip==24.2
+	$(RASA_VENV)/bin/python -m pip install --quiet -r requirements/rasa.txt
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed $(RASA_VENV)/.installed ## Create or update both environments from the lock files
+
+.PHONY: lock
+lock: ## Re-resolve requirements/*.in into the pinned lock files requirements/*.txt
+	scripts/lock app 3.11
+	scripts/lock rasa 3.10
+
+# ---------------------------------------------------------------- running
+
+.PHONY: train
+train: install ## Train the Rasa model if config.yml, domain.yml or bot/ changed
+	$(PY) -m stack train
+
+.PHONY: run
+run: install ## Start the Rasa server, the action server and the web app (Ctrl-C stops them all)
+	$(PY) -m stack run
+
+# ---------------------------------------------------------------- checks
+
+.PHONY: lint
+lint: $(VENV)/.installed ## Lint and check formatting with ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: $(VENV)/.installed ## Format the code and fix what ruff can fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: types
+types: $(VENV)/.installed ## Type-check our packages with mypy
+	$(VENV)/bin/mypy
+
+.PHONY: validate
+validate: $(RASA_VENV)/.installed ## Validate the Rasa domain and training data
+	$(RASA) data validate --fail-on-warnings --config config.yml --domain domain.yml --data bot
+
+.PHONY: rasa-test
+rasa-test: train ## Run the Rasa test stories (fails on any prediction error)
+	$(RASA) test core --model models/current.tar.gz --stories tests/conversations \
+		--fail-on-prediction-errors --out results/core
+
+.PHONY: pytest
+pytest: train ## Run the Python tests (unit, integration and slow)
+	$(PY) -m pytest
+
+.PHONY: unit
+unit: $(VENV)/.installed ## Run only the fast unit tests
+	$(PY) -m pytest -m unit
+
+.PHONY: bench
+bench: train ## Run the benchmarks and print their figures (see docs/benchmarks.md)
+	$(PY) -m benchmarks
+
+.PHONY: test
+test: install lint types validate rasa-test pytest ## Create or update the environments and run every check and test
+
+.PHONY: clean
+clean: ## Remove trained models, test results and runtime state (keeps the environments)
+	rm -rf models results .run .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,36 @@
+"""Actions about the catalogue as a whole: which product families the insurer offers."""
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from product_catalog.categories import CATEGORIES
+
+
+class ActionListProductCategories(Action):
+    """List the product families, as text and as a `categories` payload for rich clients."""
+
+    def name(self) -> str:
+        return "action_list_product_categories"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        lines = [f"• {category.label} : {category.description}" for category in CATEGORIES]
+        text = (
+            "Vergemont Assurances propose des contrats dans ces domaines :\n"
+            + "\n".join(lines)
+            + "\nDites-moi ce qui vous intéresse ou parlez-moi de votre situation."
+        )
+        payload = {
+            "type": "categories",
+            "items": [
+                {"code": c.code, "label": c.label, "description": c.description} for c in CATEGORIES
+            ],
+        }
+        dispatcher.utter_message(text=text, json_message=payload)
+        return []

@@ -1,0 +1,1 @@
+"""Qualified-lead handoff, duty-of-advice records and the advisor console."""

@@ -1,0 +1,1 @@
+"""Small helpers shared by every deployable (action server, web app, stack)."""

@@ -1,0 +1,1 @@
+"""Training-data generation, retriever and LLM fine-tuning, and formal evaluation."""

@@ -1,0 +1,1 @@
+"""Product catalogue of the fictional insurer Vergemont Assurances and its suitability engine."""

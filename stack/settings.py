@@ -1,0 +1,56 @@
+"""Settings of the local stack: ports, the Rasa API token and the stores of the Rasa server."""
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Only acceptable on a developer's machine: the Rasa HTTP API listens on localhost.
+DEV_RASA_TOKEN = "change-me-local-dev-token"  # noqa: S105
+
+
+class StackSettings(BaseSettings):
+    """Where each server listens and which stores the Rasa server uses."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: str = Field(default="local", pattern="^(local|staging|production)$")
+    host: str = "127.0.0.1"
+    rasa_port: int = Field(default=5005, ge=1, le=65535)
+    action_server_port: int = Field(default=5055, ge=1, le=65535)
+    webapp_port: int = Field(default=8000, ge=1, le=65535)
+    rasa_auth_token: str = DEV_RASA_TOKEN
+    # Rasa's SQL tracker store: an SQLite file by default, e.g. postgresql://user@host:5432/db.
+    tracker_store_url: str = "sqlite:///.run/rasa_tracker.db"
+    # Empty means Rasa's in-memory lock store; redis://host:6379/0 to share locks between replicas.
+    lock_store_url: str = ""
+    run_dir: Path = PROJECT_ROOT / ".run"
+    startup_timeout_s: float = Field(default=180.0, gt=0)
+
+    @field_validator("tracker_store_url")
+    @classmethod
+    def _check_tracker_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("lock_store_url")
+    @classmethod
+    def _check_lock_url(cls, value: str) -> str:
+        if value and not value.startswith("redis://"):
+            raise ValueError("must be empty (in-memory) or start with redis://")
+        return value
+
+    @field_validator("rasa_auth_token")
+    @classmethod
+    def _check_token(cls, value: str) -> str:
+        if len(value) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
+
+    def check_secrets(self) -> None:
+        """Refuse the development token outside local development."""
+        if self.environment != "local" and self.rasa_auth_token == DEV_RASA_TOKEN:
+            raise ValueError("RASA_AUTH_TOKEN must be changed outside local development")

@@ -1,0 +1,99 @@
+"""Fixtures that start the real servers (Rasa 3.6 on Python 3.10, rasa-sdk on Python 3.11)."""
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stack.services import action_service, rasa_service, webapp_service
+from stack.settings import StackSettings
+from stack.supervisor import Supervisor
+from stack.training import model_path
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def service_reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, port: int) -> None:
+    """PostgreSQL and Redis must run in CI (.ci/run starts them); elsewhere skip with the reason."""
+    if service_reachable(port):
+        return
+    message = f"{name} is not answering on 127.0.0.1:{port} (scripts/ensure-services starts it)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def stack_settings(tmp_path: Path, **overrides: object) -> StackSettings:
+    values: dict[str, object] = {
+        "rasa_port": free_port(),
+        "action_server_port": free_port(),
+        "webapp_port": free_port(),
+        "tracker_store_url": f"sqlite:///{tmp_path / 'tracker.db'}",
+        "run_dir": tmp_path / "run",
+        **overrides,
+    }
+    return StackSettings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+class RasaClient:
+    """Talks to a running Rasa server over its REST channel and HTTP API."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        self.base = f"http://{settings.host}:{settings.rasa_port}"
+        self.token = settings.rasa_auth_token
+
+    def say(self, sender: str, message: str) -> list[dict[str, object]]:
+        response = httpx.post(
+            f"{self.base}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=60,
+        )
+        response.raise_for_status()
+        result: list[dict[str, object]] = response.json()
+        return result
+
+    def tracker(self, sender: str) -> dict[str, object]:
+        response = httpx.get(
+            f"{self.base}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+        )
+        response.raise_for_status()
+        result: dict[str, object] = response.json()
+        return result
+
+
+def start_servers(settings: StackSettings, with_webapp: bool = False) -> Supervisor:
+    if not model_path().exists():
+        pytest.fail(f"no trained Rasa model at {model_path()}: run `make train` first")
+    services = [action_service(settings), rasa_service(settings)]
+    if with_webapp:
+        services.append(webapp_service(settings))
+    supervisor = Supervisor(services, settings.run_dir / "logs", startup_timeout_s=240)
+    supervisor.start()
+    return supervisor
+
+
+@pytest.fixture(scope="module")
+def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaClient]:
+    settings = stack_settings(tmp_path_factory.mktemp("sqlite-stack"))
+    supervisor = start_servers(settings)
+    try:
+        yield RasaClient(settings)
+    finally:
+        supervisor.stop()

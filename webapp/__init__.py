@@ -1,0 +1,1 @@
+"""The web app: advisor console, public website and HTTP API (`python -m webapp`)."""
