@@ -23,15 +23,29 @@ help: ## Show this help
 
 # ---------------------------------------------------------------- environments
 
-$(VENV)/.installed: requirements/app.txt
-	@test -x $(PY) || $$(scripts/find-python 3.11) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip==25.3
+LLAMA_WHEEL_STAMP := $(WHEEL_DIR)/.built-llama-cpp-python-$(LLAMA_CPP_VERSION)
+
+# Built once per version and machine, in parallel with the rest of the installs (make -j).
+$(LLAMA_WHEEL_STAMP):
 	@mkdir -p $(WHEEL_DIR)
 	@if ! ls $(WHEEL_DIR)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
 		echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) once (about 7 minutes), kept in $(WHEEL_DIR)"; \
-		$(PY) -m pip wheel --quiet --no-deps llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEEL_DIR); \
+		$$(scripts/find-python 3.11) -m pip wheel --quiet --no-deps \
+			llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEEL_DIR); \
 	fi
-	$(PY) -m pip install --quiet --find-links $(WHEEL_DIR) --only-binary llama-cpp-python -r requirements/app.txt
+	@touch $@
+
+# Everything of the lock file but llama-cpp-python, which comes from the built wheel.
+$(VENV)/.dependencies: requirements/app.txt
+	@test -x $(PY) || $$(scripts/find-python 3.11) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	grep -v -i -E '^llama[-_]cpp[-_]python==' requirements/app.txt > $(VENV)/requirements-no-llama.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements-no-llama.txt
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.dependencies $(LLAMA_WHEEL_STAMP)
+	$(PY) -m pip install --quiet --no-deps --find-links $(WHEEL_DIR) --only-binary llama-cpp-python \
+		llama-cpp-python==$(LLAMA_CPP_VERSION)
 	@touch $@
 
 $(RASA_VENV)/.installed: requirements/rasa.txt
@@ -41,7 +55,8 @@ $(RASA_VENV)/.installed: requirements/rasa.txt
 	@touch $@
 
 .PHONY: install
-install: $(VENV)/.installed $(RASA_VENV)/.installed ## Create or update both environments from the lock files
+install: ## Create or update both environments from the lock files
+	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(RASA_VENV)/.installed
 
 .PHONY: lock
 lock: ## Re-resolve requirements/*.in into the pinned lock files requirements/*.txt

@@ -1,6 +1,5 @@
 """Start the web app: validate the settings and the port, then serve with uvicorn."""
 
-
 import uvicorn
 
 from common.startup import StartupError, exit_with, load_settings, require_free_port
