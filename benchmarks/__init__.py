@@ -1,0 +1,1 @@
+"""Benchmarks of the assistant; `python -m benchmarks` prints their figures as markdown."""

@@ -1,0 +1,64 @@
+"""Alembic environment of the application database.
+
+The URL comes from `-x url=...` when given, else from the `sqlalchemy.url` option when a caller sets
+it programmatically, else from the web app settings (WEBAPP_DATABASE_URL).
+"""
+
+from logging.config import fileConfig
+
+from alembic import context
+
+import product_catalog.db  # noqa: F401  # registers the catalogue tables on Base.metadata
+from common.db import Base, engine_from_url
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = Base.metadata
+
+
+def database_url() -> str:
+    url = context.get_x_argument(as_dictionary=True).get("url")
+    if url:
+        return url
+    configured = config.get_main_option("sqlalchemy.url")
+    if configured:
+        return configured
+    from webapp.core.config import WebAppSettings  # only needed when no URL is given
+
+    return WebAppSettings().database_url
+
+
+def run_migrations_offline() -> None:
+    """Emit the SQL instead of running it (`alembic upgrade head --sql`)."""
+    context.configure(
+        url=database_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = engine_from_url(database_url())
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=True,  # SQLite alters tables by copying them
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
