@@ -36,7 +36,7 @@ def test_words_that_are_not_numbers():
     ("text", "value"),
     [
         ("1 500 €", Decimal(1500)),
-        ("1 500 €", Decimal(1500)),
+        ("1\u202f500\u00a0€", Decimal(1500)),
         ("1,5 k€", Decimal(1500)),
         ("2k", Decimal(2000)),
         ("cent euros", Decimal(100)),
