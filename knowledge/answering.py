@@ -1,0 +1,117 @@
+"""The one entry point the actions call: `AnswerService.answer(question, product=None)`.
+
+retrieve → (generate → validate) → answer with sources. Without an LLM, when it fails, times out
+or is rejected by validation, the answer is extractive and says so; when retrieval finds nothing
+relevant, the service says the documents do not hold the answer.
+"""
+
+import logging
+
+from knowledge.errors import GenerationError
+from knowledge.extractive import extractive_answer, mark
+from knowledge.interfaces import Answer, Generator, Retriever, ScoredChunk, SearchFilters, Source
+from knowledge.prompts import DONT_KNOW, build_prompt, sanitize_question
+from knowledge.validation import AnswerValidator
+
+logger = logging.getLogger(__name__)
+
+REFUSAL_TEXT = (
+    "Je ne trouve pas cette information dans les documents de Vergemont Assurances. "
+    "Un conseiller pourra vous répondre précisément."
+)
+
+
+def _sources(
+    chunks: list[ScoredChunk], passages: dict[str, str] | None = None
+) -> tuple[Source, ...]:
+    passages = passages or {}
+    return tuple(
+        Source(
+            document=item.chunk.document,
+            page=item.chunk.page,
+            passage=passages.get(item.chunk.chunk_id, item.chunk.text),
+            score=round(item.score, 4),
+            product_code=item.chunk.product_code,
+            section=item.chunk.section,
+        )
+        for item in chunks
+    )
+
+
+class AnswerService:
+    """Answers product questions from the insurer's documents, with sources."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        validator: AnswerValidator,
+        generator: Generator | None = None,
+        prompt_format: str = "completion",
+        top_k: int = 4,
+        min_retrieval_overlap: float = 0.3,
+        timeout_s: float = 20.0,
+        max_answer_tokens: int = 120,
+    ) -> None:
+        self.retriever = retriever
+        self.validator = validator
+        self.generator = generator
+        self.prompt_format = prompt_format
+        self.top_k = top_k
+        self.min_retrieval_overlap = min_retrieval_overlap
+        self.timeout_s = timeout_s
+        self.max_answer_tokens = max_answer_tokens
+
+    def answer(self, question: str, product: str | None = None) -> Answer:
+        question = sanitize_question(question)
+        if not question:
+            return Answer(text=REFUSAL_TEXT, sources=(), mode="refusal", validated=True)
+        filters = SearchFilters(product_code=product) if product else None
+        chunks = self.retriever.retrieve(question, top_k=self.top_k, filters=filters)
+        extract_text, extract = extractive_answer(question, chunks)
+        if extract is None or extract.overlap < self.min_retrieval_overlap:
+            return Answer(
+                text=REFUSAL_TEXT, sources=_sources(chunks), mode="refusal", validated=True
+            )
+
+        notes: list[str] = []
+        if self.generator is not None:
+            generated = self._generate(self.generator, question, chunks, notes)
+            if generated is not None:
+                return generated
+        ordered = [extract.chunk, *[c for c in chunks if c is not extract.chunk]]
+        marked = {extract.chunk.chunk.chunk_id: mark(extract.chunk.chunk.text, extract.sentences)}
+        return Answer(
+            text=extract_text,
+            sources=_sources(ordered, marked),
+            mode="extractive",
+            validated=self.generator is None,
+            notes=tuple(notes),
+        )
+
+    def _generate(
+        self, generator: Generator, question: str, chunks: list[ScoredChunk], notes: list[str]
+    ) -> Answer | None:
+        try:
+            budget = generator.n_ctx - self.max_answer_tokens
+            prompt, used = build_prompt(
+                question, chunks, self.prompt_format, generator.count_tokens, budget
+            )
+            text = generator.generate(prompt, deadline_s=self.timeout_s)
+        except GenerationError as error:
+            logger.warning("LLM unavailable, extractive answer used: %s", error)
+            notes.append("llm_failed")
+            return None
+        if not text or text.lower().startswith(DONT_KNOW.lower()):
+            return Answer(text=REFUSAL_TEXT, sources=_sources(used), mode="refusal", validated=True)
+        verdict = self.validator.validate(question, text, [c.chunk.text for c in used])
+        if not verdict.accepted:
+            logger.info("LLM answer rejected by validation: %s", verdict.reason)
+            notes.append(f"validation_rejected: {verdict.reason}")
+            return None
+        return Answer(
+            text=text,
+            sources=_sources(used),
+            mode="generative",
+            validated=True,
+            validation_score=verdict.score,
+        )

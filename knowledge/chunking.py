@@ -1,0 +1,179 @@
+"""Chunking: cleaned pages → passages that fit a size, cut at sentence boundaries.
+
+A chunk never spans two pages (its page is exact, which the evaluation and the citations rely
+on) nor two sections: it carries the title of the section it belongs to, and the section runs on
+across pages until the next heading. Within a (page, section) run, sentences are packed up to
+`chunk_size`; the next chunk starts with the last sentences of the previous one, up to
+`chunk_overlap`. A sentence longer than `chunk_size` is cut at word boundaries.
+
+Sizes are measured by `length` — characters by default; pass a tokenizer's counting function to
+measure in tokens. Every chunk is at most `chunk_size` long, and never empty.
+"""
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+
+from knowledge.cleaning import heading_level, heading_text
+from knowledge.interfaces import Chunk, Page
+
+# A sentence ends at . ! ? … followed by a space and a capital, a digit or an opening mark;
+# common French abbreviations ("art.", "M.", "n°", "cf.") do not end one.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\[A-ZÀ-Ý0-9])")
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:art|cf|etc|M|Mme|Mlle|MM|Dr|St|n°|no|p|pp|env|réf|vol|éd|ex|min|max|hab)\.|\b[A-Z]\.)$"
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of one paragraph, in order, none empty."""
+    pieces = _SENTENCE_BREAK.split(text)
+    sentences: list[str] = []
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        if sentences and _ABBREVIATIONS.search(sentences[-1]):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
+
+
+def searchable_text(chunk: Chunk) -> str:
+    """What the stores index for a chunk: document title and section before the passage.
+
+    Passages of insurance documents rarely repeat the product or the topic ("Sont exclus : …"),
+    the title and the section do; both lexical and dense search see this text.
+    """
+    context = " — ".join(part for part in (chunk.metadata.get("title", ""), chunk.section) if part)
+    return f"{context}\n{chunk.text}" if context else chunk.text
+
+
+def chunk_id(document: str, page: int, index: int, text: str) -> str:
+    digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:10]
+    return f"{document}#p{page}-{index}-{digest}"
+
+
+class SectionChunker:
+    """Section-aware, sentence-boundary chunking with a size and an overlap."""
+
+    def __init__(
+        self,
+        chunk_size: int = 500,
+        chunk_overlap: int = 60,
+        *,
+        length: Callable[[str], int] = len,
+    ) -> None:
+        if chunk_size < 20:
+            raise ValueError("chunk_size must be at least 20")
+        if not 0 <= chunk_overlap < chunk_size // 2:
+            raise ValueError("chunk_overlap must be >= 0 and less than half of chunk_size")
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self.length = length
+
+    def split(self, pages: Sequence[Page]) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        section = ""
+        for page in pages:
+            index = 0
+            for run_section, units in self._runs(page.text, section):
+                section = run_section
+                for text in self._pack(units):
+                    chunks.append(
+                        Chunk(
+                            chunk_id=chunk_id(page.document, page.page, index, text),
+                            document=page.document,
+                            page=page.page,
+                            text=text,
+                            section=section,
+                        )
+                    )
+                    index += 1
+        return chunks
+
+    def _runs(self, text: str, section: str) -> Iterator[tuple[str, list[str]]]:
+        """(section title, sentence-sized units) for each section of a page."""
+        units: list[str] = []
+        after_heading = False
+        for line in text.split("\n"):
+            line = line.strip()
+            if not line:
+                continue
+            if heading_level(line):
+                if units:
+                    yield section, units
+                    units = []
+                title = heading_text(line)
+                # headings in a row ("Qu'est-ce qui est assuré ?" then "Garanties prévues :")
+                # make one title
+                section = f"{section} — {title}" if after_heading and section else title
+                after_heading = True
+                continue
+            after_heading = False
+            for sentence in split_sentences(line):
+                units.extend(self._fit(sentence))
+        # a page that ends on a heading still moves the section on
+        yield section, units
+
+    def _fit(self, sentence: str) -> list[str]:
+        """The sentence itself, or word windows of it when it is longer than a chunk."""
+        if self.length(sentence) <= self.chunk_size:
+            return [sentence]
+        pieces: list[str] = []
+        current: list[str] = []
+        for word in sentence.split(" "):
+            while self.length(word) > self.chunk_size:  # a "word" longer than a chunk: cut it
+                head, word = _cut(word, self.chunk_size, self.length)
+                if current:
+                    pieces.append(" ".join(current))
+                    current = []
+                pieces.append(head)
+            candidate = " ".join([*current, word])
+            if current and self.length(candidate) > self.chunk_size:
+                pieces.append(" ".join(current))
+                current = [word]
+            else:
+                current.append(word)
+        if current:
+            pieces.append(" ".join(current))
+        return [piece for piece in pieces if piece.strip()]
+
+    def _pack(self, units: list[str]) -> list[str]:
+        """Greedy packing of units into chunks, each next chunk opening on the overlap."""
+        chunks: list[str] = []
+        current: list[str] = []
+        fresh = 0  # units of `current` that are not overlap from the previous chunk
+        for unit in units:
+            if current and self.length(" ".join([*current, unit])) > self.chunk_size:
+                if fresh:
+                    chunks.append(" ".join(current))
+                current = self._overlap(current, unit)
+                fresh = 0
+            current.append(unit)
+            fresh += 1
+        if current and fresh:
+            chunks.append(" ".join(current))
+        return chunks
+
+    def _overlap(self, previous: list[str], following: str) -> list[str]:
+        """The last units of a chunk that fit in the overlap and leave room for `following`."""
+        kept: list[str] = []
+        for unit in reversed(previous):
+            candidate = [unit, *kept]
+            if (
+                self.length(" ".join(candidate)) > self.chunk_overlap
+                or self.length(" ".join([*candidate, following])) > self.chunk_size
+            ):
+                break
+            kept = candidate
+        return kept
+
+
+def _cut(word: str, size: int, length: Callable[[str], int]) -> tuple[str, str]:
+    """The longest head of `word` within `size`, and the rest."""
+    end = min(len(word), size)
+    while end > 1 and length(word[:end]) > size:
+        end -= 1
+    return word[:end], word[end:]

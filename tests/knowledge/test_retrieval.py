@@ -1,0 +1,60 @@
+"""The retriever: modes, filters, one embedding call for a batch of questions."""
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.interfaces import SearchFilters
+from knowledge.retrieval import StoreRetriever
+from knowledge.stores.embedded import EmbeddedStore
+from tests.knowledge.fakes import HashingEmbedder
+from tests.knowledge.test_stores import PASSAGES, put
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EmbeddedStore:
+    store = EmbeddedStore(tmp_path)
+    for document in PASSAGES:
+        put(store, document)
+    return store
+
+
+class TestStoreRetriever:
+    @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+    def test_every_mode_finds_the_passage_that_answers(
+        self, store: EmbeddedStore, mode: str
+    ) -> None:
+        retriever = StoreRetriever(store, HashingEmbedder(), mode=mode)  # type: ignore[arg-type]
+
+        results = retriever.retrieve("Les dégâts des eaux sont-ils couverts ?", top_k=2)
+
+        assert results[0].chunk.text.startswith("Les dégâts des eaux")
+        assert len(results) == 2
+
+    def test_uses_its_default_number_of_passages(self, store: EmbeddedStore) -> None:
+        retriever = StoreRetriever(store, HashingEmbedder(), top_k=3)
+
+        assert len(retriever.retrieve("contrat")) == 3
+
+    def test_passes_the_filters_to_the_store(self, store: EmbeddedStore) -> None:
+        retriever = StoreRetriever(store, HashingEmbedder())
+
+        results = retriever.retrieve("vol", filters=SearchFilters(product_code="VG-HABITATION"))
+
+        assert {r.chunk.product_code for r in results} == {"VG-HABITATION"}
+
+    def test_embeds_a_batch_of_questions_in_one_call(self, store: EmbeddedStore) -> None:
+        embedder = HashingEmbedder()
+        retriever = StoreRetriever(store, embedder)
+
+        results = retriever.retrieve_batch(["vol", "lunettes", "résiliation"])
+
+        assert len(results) == 3
+        assert embedder.calls == 1
+
+    def test_bm25_needs_no_embedder_and_the_others_do(self, store: EmbeddedStore) -> None:
+        assert StoreRetriever(store, None, mode="bm25").retrieve("lunettes")
+        with pytest.raises(ValueError, match="needs an embedder"):
+            StoreRetriever(store, None, mode="hybrid")
