@@ -97,3 +97,42 @@ def parse_amount(text: str) -> Decimal | None:
         words = words_to_number(lowered)
         value = Decimal(words) if words is not None else None
     return None if value is None else value * multiplier
+
+
+_UNIT_ALIASES = {
+    "€": "eur", "euro": "eur", "euros": "eur", "eur": "eur",
+    "%": "pct", "pour cent": "pct", "pourcent": "pct",
+    "jour": "jour", "jours": "jour", "j": "jour",
+    "semaine": "semaine", "semaines": "semaine",
+    "mois": "mois",
+    "an": "an", "ans": "an", "année": "an", "années": "an",
+    "heure": "heure", "heures": "heure", "h": "heure",
+    "km": "km", "kilomètre": "km", "kilomètres": "km",
+}  # fmt: skip
+_NUMBER_TOKEN = (
+    r"\d{1,3}(?:[  \u202f]\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?|(?:(?:"
+    + "|".join(sorted(NUMBER_WORDS - {"et", "un", "une"}, key=len, reverse=True))
+    + r")(?:[\s-]+(?:et[\s-]+)?|\b))+"
+)
+_QUANTITY = re.compile(
+    r"(?<![\w,.])("
+    + _NUMBER_TOKEN
+    + r")\s*("
+    + "|".join(re.escape(u) for u in sorted(_UNIT_ALIASES, key=len, reverse=True))
+    + r")(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def quantities_in(text: str) -> set[tuple[str, str]]:
+    """(value, unit) pairs of a text: '14 jours' → ('14', 'jour'), '1 500 €' → ('1500', 'eur')."""
+    found: set[tuple[str, str]] = set()
+    for match in _QUANTITY.finditer(text):
+        raw, unit = match.group(1).strip(" -"), match.group(2).lower()
+        value = parse_decimal(raw)
+        if value is None:
+            words = words_to_number(raw)
+            value = Decimal(words) if words is not None else None
+        if value is not None:
+            found.add((canonical(value), _UNIT_ALIASES[unit]))
+    return found

@@ -3,7 +3,7 @@
 The score mixes the similarity of the answer with the question and with the passages (dense, when
 an embedder is given) and the share of the answer's meaningful words found in the passages
 (lexical). Independently, every number, amount, duration and percentage of the answer must appear
-in the passages: a single invented figure rejects the answer.
+in the passages, with the same unit when it has one: a single invented figure rejects the answer.
 """
 
 import re
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.french_numbers import numbers_in
+from common.french_numbers import numbers_in, quantities_in
 from knowledge.interfaces import Embedder
 from knowledge.text import content_stems
 
@@ -56,7 +56,15 @@ class AnswerValidator:
     def validate(self, question: str, answer: str, passages: list[str]) -> Verdict:
         cleaned = _CITATION.sub(" ", answer)
         context = "\n".join(passages)
-        unsupported = tuple(sorted(numbers_in(cleaned) - numbers_in(context)))
+        # A figure must appear in the passages, and with its unit when it has one:
+        # "30 jours" is not supported by a page that says "30 €" and "14 jours".
+        missing_numbers = numbers_in(cleaned) - numbers_in(context)
+        missing_quantities = {
+            f"{value} {unit}"
+            for value, unit in quantities_in(cleaned) - quantities_in(context)
+            if value not in missing_numbers
+        }
+        unsupported = tuple(sorted(missing_numbers | missing_quantities))
 
         answer_stems = content_stems(cleaned)
         context_stems = content_stems(context)

@@ -61,3 +61,13 @@ def test_numbers_in_text_are_canonical_and_skip_articles():
 def test_digit_spellings_agree(value):
     grouped = f"{value:,}".replace(",", " ")
     assert numbers_in(f"soit {grouped} euros") == numbers_in(f"soit {value} euros") == {str(value)}
+
+
+def test_quantities_keep_their_unit():
+    from common.french_numbers import quantities_in
+
+    text = "quatorze jours, 1 500 €, 12,5 %, 2 ans, 25 km, 48 heures et 3 mois"
+    assert quantities_in(text) == {
+        ("14", "jour"), ("1500", "eur"), ("12.5", "pct"), ("2", "an"),
+        ("25", "km"), ("48", "heure"), ("3", "mois"),
+    }  # fmt: skip

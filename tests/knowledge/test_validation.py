@@ -45,3 +45,11 @@ class TestAnswerValidator:
 
     def test_empty_answer_is_rejected(self):
         assert not AnswerValidator().validate("Quelle franchise ?", "", PASSAGES).accepted
+
+
+def test_figure_present_with_another_unit_is_rejected():
+    verdict = AnswerValidator().validate(
+        "Quel délai de déclaration ?", "Vous avez 150 jours pour déclarer le sinistre.", PASSAGES
+    )
+    assert not verdict.accepted
+    assert verdict.unsupported_numbers == ("150 jour",)
