@@ -52,13 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    ask = commands.add_parser("ask", help="show the passages that answer a question")
+    ask = commands.add_parser("ask", help="answer a question from the documents, with sources")
     ask.add_argument("question")
     ask.add_argument("--product", metavar="CODE", help="only this product's documents")
     ask.add_argument("--category", help="only this category's documents")
     ask.add_argument("--document", metavar="FILE", help="only this document")
     ask.add_argument("--mode", choices=["bm25", "dense", "hybrid"], help="retrieval mode")
     ask.add_argument("--top-k", type=int, help="number of passages (default 4)")
+    ask.add_argument(
+        "--passages", action="store_true", help="only show the retrieved passages, no answer"
+    )
     store_dir(ask)
     ask.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -166,6 +169,11 @@ def _ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     retriever = build_retriever(settings, mode=args.mode)
     retriever.warm_up()
+    if not args.passages:
+        try:
+            return _answer(args, settings, retriever)
+        finally:
+            retriever.store.close()
     filters = SearchFilters(
         product_code=args.product, category=args.category, document=args.document
     )
@@ -193,6 +201,35 @@ def _ask(args: argparse.Namespace) -> int:
             where += f" — {passage['section']}"
         print(f"{passage['rank']}. {where}  (score {passage['score']:.3f})")
         print(textwrap.indent(textwrap.fill(passage["text"], width=96), "   "))
+    return 0
+
+
+def _answer(args: argparse.Namespace, settings: Any, retriever: Any) -> int:
+    from knowledge.pipelines import build_answer_service
+
+    answer = build_answer_service(settings, retriever).answer(args.question, product=args.product)
+    if args.json:
+        payload = {
+            "question": args.question,
+            "answer": {
+                "text": answer.text,
+                "mode": answer.mode,
+                "validated": answer.validated,
+                "validation_score": answer.validation_score,
+                "notes": list(answer.notes),
+            },
+            "sources": [
+                {"document": s.document, "page": s.page, "score": s.score, "passage": s.passage}
+                for s in answer.sources
+            ],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    flag = "" if answer.validated else " — réponse du modèle indisponible ou écartée"
+    print(f"Réponse ({answer.mode}{flag}) :")
+    print(textwrap.indent(textwrap.fill(answer.text, width=96), "   "))
+    for rank, source in enumerate(answer.sources, start=1):
+        print(f"[{rank}] {source.document}, page {source.page}  (score {source.score:.3f})")
     return 0
 
 

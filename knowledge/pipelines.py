@@ -7,14 +7,17 @@ to Weaviate in `warm_up()`.
 import importlib
 import re
 
+from knowledge.answering import AnswerService
 from knowledge.catalog import DEFAULT_CATALOG_DIR, load_document_catalog
 from knowledge.chunking import SectionChunker
 from knowledge.errors import KnowledgeError
+from knowledge.generation import LlamaCppGenerator
 from knowledge.ingestion import IngestionPipeline
-from knowledge.interfaces import DocumentStore, Embedder, RetrievalMode
+from knowledge.interfaces import DocumentStore, Embedder, RetrievalMode, Retriever
 from knowledge.retrieval import StoreRetriever
 from knowledge.settings import KnowledgeSettings
 from knowledge.stores import create_store
+from knowledge.validation import AnswerValidator
 
 # "package.module:ClassName": an embedder class importable from the Python path, built with no
 # arguments (a project-specific model, or the small deterministic embedder of the tests).
@@ -72,4 +75,24 @@ def build_retriever(
         alpha=settings.alpha,
         fusion=settings.fusion,
         top_k=settings.top_k,
+    )
+
+
+def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> AnswerService:
+    """Retrieval + (LLM generation, when a model is configured) + validation."""
+    generator = None
+    if settings.llm_model.strip():
+        generator = LlamaCppGenerator(
+            model=settings.llm_model,
+            n_ctx=settings.llm_n_ctx,
+            max_tokens=settings.llm_max_tokens,
+        )
+    return AnswerService(
+        retriever,
+        AnswerValidator(threshold=settings.validation_threshold),
+        generator=generator,
+        prompt_format=settings.llm_prompt_format,
+        top_k=settings.top_k,
+        timeout_s=settings.llm_timeout_s,
+        max_answer_tokens=settings.llm_max_tokens,
     )

@@ -46,6 +46,14 @@ class KnowledgeSettings(BaseSettings):
     weaviate_collection: str = "VergemontChunk"
     weaviate_tenant: str | None = None  # one tenant per brand when set
 
+    # Answers: a GGUF model path, the offline alias "gemma3-270m", or "" for extractive answers.
+    llm_model: str = "gemma3-270m"
+    llm_prompt_format: Literal["completion", "mistral_instruct"] = "completion"
+    llm_n_ctx: int = Field(default=2048, ge=256)
+    llm_max_tokens: int = Field(default=120, ge=8)
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+    validation_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.chunk_overlap * 2 >= self.chunk_size:

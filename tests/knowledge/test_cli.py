@@ -103,7 +103,9 @@ class TestAskCommand:
     ) -> None:
         _, store = ingested
 
-        result = run("ask", "Le pare-brise est-il remplacé ?", "--store-dir", str(store))
+        result = run(
+            "ask", "Le pare-brise est-il remplacé ?", "--passages", "--store-dir", str(store)
+        )
 
         assert result.returncode == 0, result.stderr
         first = result.stdout.splitlines()[0]
@@ -116,8 +118,9 @@ class TestAskCommand:
         _, store = ingested
 
         result = run(
-            "ask", "pare-brise", "--product", "VG-AUTO", "--json", "--store-dir", str(store)
-        )
+            "ask", "pare-brise", "--product", "VG-AUTO", "--passages", "--json",
+            "--store-dir", str(store),
+        )  # fmt: skip
 
         payload = json.loads(result.stdout)
         assert payload["filters"] == {"product_code": "VG-AUTO"}
@@ -125,6 +128,22 @@ class TestAskCommand:
         for passage in payload["passages"]:
             assert passage["product_code"] == "VG-AUTO"
             assert set(passage) >= {"rank", "score", "document", "page", "section", "text"}
+
+    def test_answers_with_mode_and_sources_without_an_llm(
+        self, ingested: tuple[Path, Path]
+    ) -> None:
+        _, store = ingested
+
+        result = run(
+            "ask", "Le pare-brise est-il remplacé ?", "--product", "VG-AUTO", "--json",
+            "--store-dir", str(store), KNOWLEDGE_LLM_MODEL="",
+        )  # fmt: skip
+
+        assert result.returncode == 0, result.stderr
+        payload = json.loads(result.stdout)
+        assert payload["answer"]["mode"] in {"extractive", "refusal"}
+        assert payload["sources"]
+        assert all(s["document"].startswith("vg-auto") for s in payload["sources"])
 
     def test_an_unknown_option_exits_2_with_one_line(self) -> None:
         result = run("ask", "question", "--produit", "VG-AUTO")
