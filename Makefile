@@ -27,13 +27,14 @@ LLAMA_WHEEL_STAMP := $(WHEEL_DIR)/.built-llama-cpp-python-$(LLAMA_CPP_VERSION)
 
 # Built once per version and machine, in parallel with the rest of the installs (make -j).
 $(LLAMA_WHEEL_STAMP):
-	@mkdir -p $(WHEEL_DIR)
 	@if ! ls $(WHEEL_DIR)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
 		echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) once (about 7 minutes), kept in $(WHEEL_DIR)"; \
+		build=$$(mktemp -d) && \
 		$$(scripts/find-python 3.11) -m pip wheel --quiet --no-deps \
-			llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEEL_DIR); \
+			llama-cpp-python==$(LLAMA_CPP_VERSION) -w $$build && \
+		mkdir -p $(WHEEL_DIR) && mv $$build/llama_cpp_python-*.whl $(WHEEL_DIR)/ && rm -rf $$build; \
 	fi
-	@touch $@
+	@mkdir -p $(WHEEL_DIR) && touch $@
 
 # Everything of the lock file but llama-cpp-python, which comes from the built wheel.
 $(VENV)/.dependencies: requirements/app.txt
