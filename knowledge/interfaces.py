@@ -57,7 +57,11 @@ class Embedder(Protocol):
     """Dense embeddings with the model's own query/passage prefixes applied."""
 
     model_name: str
-    dimension: int
+
+    @property
+    def dimension(self) -> int:
+        """Size of the vectors; an embedder may load its model to know it."""
+        ...
 
     def warm_up(self) -> None: ...
 
