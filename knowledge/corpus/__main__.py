@@ -1,4 +1,8 @@
-"""Build the corpus PDFs: `python -m knowledge.corpus build [--out DIR]`, or `... stats`."""
+"""Build the corpus PDFs: `python -m knowledge.corpus build [--out DIR]`, or `... stats`.
+
+`... label QUESTIONS.jsonl...` adds to each evaluation question the other pages of its product
+that print its reference answer (`also_answered_on`), from the PDFs built in `--out`.
+"""
 
 import argparse
 import logging
@@ -6,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from knowledge.corpus.alternates import label_questions
 from knowledge.corpus.errors import CorpusError
 from knowledge.corpus.markdown_source import read_source
 from knowledge.corpus.pdf_builder import build_corpus, find_sources, render_pdf
@@ -21,13 +26,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     build = commands.add_parser("build", help="build every source into PDF files")
     build.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default: {DEFAULT_OUT}")
     stats = commands.add_parser("stats", help="print the number of pages of each document")
-    for command in (build, stats):
+    label = commands.add_parser(
+        "label", help="list the other pages that answer each question (also_answered_on)"
+    )
+    label.add_argument("questions", type=Path, nargs="+", help="questions JSONL files, rewritten")
+    label.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the built PDFs")
+    for command in (build, stats, label):
         command.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     if args.command == "build":
         return _build(args.sources, args.out)
+    if args.command == "label":
+        return _label(args.questions, args.out, args.sources)
     return _stats(args.sources)
+
+
+def _label(questions: list[Path], built: Path, sources: Path) -> int:
+    if not any(built.rglob("*.pdf")):
+        print(f"No PDF in {built}: run `python -m knowledge.corpus build` first", file=sys.stderr)
+        return 2
+    for path, count in label_questions(questions, built, sources).items():
+        print(f"{path}: {count} questions answered on other pages too")
+    return 0
 
 
 def _build(sources: Path, out: Path) -> int:

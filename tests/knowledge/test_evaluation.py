@@ -8,6 +8,7 @@ import pytest
 from knowledge.errors import DatasetError
 from knowledge.evaluation import (
     Question,
+    evaluate_answers,
     evaluate_questions,
     evaluate_squad,
     first_hit_rank,
@@ -15,8 +16,9 @@ from knowledge.evaluation import (
     load_squad,
     metrics_from_ranks,
     report,
+    rouge_l,
 )
-from knowledge.interfaces import Chunk, ScoredChunk
+from knowledge.interfaces import Answer, Chunk, ScoredChunk
 from knowledge.stores.embedded import EmbeddedStore
 from tests.knowledge.fakes import HashingEmbedder
 from tests.knowledge.test_stores import PASSAGES, put
@@ -182,3 +184,117 @@ def test_the_product_filter_searches_only_each_questions_product(tmp_path: Path)
 
     assert filtered["bm25"].hit_at_k == 1.0
     assert unfiltered["bm25"].hit_at_k == 0.5
+
+
+def test_another_answering_page_counts_only_under_the_answering_page_rule(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    for document in PASSAGES:
+        put(store, document)
+    # written from a page that does not hold the words; another listed page does
+    questions = [
+        Question(
+            "Le bris de glace est-il couvert ?",
+            "cg-auto.pdf",
+            3,
+            other_pages=(("cg-auto.pdf", 2),),
+        )
+    ]
+
+    strict = evaluate_questions(store, HashingEmbedder(), questions, k=1, modes=("bm25",))
+    answering = evaluate_questions(
+        store, HashingEmbedder(), questions, k=1, modes=("bm25",), hit="answering_page"
+    )
+
+    assert strict["bm25"].hit_at_k == 0.0
+    assert answering["bm25"].hit_at_k == 1.0
+
+
+class TestOtherAnsweringPages:
+    def test_are_read_from_also_answered_on(self, tmp_path: Path) -> None:
+        path = tmp_path / "q.jsonl"
+        entry = {
+            "question": "Délai ?",
+            "document": "cg.pdf",
+            "page": 2,
+            "also_answered_on": [{"document": "faq.pdf", "page": 1}],
+        }
+        path.write_text(json.dumps(entry) + "\n", encoding="utf-8")
+
+        (question,) = load_questions(path)
+
+        assert question.other_pages == (("faq.pdf", 1),)
+        assert question.is_answering_hit(Chunk("c", "faq.pdf", 1, "texte"))
+        assert not question.is_hit(Chunk("c", "faq.pdf", 1, "texte"))
+
+    @pytest.mark.parametrize(
+        "value",
+        ['"faq.pdf"', '[{"document": "faq.pdf"}]', '[{"document": "", "page": 1}]', "[[1]]"],
+    )
+    def test_a_malformed_list_names_the_line(self, tmp_path: Path, value: str) -> None:
+        path = tmp_path / "q.jsonl"
+        path.write_text(
+            '{"question": "Délai ?", "document": "cg.pdf", "page": 2, '
+            f'"also_answered_on": {value}}}\n',
+            encoding="utf-8",
+        )
+
+        with pytest.raises(DatasetError, match=r"q.jsonl.*1.*also_answered_on"):
+            load_questions(path)
+
+
+class TestRougeL:
+    def test_identical_texts_score_one_and_disjoint_texts_zero(self) -> None:
+        assert rouge_l("Le délai est de 14 jours.", "le délai est de 14 jours") == 1.0
+        assert rouge_l("Oui.", "Non.") == 0.0
+        assert rouge_l("", "texte") == 0.0
+
+    def test_is_the_f1_of_the_longest_common_subsequence(self) -> None:
+        # common subsequence "délai 14 jours": 3 of 4 candidate words, 3 of 6 reference words
+        score = rouge_l("délai de 14 jours", "le délai est bien 14 jours")
+        # "de" is not in the reference: the LCS is "délai 14 jours", 3 of 4 and 3 of 6 words
+        precision, recall = 3 / 4, 3 / 6
+        assert score == pytest.approx(2 * precision * recall / (precision + recall))
+
+    def test_keeps_french_accents_as_letters(self) -> None:
+        # an ASCII-only tokenizer would split "été" and make these two texts share nothing
+        assert rouge_l("été", "été") == 1.0
+        assert rouge_l("été", "ete") == 0.0
+
+
+class ScriptedService:
+    """Answers from a table; counts the product it was asked about."""
+
+    def __init__(self, answers: dict[str, Answer]) -> None:
+        self.answers = answers
+        self.products: list[str | None] = []
+
+    def answer(self, question: str, product: str | None = None) -> Answer:
+        self.products.append(product)
+        return self.answers[question]
+
+
+class TestEvaluateAnswers:
+    def test_scores_each_answer_against_its_reference(self) -> None:
+        service = ScriptedService(
+            {
+                "Délai ?": Answer("Le délai est de 14 jours.", (), "extractive", True),
+                "Prix ?": Answer("Je ne sais pas.", (), "refusal", True),
+            }
+        )
+        questions = [
+            Question("Délai ?", "cg.pdf", 1, answer="Le délai est de 14 jours.", product_code="A"),
+            Question("Prix ?", "cg.pdf", 2, answer="Vingt euros par mois.", product_code="B"),
+            Question("Sans référence ?", "cg.pdf", 3),
+        ]
+
+        metrics = evaluate_answers(service, questions, product_filter=True)
+
+        assert metrics.questions == 2
+        assert metrics.rouge_l_mean == pytest.approx(0.5)
+        assert metrics.modes == {"extractive": 1, "refusal": 1}
+        assert metrics.validated_rate == 1.0
+        assert service.products == ["A", "B"]
+
+    def test_refuses_questions_without_reference_answers(self) -> None:
+        with pytest.raises(DatasetError, match="reference answer"):
+            evaluate_answers(ScriptedService({}), [Question("q", "cg.pdf", 1)])

@@ -7,8 +7,6 @@ number of the answer, and most of its content words.
 """
 
 import json
-import re
-import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,13 @@ import pytest
 from pypdf import PdfReader
 
 from knowledge.corpus.__main__ import DEFAULT_SOURCES
+from knowledge.corpus.answer_check import (
+    WORD_SHARE,
+    missing_numbers,
+    missing_words,
+    normalise,
+    passage_answers,
+)
 from knowledge.corpus.markdown_source import read_source
 from knowledge.corpus.pdf_builder import build_corpus
 
@@ -30,48 +35,8 @@ FIELDS: dict[str, type] = {
     "answer": str,
     "product_code": str,
 }
+OPTIONAL_FIELDS: dict[str, type] = {"also_answered_on": list}
 MIN_QUESTIONS = 300
-WORD_SHARE = 0.6  # share of the answer's content words that the page must contain
-# A phone number (01 00 00 00 00), or a number with its thousands groups and decimals.
-NUMBER = re.compile(r"0\d(?: \d{2}){4}|\d+(?: \d{3})*(?:,\d+)?")
-STOPWORDS = frozenset(
-    {
-        "alors",
-        "après",
-        "aucun",
-        "aucune",
-        "autre",
-        "autres",
-        "avant",
-        "avoir",
-        "celle",
-        "celui",
-        "cette",
-        "comme",
-        "depuis",
-        "doivent",
-        "entre",
-        "leurs",
-        "moins",
-        "notre",
-        "peuvent",
-        "quand",
-        "quelle",
-        "selon",
-        "seulement",
-        "toute",
-        "toutes",
-        "votre",
-        "faire",
-        "ainsi",
-        "aussi",
-        "chaque",
-        "encore",
-        "lorsque",
-        "partir",
-        "parce",
-    }
-)
 
 
 def _lines() -> list[tuple[str, dict[str, Any]]]:
@@ -85,28 +50,6 @@ def _lines() -> list[tuple[str, dict[str, Any]]]:
 
 QUESTIONS = _lines()
 IDS = [location for location, _ in QUESTIONS]
-
-
-def normalise(text: str) -> str:
-    """One space between words, no-break spaces included; line breaks kept as separators."""
-    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u202f", " ")
-    text = text.replace("’", "'")
-    return "\n".join(re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines())
-
-
-def numbers(text: str) -> list[str]:
-    return NUMBER.findall(normalise(text))
-
-
-def contains_number(page: str, number: str) -> bool:
-    """`number` stands alone on the page: not part of a larger number such as 1 030 or 30 000."""
-    pattern = rf"(?<![\d,])(?<!\d ){re.escape(number)}(?!\d)(?!,\d)(?! \d{{3}}(?!\d))"
-    return re.search(pattern, page) is not None
-
-
-def content_words(text: str) -> list[str]:
-    words = re.findall(r"[a-zà-ÿœ]+", normalise(text).lower())
-    return [word for word in words if len(word) >= 5 and word not in STOPWORDS]
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +85,7 @@ class TestQuestionFiles:
 
     @pytest.mark.parametrize(("location", "entry"), QUESTIONS, ids=IDS)
     def test_fields_are_present_and_typed(self, location: str, entry: dict[str, Any]) -> None:
-        assert set(entry) == set(FIELDS), location
+        assert set(FIELDS) <= set(entry) <= set(FIELDS) | set(OPTIONAL_FIELDS), location
         for name, kind in FIELDS.items():
             assert isinstance(entry[name], kind), f"{location}: {name}"
         assert entry["question"].strip(), location
@@ -169,11 +112,27 @@ class TestQuestionFiles:
         if not 1 <= entry["page"] <= len(pages):
             pytest.fail(f"{location}: page {entry['page']} is not in {entry['document']}")
         page = pages[entry["page"] - 1]
-        missing = [n for n in numbers(entry["answer"]) if not contains_number(page, n)]
+        missing = missing_numbers(page, entry["answer"])
         assert missing == [], f"{location}: numbers not on page {entry['page']}: {missing}"
-        words = content_words(entry["answer"])
-        flat = page.replace("\n", " ").lower()
-        found = [word for word in words if word.rstrip("sx") in flat]  # plural or singular
-        assert len(found) >= WORD_SHARE * len(words), (
-            f"{location}: page {entry['page']} lacks {sorted(set(words) - set(found))}"
+        absent, total = missing_words(page, entry["answer"])
+        assert total - len(absent) >= WORD_SHARE * total, (
+            f"{location}: page {entry['page']} lacks {sorted(set(absent))}"
         )
+
+    @pytest.mark.parametrize(("location", "entry"), QUESTIONS, ids=IDS)
+    def test_other_answering_pages_belong_to_the_product_and_answer(
+        self,
+        location: str,
+        entry: dict[str, Any],
+        corpus_pages: dict[str, list[str]],
+        product_codes: dict[str, str],
+    ) -> None:
+        for other in entry.get("also_answered_on", []):
+            document, page = other["document"], other["page"]
+            assert product_codes.get(document) == entry["product_code"], location
+            assert (document, page) != (entry["document"], entry["page"]), location
+            pages = corpus_pages[document]
+            assert 1 <= page <= len(pages), f"{location}: {document} has no page {page}"
+            assert passage_answers(pages[page - 1], entry["answer"], min_words=3), (
+                f"{location}: {document} page {page} does not print the answer"
+            )
