@@ -107,12 +107,22 @@ pytest: train ## Run the Python tests (unit, integration and slow)
 unit: $(VENV)/.installed ## Run only the fast unit tests
 	$(PY) -m pytest -m unit
 
+.PHONY: channels-test
+channels-test: $(RASA_VENV)/.installed ## Run the messaging-channel tests in the Rasa environment
+	@$(RASA_VENV)/bin/python -c 'import pytest' 2>/dev/null || \
+		$(RASA_VENV)/bin/python -m pip install --quiet pytest==8.3.5
+	$(RASA_VENV)/bin/python -m pytest tests/channels -p no:cacheprovider -W ignore::DeprecationWarning
+
 .PHONY: bench
 bench: train ## Run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(PY) -m benchmarks
 
 .PHONY: test
-test: install lint types validate rasa-test pytest ## Create or update the environments and run every check and test
+test: install lint types validate rasa-test pytest channels-test ## Create or update the environments and run every check and test
+
+.PHONY: widget
+widget: ## Rebuild the chat widget bundle (webapp/static/widget/, committed) with npm ci + esbuild
+	cd widget && npm ci --no-audit --no-fund && npm run build
 
 .PHONY: clean
 clean: ## Remove trained models, test results and runtime state (keeps the environments)

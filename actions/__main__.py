@@ -24,6 +24,11 @@ def main() -> None:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     os.environ["SANIC_HOST"] = settings.host
+    # Catalogue engine, knowledge base (embedder, store, optional LLM) and lead store: built once
+    # here, before the first call, then shared by every action.
+    from actions.adapters import warm_up
+
+    warm_up(settings)
     executor = ActionExecutor()
     executor.register_package("actions")
     run(executor, port=settings.port, cors_origins=[], endpoints="endpoints.yml")

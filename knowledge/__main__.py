@@ -274,6 +274,7 @@ def _eval(args: argparse.Namespace) -> int:
         "alpha": settings.alpha,
         "fusion": settings.fusion,
         "progress": not args.no_progress,
+        "distinct_pages": settings.distinct_pages,
     }
     try:
         if args.squad:

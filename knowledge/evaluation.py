@@ -240,6 +240,7 @@ def evaluate_store(
     fusion: Fusion = "relative_score",
     progress: bool = False,
     filters: Sequence[SearchFilters | None] | None = None,
+    distinct_pages: bool = True,
 ) -> dict[str, Metrics]:
     """Metrics per retrieval mode; dense and hybrid share one embedding of the queries.
 
@@ -257,7 +258,15 @@ def evaluate_store(
     for mode in modes:
         if mode != "bm25" and vectors is None:
             continue
-        retriever = StoreRetriever(store, embedder, mode=mode, alpha=alpha, fusion=fusion, top_k=k)
+        retriever = StoreRetriever(
+            store,
+            embedder,
+            mode=mode,
+            alpha=alpha,
+            fusion=fusion,
+            top_k=k,
+            distinct_pages=distinct_pages,
+        )
         ranked: list[list[ScoredChunk]] = [[] for _ in queries]
         for query_filter, positions in groups.items():
             found = retriever.retrieve_batch(
@@ -341,6 +350,7 @@ def evaluate_squad(
     fusion: Fusion = "relative_score",
     progress: bool = False,
     limit: int | None = None,
+    distinct_pages: bool = True,
 ) -> dict[str, Metrics]:
     """Indexes every paragraph in a temporary embedded store and evaluates the questions."""
     from knowledge.stores.embedded import EmbeddedStore
@@ -361,6 +371,7 @@ def evaluate_squad(
                 alpha=alpha,
                 fusion=fusion,
                 progress=progress,
+                distinct_pages=distinct_pages,
             )
         finally:
             store.close()

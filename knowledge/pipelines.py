@@ -82,6 +82,7 @@ def build_retriever(
         alpha=settings.alpha,
         fusion=settings.fusion,
         top_k=settings.top_k,
+        distinct_pages=settings.distinct_pages,
     )
 
 

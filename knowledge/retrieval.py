@@ -3,6 +3,10 @@
 Three modes: `bm25` (French lexical search, no embedder needed), `dense` (cosine of the query's
 embedding) and `hybrid` (both, fused by the store like Weaviate does: `alpha` = 1 is dense only,
 0 lexical only; `fusion` = relative score or reciprocal rank).
+
+With `distinct_pages` (the default), the results come from distinct pages: two overlapping
+chunks of one page take one place, so the top k shows k pages (measured in docs/benchmarks.md:
+hit@4 +0.013 to +0.025 on the hand-written questions, MRR unchanged or better).
 """
 
 from collections.abc import Sequence
@@ -19,6 +23,21 @@ from knowledge.interfaces import (
     Vector,
 )
 
+# Candidates fetched per result wanted, when results must come from distinct pages.
+_OVERFETCH = 3
+
+
+def one_per_page(results: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+    """The best-ranked chunk of each page, in rank order."""
+    seen: set[tuple[str, int]] = set()
+    kept: list[ScoredChunk] = []
+    for item in results:
+        page = (item.chunk.document, item.chunk.page)
+        if page not in seen:
+            seen.add(page)
+            kept.append(item)
+    return kept
+
 
 class StoreRetriever:
     """A `Retriever` over a document store and, for dense and hybrid modes, an embedder."""
@@ -32,6 +51,7 @@ class StoreRetriever:
         alpha: float = 0.5,
         fusion: Fusion = "relative_score",
         top_k: int = 4,
+        distinct_pages: bool = True,
     ) -> None:
         if mode != "bm25" and embedder is None:
             raise ValueError(f"the {mode} mode needs an embedder")
@@ -43,6 +63,7 @@ class StoreRetriever:
         self.alpha = alpha
         self.fusion = fusion
         self.top_k = top_k
+        self.distinct_pages = distinct_pages
 
     def warm_up(self) -> None:
         self.store.warm_up()
@@ -66,18 +87,24 @@ class StoreRetriever:
         k = top_k or self.top_k
         if not queries:
             return []
+        fetch = k * _OVERFETCH if self.distinct_pages else k
         if self.mode == "bm25":
-            return [self.store.lexical_search(query, k, filters) for query in queries]
-        if vectors is None:
-            vectors = self._embed(queries)
-        if self.mode == "dense":
-            return [self.store.dense_search(vector, k, filters) for vector in vectors]
-        return [
-            self.store.hybrid_search(
-                query, vector, k, alpha=self.alpha, fusion=self.fusion, filters=filters
-            )
-            for query, vector in zip(queries, vectors, strict=True)
-        ]
+            found = [self.store.lexical_search(query, fetch, filters) for query in queries]
+        else:
+            if vectors is None:
+                vectors = self._embed(queries)
+            if self.mode == "dense":
+                found = [self.store.dense_search(vector, fetch, filters) for vector in vectors]
+            else:
+                found = [
+                    self.store.hybrid_search(
+                        query, vector, fetch, alpha=self.alpha, fusion=self.fusion, filters=filters
+                    )
+                    for query, vector in zip(queries, vectors, strict=True)
+                ]
+        if self.distinct_pages:
+            return [one_per_page(results)[:k] for results in found]
+        return found
 
     def _embed(self, queries: Sequence[str]) -> Vector:
         if self.embedder is None:  # refused by the constructor; kept for the type checker

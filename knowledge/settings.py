@@ -34,6 +34,7 @@ class KnowledgeSettings(BaseSettings):
     alpha: float = Field(default=0.5, ge=0.0, le=1.0)
     fusion: Fusion = "relative_score"
     top_k: int = Field(default=4, ge=1, le=100)
+    distinct_pages: bool = True  # at most one chunk per page in the results
     hybrid_candidates: int = Field(default=50, ge=1)
 
     # Weaviate (store="weaviate").

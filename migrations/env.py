@@ -8,6 +8,8 @@ from logging.config import fileConfig
 
 from alembic import context
 
+import advisor.models  # noqa: F401  # registers the advisor tables on Base.metadata
+import feedback.models  # noqa: F401  # registers the feedback table on Base.metadata
 import product_catalog.db  # noqa: F401  # registers the catalogue tables on Base.metadata
 from common.db import Base, engine_from_url
 

@@ -6,6 +6,7 @@ import sys
 from types import FrameType
 
 from common.startup import EXIT_STARTUP_ERROR, StartupError, exit_with, load_settings
+from stack.knowledge_base import KnowledgeBaseError, ensure_knowledge_base
 from stack.rasa_env import rasa_server_env
 from stack.services import all_services
 from stack.settings import StackSettings
@@ -25,6 +26,11 @@ def _train() -> None:
 
 def _run(settings: StackSettings) -> int:
     _train()
+    try:
+        if ensure_knowledge_base():
+            print("Knowledge base built and ingested.")
+    except KnowledgeBaseError as error:
+        raise StartupError(str(error)) from error
     if not model_path().exists():
         raise StartupError(f"no trained Rasa model at {model_path()}: run `make train`")
     supervisor = Supervisor(

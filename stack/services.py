@@ -61,6 +61,8 @@ def action_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Servic
         env={
             "ACTION_SERVER_HOST": settings.host,
             "ACTION_SERVER_PORT": str(settings.action_server_port),
+            "ADVISOR_DATABASE_URL": settings.advisor_database_url,
+            "KNOWLEDGE_LLM_MODEL": settings.knowledge_llm_model,
         },
         cwd=root,
     )
@@ -76,7 +78,13 @@ def webapp_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Servic
         port_variable="WEBAPP_PORT",
         health_url=f"{base}/health",
         url=base,
-        env={"WEBAPP_HOST": settings.host, "WEBAPP_PORT": str(settings.webapp_port)},
+        env={
+            "WEBAPP_HOST": settings.host,
+            "WEBAPP_PORT": str(settings.webapp_port),
+            # The chat widget's socket.io connection goes to this Rasa server.
+            "WEBAPP_RASA_PUBLIC_URL": f"http://{settings.host}:{settings.rasa_port}",
+            "ADVISOR_DATABASE_URL": settings.advisor_database_url,
+        },
         cwd=root,
     )
 

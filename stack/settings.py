@@ -26,6 +26,11 @@ class StackSettings(BaseSettings):
     tracker_store_url: str = "sqlite:///.run/rasa_tracker.db"
     # Empty means Rasa's in-memory lock store; redis://host:6379/0 to share locks between replicas.
     lock_store_url: str = ""
+    # The advisor lead store, shared by the action server (handoff) and the web app (console).
+    advisor_database_url: str = "sqlite:///.run/advisor.db"
+    # The action server's answer model: empty means extractive answers (the LLM is too slow for
+    # a conversation on a small CPU); production sets a GGUF path (see docs/conversation.md).
+    knowledge_llm_model: str = ""
     run_dir: Path = PROJECT_ROOT / ".run"
     startup_timeout_s: float = Field(default=180.0, gt=0)
 

@@ -4,17 +4,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from webapp.api.deps import install_catalogue, load_catalogue_resources
-from webapp.api.routes import categories, health, products, recommendations
+from webapp.api.routes import (
+    advisor_console,
+    categories,
+    documents,
+    feedback,
+    health,
+    products,
+    recommendations,
+    site,
+)
 from webapp.core.config import WebAppSettings
-
-HOME_PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Vergemont Assurances</title></head>
-<body><main><h1>Vergemont Assurances</h1>
-<p>L'assistant de découverte des besoins et la console des conseillers arrivent bientôt ici.</p>
-</main></body></html>"""
 
 
 @asynccontextmanager
@@ -31,9 +33,8 @@ def create_app(settings: WebAppSettings) -> FastAPI:
     app.include_router(categories.router)
     app.include_router(products.router)
     app.include_router(recommendations.router)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return HOME_PAGE
-
+    app.include_router(site.router)
+    app.include_router(documents.router)
+    app.include_router(feedback.router)
+    advisor_console.mount_advisor(app, settings)
     return app

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.interfaces import SearchFilters
-from knowledge.retrieval import StoreRetriever
+from knowledge.interfaces import Chunk, ScoredChunk, SearchFilters, StoredDocument
+from knowledge.retrieval import StoreRetriever, one_per_page
 from knowledge.stores.embedded import EmbeddedStore
 from tests.knowledge.fakes import HashingEmbedder
 from tests.knowledge.test_stores import PASSAGES, put
@@ -58,3 +58,35 @@ class TestStoreRetriever:
         assert StoreRetriever(store, None, mode="bm25").retrieve("lunettes")
         with pytest.raises(ValueError, match="needs an embedder"):
             StoreRetriever(store, None, mode="hybrid")
+
+
+class TestDistinctPages:
+    def test_keeps_the_best_chunk_of_each_page_in_rank_order(self) -> None:
+        def item(chunk_id: str, page: int, score: float) -> ScoredChunk:
+            return ScoredChunk(Chunk(chunk_id, "cg.pdf", page, "texte"), score)
+
+        ranked = [item("a", 2, 0.9), item("b", 2, 0.8), item("c", 5, 0.7), item("d", 2, 0.6)]
+
+        assert [r.chunk.chunk_id for r in one_per_page(ranked)] == ["a", "c"]
+
+    def test_results_come_from_distinct_pages_unless_disabled(self, tmp_path: Path) -> None:
+        store = EmbeddedStore(tmp_path)
+        page_two = [f"Le bris de glace est couvert, variante {n}." for n in range(4)]
+        chunks = [Chunk(f"c{n}", "cg.pdf", 2, text) for n, text in enumerate(page_two)]
+        chunks += [Chunk("c9", "cg.pdf", 3, "Le bris de glace des vérandas est exclu.")]
+        embedder = HashingEmbedder()
+        store.replace_document(
+            StoredDocument("cg.pdf", "hash", chunk_count=len(chunks)),
+            chunks,
+            embedder.embed_passages([chunk.text for chunk in chunks]),
+        )
+        store.refresh()
+
+        distinct = StoreRetriever(store, embedder, mode="bm25").retrieve("bris de glace", top_k=3)
+        plain = StoreRetriever(store, embedder, mode="bm25", distinct_pages=False).retrieve(
+            "bris de glace", top_k=3
+        )
+
+        assert sorted(r.chunk.page for r in distinct) == [2, 3]  # only two pages exist
+        assert len(plain) == 3
+        assert [r.chunk.page for r in plain].count(2) >= 2

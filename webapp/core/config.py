@@ -1,6 +1,8 @@
 """Settings of the web app deployable."""
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "change-me-local-dev-secret-key"  # noqa: S105
@@ -17,6 +19,17 @@ class WebAppSettings(BaseSettings):
     secret_key: str = Field(default=DEV_SECRET_KEY, min_length=16)
     database_url: str = "sqlite:///.run/webapp.db"
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+    # The Rasa server's socket.io channel as the visitor's browser reaches it (chat widget).
+    rasa_public_url: str = Field(default="http://127.0.0.1:5005", pattern="^https?://")
+    # The built corpus PDFs (python -m knowledge.corpus build), served under /documents/.
+    documents_dir: Path = Path(__file__).resolve().parents[2] / "build" / "corpus"
+    # The advisor lead store, shared with the action server (same variable, same default).
+    advisor_database_url: str = Field(
+        default="sqlite:///.run/advisor.db",
+        validation_alias=AliasChoices("ADVISOR_DATABASE_URL", "WEBAPP_ADVISOR_DATABASE_URL"),
+    )
+    # How long an advisor console session lasts (signed cookie keyed by WEBAPP_SECRET_KEY).
+    advisor_session_max_age_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
 
     def check_secrets(self) -> None:
         """Refuse the development secret outside local development."""

@@ -1,0 +1,222 @@
+"""Adapters between the actions and the other packages: catalogue, knowledge base, advisor.
+
+They are built once when the action server starts (`warm_up`), then shared by every action call;
+tests install their own (`install_services`) with fakes behind the same interfaces.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+from actions.parsing import normalize
+from actions.settings import ActionServerSettings
+from advisor.handoff import (
+    HandoffReceipt,
+    HandoffRequest,
+    HandoffService,
+    HandoffUnavailableError,
+)
+from knowledge.interfaces import Answer, Source
+from product_catalog.engine import RecommendationResult, SuitabilityEngine
+from product_catalog.profile import NeedsProfile
+from product_catalog.schema import Catalogue, Product
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE_TEXT = (
+    "Je ne peux pas consulter les documents de Vergemont Assurances pour le moment. "
+    "Un conseiller pourra vous répondre précisément."
+)
+
+
+class QuestionAnswerer(Protocol):
+    """What `knowledge.answering.AnswerService` offers the actions."""
+
+    def answer(self, question: str, product: str | None = None) -> Answer: ...
+
+
+class CatalogueAdapter:
+    """The suitability engine and the product names, for recommending and recognising products."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.engine = SuitabilityEngine(catalogue)
+        self._products = {product.code: product for product in catalogue.products}
+        # Longest names first: "Vergemont Santé Seniors" before "Vergemont Santé".
+        self._names = sorted(
+            ((self._key(product.name), product.code) for product in catalogue.products),
+            key=lambda item: -len(item[0]),
+        )
+        by_category: dict[str, list[str]] = {}
+        for product in catalogue.products:
+            by_category.setdefault(product.category, []).append(product.code)
+        self._single_product_categories = {
+            category: codes[0] for category, codes in by_category.items() if len(codes) == 1
+        }
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return normalize(name).replace("vergemont ", "")
+
+    def recommend(self, profile: NeedsProfile) -> RecommendationResult:
+        return self.engine.recommend(profile)
+
+    def product(self, code: str) -> Product | None:
+        return self._products.get(code)
+
+    def find_product(self, text: str) -> str | None:
+        """The product a message names: its code, its name, or a category with one product."""
+        normalized = normalize(text)
+        for code in self._products:
+            if code.lower() in normalized:
+                return code
+        for key, code in self._names:
+            if re.search(r"\b" + re.escape(key) + r"\b", normalized):
+                return code
+        for category, code in self._single_product_categories.items():
+            words = {
+                "auto": r"\b(?:assurance )?(?:auto|voiture)\b",
+                "obseques": r"\bobseques\b",
+                "gav": r"\baccidents? de la vie\b",
+                "protection_juridique": r"\bprotection juridique\b",
+                "scolaire": r"\b(?:assurance )?scolaire\b",
+                "animaux": r"\b(?:animaux|chien|chat)\b",
+                "emprunteur": r"\b(?:assurance )?(?:emprunteur|de pret|pret immobilier)\b",
+                "deux_roues": r"\b(?:moto|scooter|deux.?roues)\b",
+                "camping_car": r"\bcamping.?car\b",
+                "retraite": r"\b(?:per|plan d'epargne retraite)\b",
+            }.get(category)
+            if words and re.search(words, normalized):
+                return code
+        return None
+
+
+class KnowledgeAdapter:
+    """Answers and supporting passages from the knowledge base; never fails a conversation."""
+
+    def __init__(self, answerer: QuestionAnswerer | None) -> None:
+        self.answerer = answerer
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        return self.answerer is not None
+
+    def answer(self, question: str, product: str | None = None) -> Answer:
+        if self.answerer is None:
+            return Answer(text=UNAVAILABLE_TEXT, sources=(), mode="unavailable", validated=True)
+        try:
+            return self.answerer.answer(question, product=product)
+        except Exception:
+            # Whatever breaks in retrieval, the conversation goes on with an honest sentence.
+            logger.exception("knowledge base failed to answer (product=%s)", product)
+            return Answer(text=UNAVAILABLE_TEXT, sources=(), mode="unavailable", validated=True)
+
+    def supporting_source(self, code: str, question: str) -> Source | None:
+        """The best passage of a product's documents for a question (cached: same inputs, same
+        passage, and the documents change only with a new ingestion)."""
+        return self._cached_source(code, question)
+
+    @lru_cache(maxsize=512)  # noqa: B019 (one adapter per process, kept for its lifetime)
+    def _cached_source(self, code: str, question: str) -> Source | None:
+        answer = self.answer(question, product=code)
+        if answer.mode in ("refusal", "unavailable") or not answer.sources:
+            return None
+        return answer.sources[0]
+
+
+class UnavailableHandoffService:
+    """Stands in when the lead store could not be opened: every handoff fails honestly."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def hand_off(self, request: HandoffRequest) -> HandoffReceipt:
+        raise HandoffUnavailableError(self.reason)
+
+
+@dataclass
+class Services:
+    catalogue: CatalogueAdapter
+    knowledge: KnowledgeAdapter
+    advisor: HandoffService
+
+
+_services: Services | None = None
+_services_lock = threading.Lock()
+
+
+def install_services(services: Services | None) -> None:
+    """Use these services from now on (the server's warm-up, or a test)."""
+    global _services
+    with _services_lock:
+        _services = services
+
+
+def get_services() -> Services:
+    """The services built at start-up; built on first use when the server did not warm up."""
+    global _services
+    with _services_lock:
+        if _services is None:
+            _services = build_services(ActionServerSettings())
+        return _services
+
+
+def build_knowledge(settings: ActionServerSettings) -> KnowledgeAdapter:
+    """The knowledge base of KNOWLEDGE_* settings; a polite refusal when it cannot be used."""
+    from knowledge.pipelines import build_answer_service, build_retriever
+    from knowledge.settings import KnowledgeSettings
+    from knowledge.stores import create_store
+
+    try:
+        knowledge_settings = KnowledgeSettings()
+        store = create_store(knowledge_settings)
+        store.warm_up()
+        if store.count() == 0:  # checked before loading the embedding model
+            logger.warning(
+                "knowledge base store %s is empty: product questions get a polite refusal "
+                "(run `python -m knowledge ingest build/corpus`)",
+                knowledge_settings.store_dir,
+            )
+            return KnowledgeAdapter(None)
+        retriever = build_retriever(knowledge_settings, store=store)
+        retriever.warm_up()
+        service = build_answer_service(knowledge_settings, retriever)
+        if service.generator is not None:
+            service.generator.warm_up()
+        return KnowledgeAdapter(service)
+    except Exception:
+        logger.exception("knowledge base could not start: product questions get a refusal")
+        return KnowledgeAdapter(None)
+
+
+def build_advisor(settings: ActionServerSettings) -> HandoffService:
+    try:
+        from advisor.service import open_handoff_service
+
+        return open_handoff_service(settings.advisor_database_url)
+    except Exception as error:
+        logger.exception("advisor lead store could not be opened: handoffs will fail honestly")
+        return UnavailableHandoffService(f"lead store unavailable: {type(error).__name__}")
+
+
+def build_services(settings: ActionServerSettings) -> Services:
+    from product_catalog.loader import load_catalogue
+
+    return Services(
+        catalogue=CatalogueAdapter(load_catalogue()),
+        knowledge=build_knowledge(settings),
+        advisor=build_advisor(settings),
+    )
+
+
+def warm_up(settings: ActionServerSettings) -> Services:
+    """Build every adapter now, before the server accepts its first call."""
+    services = build_services(settings)
+    install_services(services)
+    return services

@@ -1,0 +1,55 @@
+"""Not understood: suggestions first, an advisor offered after two misses in a row."""
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+MISSES_BEFORE_ADVISOR = 2
+
+
+def misunderstandings_in_a_row(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row were not understood (NLU fallback)."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionHandleMisunderstanding(Action):
+    def name(self) -> str:
+        return "action_handle_misunderstanding"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if misunderstandings_in_a_row(tracker) >= MISSES_BEFORE_ADVISOR:
+            dispatcher.utter_message(
+                text="Je n'ai pas bien compris, et je ne voudrais pas vous faire perdre votre "
+                "temps. Souhaitez-vous qu'un conseiller vous recontacte ?",
+                buttons=[
+                    {"title": "Parler à un conseiller", "payload": "/ask_advisor"},
+                    {
+                        "title": "Voir les familles de produits",
+                        "payload": "/ask_product_categories",
+                    },
+                ],
+            )
+            return [SlotSet("handoff_reason", "misunderstanding")]
+        dispatcher.utter_message(
+            text="Je n'ai pas bien compris votre demande. Vous pouvez par exemple faire le point "
+            "sur vos besoins, me poser une question sur un contrat (« Quel est le délai de "
+            "carence de l'assurance santé ? ») ou demander à parler à un conseiller.",
+            buttons=[
+                {"title": "Faire le point sur mes besoins", "payload": "/request_recommendation"},
+                {"title": "Voir les familles de produits", "payload": "/ask_product_categories"},
+                {"title": "Parler à un conseiller", "payload": "/ask_advisor"},
+            ],
+        )
+        return []

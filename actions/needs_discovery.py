@@ -1,0 +1,332 @@
+"""The needs-discovery form: asks only the facts that would change the recommendation.
+
+`validate_needs_discovery_form` is the form's validation action. On each turn it reads the answer
+to the question asked (`requested_slot`), any fact stated along the way (a correction: "en fait
+j'ai 42 ans"), checks the whole profile for contradictions, and chooses the next question from the
+engine's missing facts. It sets `requested_slot` itself, to None when nothing useful is left or a
+special situation needs an advisor, which ends the form. Digressions (a product question, a request
+for an advisor...) are rejected so that the rules answer them and the form resumes.
+"""
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.adapters import get_services
+from actions.consent import consent_given, read_consent
+from actions.parsing import SKIPPED, ParseError, is_dont_know, parse_answer, volunteered_facts
+from actions.profile_slots import (
+    FACT_SLOTS,
+    MANDATORY_SLOTS,
+    PROFILE_SLOTS,
+    build_profile,
+    contradiction_message,
+    pending_pet_age,
+    summary_lines,
+)
+from product_catalog.engine import advisor_reasons
+
+logger = logging.getLogger(__name__)
+
+# Intents that never answer a question: the form lets the rules handle them, then resumes.
+INTERRUPTIONS = frozenset(
+    {
+        "ask_product_question",
+        "ask_advisor",
+        "bot_challenge",
+        "ask_capabilities",
+        "ask_product_categories",
+        "goodbye",
+        "thank",
+        "greet",
+        "restart",
+        "ask_instructions",
+        "ask_quote",
+    }
+)
+# Intents that may still carry an answer the parser can read ("un labrador" is sometimes taken
+# for chitchat); when it cannot, the form lets the rules handle them.
+WEAK_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "chitchat"})
+
+FAILURES_BEFORE_EXPLAINING = 2
+FIRST_QUESTIONS = ("resides_in_france", "age")
+
+WHY_WE_ASK: dict[str, str] = {
+    "resides_in_france": "nos contrats sont réservés aux personnes qui résident en France",
+    "age": "l'âge conditionne l'accès à la plupart de nos contrats",
+    "housing_status": "l'assurance habitation dépend de votre statut d'occupation",
+    "rented_out_properties": "un logement mis en location s'assure par un contrat spécifique",
+    "vehicles": "chaque véhicule doit être assuré, même s'il ne roule pas",
+    "projects": "un prêt immobilier ou un projet d'épargne ouvre d'autres solutions",
+    "loan_duration_years": "l'assurance emprunteur couvre toute la durée du prêt",
+    "employment_status": "la prévoyance et la santé dépendent de votre situation professionnelle",
+    "employer_health_plan": "une mutuelle d'entreprise change vos besoins en santé",
+    "family_situation": "vos proches peuvent avoir besoin d'être protégés",
+    "number_of_dependants": "les personnes à charge changent les garanties utiles",
+    "children_at_school": "l'assurance scolaire concerne les enfants scolarisés",
+    "pets": "nous assurons les frais vétérinaires des chiens et des chats",
+    "pet_age_years": "l'assurance animaux n'accepte que les animaux de 8 ans au plus",
+    "monthly_budget_eur": "je classe les produits en fonction de votre budget",
+    "current_coverage": "je ne vous propose pas un contrat que vous avez déjà",
+}
+INVESTOR_WHY = (
+    "la réglementation m'impose de connaître votre profil d'investisseur avant de vous proposer "
+    "un placement"
+)
+
+
+def _latest(tracker: Tracker) -> tuple[str, str | None]:
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    intent = (message.get("intent") or {}).get("name")
+    return text, intent
+
+
+def next_slot(slots: dict[str, Any]) -> str | None:
+    """The next question worth asking, or None when the form is complete."""
+    if not consent_given(slots):
+        return None if slots.get("consent") is False else "consent"
+    try:
+        profile = build_profile(slots)
+    except ValidationError:
+        return None  # cannot happen: contradictions are cleared before this is called
+    if advisor_reasons(profile):
+        return None  # a special situation: the summary explains it and offers an advisor
+    for slot in FIRST_QUESTIONS:
+        if slots.get(slot) is None:
+            return slot  # every product's eligibility depends on them: asked first
+    if pending_pet_age(slots):
+        return "pet_age_years"
+    result = get_services().catalogue.recommend(profile)
+    for fact in result.missing_facts:
+        asked = FACT_SLOTS.get(fact.field)
+        if asked is not None and slots.get(asked) is None:
+            return asked
+    return None
+
+
+class ValidateNeedsDiscoveryForm(Action):
+    """Reads answers and corrections, and chooses the next question (see the module doc)."""
+
+    def name(self) -> str:
+        return "validate_needs_discovery_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text, intent = _latest(tracker)
+        slots = dict(tracker.slots)
+        requested = slots.get("requested_slot")
+        if requested is not None and intent in INTERRUPTIONS:
+            return []  # not an answer: rejected, the rules handle it and the form resumes
+
+        updates: dict[str, Any] = {}
+        if requested == "consent" or (
+            requested is None
+            and intent in ("give_consent", "refuse_consent")
+            and slots.get("consent") is None
+        ):
+            updates.update(read_consent(text, intent, dispatcher))
+        elif consent_given(slots):
+            updates.update(self._read_facts(requested, text, intent, slots, dispatcher))
+            if requested is not None and not updates and intent in WEAK_INTENTS:
+                return []
+        merged = {**slots, **updates}
+        updates.update(self._clear_contradictions(merged, updates, dispatcher))
+        merged = {**slots, **updates}
+        following = next_slot(merged)
+        if requested is not None and following == requested and requested in updates:
+            failures = int(slots.get("failed_attempts") or 0) + 1
+            updates["failed_attempts"] = float(failures)
+            if failures >= FAILURES_BEFORE_EXPLAINING:
+                self._explain(requested, dispatcher)
+        elif slots.get("failed_attempts"):
+            updates["failed_attempts"] = 0.0
+        events: list[EventType] = [SlotSet(name, value) for name, value in updates.items()]
+        events.append(SlotSet("requested_slot", following))
+        return events
+
+    def _read_facts(
+        self,
+        requested: str | None,
+        text: str,
+        intent: str | None,
+        slots: dict[str, Any],
+        dispatcher: CollectingDispatcher,
+    ) -> dict[str, Any]:
+        updates: dict[str, Any] = {}
+        stated = volunteered_facts(text)
+        if requested is not None and requested != "consent" and requested not in stated:
+            if intent == "dont_know" or is_dont_know(text):
+                if requested in MANDATORY_SLOTS:
+                    dispatcher.utter_message(
+                        text=f"J'ai besoin de cette information : {WHY_WE_ASK[requested]}."
+                    )
+                    updates[requested] = None
+                else:
+                    dispatcher.utter_message(text="Pas de souci, passons à la suite.")
+                    updates[requested] = SKIPPED
+            else:
+                try:
+                    updates[requested] = parse_answer(requested, text, intent)
+                except ParseError as error:
+                    if intent not in WEAK_INTENTS and not stated:
+                        dispatcher.utter_message(text=f"Je n'ai pas compris votre réponse. {error}")
+                        updates[requested] = None
+        if updates.get("number_of_dependants") == 0 and slots.get("children_at_school") is None:
+            updates["children_at_school"] = 0  # a child at school is a dependant
+        changed = []
+        for name, value in stated.items():
+            if name not in PROFILE_SLOTS:
+                continue
+            previous = slots.get(name)
+            if previous not in (None, SKIPPED) and previous != value and name != requested:
+                changed.append(name)
+            updates[name] = value
+        if changed:
+            lines = [line for line in summary_lines({**slots, **updates}) if line]
+            shown = [line for line in lines if any(_label_of(n) in line for n in changed)]
+            dispatcher.utter_message(
+                text="C'est corrigé. " + " ; ".join(shown or ["information mise à jour"]) + "."
+            )
+        return updates
+
+    @staticmethod
+    def _clear_contradictions(
+        merged: dict[str, Any], updates: dict[str, Any], dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
+        """Blame the field pydantic names: it is cleared and asked again, with the reason."""
+        cleared: dict[str, Any] = {}
+        for _ in range(5):
+            try:
+                build_profile({**merged, **cleared})
+                return cleared
+            except ValidationError as error:
+                location = [str(part) for part in error.errors()[0].get("loc", ())]
+                field = ".".join(location[:1])
+                slot = FACT_SLOTS.get(field, field if field in PROFILE_SLOTS else "")
+                if field == "investor" and len(location) > 1:
+                    slot = FACT_SLOTS.get(f"investor.{location[1]}", "")
+                if not slot:
+                    logger.warning("unexpected profile error on %s", field)
+                    return cleared
+                dispatcher.utter_message(
+                    text="Cela ne me semble pas cohérent : "
+                    f"{contradiction_message(error)}. Reprenons ce point."
+                )
+                cleared[slot] = None
+        return cleared
+
+    @staticmethod
+    def _explain(slot: str, dispatcher: CollectingDispatcher) -> None:
+        why = WHY_WE_ASK.get(slot, INVESTOR_WHY)
+        skip = (
+            ""
+            if slot in MANDATORY_SLOTS
+            else " Si vous ne savez pas, répondez « je ne sais pas » et nous passerons à la suite."
+        )
+        dispatcher.utter_message(
+            text=f"Je vous pose cette question parce que {why}.{skip} Vous pouvez aussi demander "
+            "à parler à un conseiller."
+        )
+
+
+def _label_of(slot: str) -> str:
+    return {
+        "age": "Âge",
+        "housing_status": "Logement",
+        "employment_status": "Situation professionnelle",
+        "family_situation": "Situation familiale",
+        "vehicles": "Véhicules",
+        "pets": "Animaux",
+        "projects": "Projets",
+        "number_of_dependants": "Personnes à charge",
+        "resides_in_france": "Résidence",
+    }.get(slot, slot)
+
+
+class ActionSummarizeProfile(Action):
+    """After the form: the facts to confirm, or why an advisor must take over."""
+
+    def name(self) -> str:
+        return "action_summarize_profile"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        slots = dict(tracker.slots)
+        if not consent_given(slots):
+            dispatcher.utter_message(
+                text="Sans votre accord, je ne garde aucune information sur votre situation. "
+                "Vous pouvez me poser vos questions sur nos contrats, ou découvrir nos familles "
+                "de produits.",
+                buttons=[
+                    {"title": "Voir les familles de produits", "payload": "/ask_product_categories"}
+                ],
+            )
+            return []
+        profile = build_profile(slots)
+        reasons = advisor_reasons(profile)
+        if reasons:
+            dispatcher.utter_message(
+                text="Votre situation demande l'accompagnement d'un conseiller :\n"
+                + "\n".join(f"• {reason}" for reason in reasons)
+                + "\nJe peux transmettre votre demande à un conseiller qui vous recontactera.",
+                buttons=[
+                    {"title": "Parler à un conseiller", "payload": "/ask_advisor"},
+                    {"title": "Voir quand même les produits", "payload": "/affirm"},
+                ],
+            )
+            return [SlotSet("handoff_reason", "special_situation")]
+        lines = summary_lines(slots)
+        dispatcher.utter_message(
+            text="Voici ce que j'ai retenu :\n"
+            + "\n".join(f"• {line}" for line in lines)
+            + "\nEst-ce exact ?",
+            buttons=[
+                {"title": "Oui, c'est exact", "payload": "/affirm"},
+                {"title": "Non, je corrige", "payload": "/deny"},
+            ],
+        )
+        return []
+
+
+class ActionCorrectFact(Action):
+    """A correction outside the form ("en fait j'ai 42 ans"), then the summary again."""
+
+    def name(self) -> str:
+        return "action_correct_fact"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text, _ = _latest(tracker)
+        slots = dict(tracker.slots)
+        if not consent_given(slots):
+            dispatcher.utter_message(
+                text="Je ne conserve aucune information sans votre accord : il n'y a rien à "
+                "corriger de mon côté."
+            )
+            return []
+        stated = {k: v for k, v in volunteered_facts(text).items() if k in PROFILE_SLOTS}
+        if not stated:
+            dispatcher.utter_message(
+                text="Je n'ai pas compris ce qu'il faut corriger. Dites-le-moi simplement, par "
+                "exemple : « en fait j'ai 42 ans » ou « je suis locataire »."
+            )
+            return []
+        merged = {**slots, **stated}
+        try:
+            build_profile(merged)
+        except ValidationError as error:
+            dispatcher.utter_message(
+                text="Je ne peux pas enregistrer cette correction : "
+                f"{contradiction_message(error)}."
+            )
+            return []
+        dispatcher.utter_message(text="C'est corrigé, merci.")
+        return [SlotSet(name, value) for name, value in stated.items()]

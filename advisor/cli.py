@@ -1,0 +1,110 @@
+"""`python -m advisor`: users, GDPR export and erasure, webhook delivery.
+
+    python -m advisor create-user alice --name "Alice Martin" --role advisor   # asks the password
+    python -m advisor api-token alice
+    python -m advisor export --email jeanne@exemple.fr --output jeanne.json
+    python -m advisor erase --reference VG-7K3M9Q --yes
+    python -m advisor deliver-webhooks [--retry-failed]
+
+The database is ADVISOR_DATABASE_URL (default sqlite:///.run/advisor.db); exports are written under
+ADVISOR_EXPORT_DIR (default .run/exports) and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from advisor.auth import create_user, issue_api_token
+from advisor.config import AdvisorSettings
+from advisor.database import ensure_schema, open_engine
+from advisor.errors import AdvisorError
+from advisor.gdpr import erase_person, export_person, write_export
+from advisor.store import CLI
+from advisor.webhook import WebhookSender
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m advisor", description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", help="default: ADVISOR_DATABASE_URL")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    user = commands.add_parser("create-user", help="create a console user")
+    user.add_argument("username")
+    user.add_argument("--name", required=True, help="name shown in the console")
+    user.add_argument("--role", choices=["advisor", "supervisor"], required=True)
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    token = commands.add_parser("api-token", help="issue (or replace) a user's REST API token")
+    token.add_argument("username")
+
+    for name, text in (("export", "export a person's data"), ("erase", "erase a person's data")):
+        sub = commands.add_parser(name, help=text)
+        who = sub.add_mutually_exclusive_group(required=True)
+        who.add_argument("--email")
+        who.add_argument("--reference")
+        if name == "export":
+            sub.add_argument("--output", required=True, help="JSON file inside the export folder")
+        else:
+            sub.add_argument("--yes", action="store_true", help="confirm the erasure")
+
+    hooks = commands.add_parser("deliver-webhooks", help="send pending CRM webhooks")
+    hooks.add_argument("--retry-failed", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    settings = AdvisorSettings()
+    engine = open_engine(arguments.database_url or settings.database_url)
+    try:
+        ensure_schema(engine)
+        return _run(arguments, settings, engine)
+    except AdvisorError as error:
+        print(f"advisor: erreur : {error}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+
+
+def _run(arguments: argparse.Namespace, settings: AdvisorSettings, engine: Engine) -> int:
+    if arguments.command == "create-user":
+        if arguments.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Mot de passe : ")
+            if getpass.getpass("Confirmez : ") != password:
+                print("advisor: erreur : les deux saisies diffèrent.", file=sys.stderr)
+                return 2
+        user = create_user(engine, arguments.username, arguments.name, arguments.role, password)
+        print(f"Utilisateur « {user.username} » créé (rôle {user.role}).")
+    elif arguments.command == "api-token":
+        print(issue_api_token(engine, arguments.username))
+    elif arguments.command == "export":
+        data = export_person(engine, email=arguments.email, reference=arguments.reference)
+        export_dir = Path(os.environ.get("ADVISOR_EXPORT_DIR", ".run/exports"))
+        path = write_export(data, arguments.output, export_dir)
+        print(f"{len(data['leads'])} prospect(s) exporté(s) dans {path}")
+    elif arguments.command == "erase":
+        if not arguments.yes:
+            print("advisor: erreur : ajoutez --yes pour confirmer l'effacement.", file=sys.stderr)
+            return 2
+        references = erase_person(engine, CLI, email=arguments.email, reference=arguments.reference)
+        print(f"Données effacées pour : {', '.join(references)}")
+    elif arguments.command == "deliver-webhooks":
+        if not settings.webhook_url:
+            print("advisor: erreur : ADVISOR_WEBHOOK_URL n'est pas défini.", file=sys.stderr)
+            return 2
+        sender = WebhookSender.from_settings(engine, settings)
+        delivered, left = sender.deliver_pending(retry_failed=arguments.retry_failed)
+        print(f"{delivered} webhook(s) envoyé(s), {left} en échec.")
+        return 0 if left == 0 else 1
+    return 0

@@ -1,0 +1,58 @@
+"""Engine creation and schema set-up of the lead store.
+
+`postgresql://` URLs are read as `postgresql+psycopg://` (psycopg 3 is the driver installed here),
+so the action server and the web app can share one `ADVISOR_DATABASE_URL` with Rasa's style of URL.
+The schema is created or upgraded with the project's Alembic migrations (`ensure_schema`), the same
+path as `alembic upgrade head`, so a database made by the app and one made by hand never differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from common.db import engine_from_url
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///.run/advisor.db"
+
+
+def normalise_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgres://")
+    return url
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for the lead store; SQLite waits up to 30 s for a concurrent writer."""
+    normalised = normalise_url(url)
+    if make_url(normalised).get_backend_name() == "sqlite":
+        return engine_from_url(normalised, connect_args={"timeout": 30})
+    return engine_from_url(normalised, pool_size=10, max_overflow=20)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    config.cmd_opts = argparse.Namespace(x=[f"url={url}"])
+    return config
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the database to the latest migration, unless it is there already (cheap check)."""
+    url = engine.url.render_as_string(hide_password=False)
+    config = alembic_config(url)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        command.upgrade(config, "head")

@@ -1,0 +1,164 @@
+"""Tables of the advisor workflow, declared on the application's shared `Base`.
+
+Migration: migrations/versions/0002_advisor.py creates exactly these tables.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
+
+from advisor.errors import AppendOnlyError
+from common.db import Base
+
+JsonType = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite forgets the zone otherwise)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UserRow(Base):
+    __tablename__ = "advisor_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    api_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class LeadRow(Base):
+    __tablename__ = "advisor_leads"
+    __table_args__ = (sa.Index("ix_advisor_leads_status_created_at", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    conversation_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    channel: Mapped[str] = mapped_column(sa.String(20), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)
+    category: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    level: Mapped[str] = mapped_column(sa.String(10), index=True)
+    score: Mapped[int] = mapped_column(sa.SmallInteger)
+    qualification_rule: Mapped[str] = mapped_column(sa.String(300))
+    reason: Mapped[str] = mapped_column(sa.String(40))
+    contact_name: Mapped[str] = mapped_column(sa.String(200))
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    preferred_slot: Mapped[str | None] = mapped_column(sa.String(200))
+    consent_text_version: Mapped[str] = mapped_column(sa.String(50))
+    consent_given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consent_channel: Mapped[str] = mapped_column(sa.String(20))
+    profile: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    recommendations: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    catalogue_version: Mapped[str | None] = mapped_column(sa.String(64))
+    advisor_required: Mapped[bool] = mapped_column(sa.Boolean)
+    advisor_reasons: Mapped[list[str]] = mapped_column(JsonType)
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    claimed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("advisor_users.id", ondelete="SET NULL"), index=True
+    )
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NoteRow(Base):
+    __tablename__ = "advisor_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("advisor_leads.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(sa.String(80))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEventRow(Base):
+    """Append-only: rows are inserted, never updated (erasure only blanks `details`)."""
+
+    __tablename__ = "advisor_audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("advisor_leads.id", ondelete="SET NULL"), index=True
+    )
+    actor: Mapped[str] = mapped_column(sa.String(80))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(AuditEventRow, "before_update")
+@event.listens_for(AuditEventRow, "before_delete")
+def _audit_is_append_only(_mapper: Mapper[Any], _connection: Any, _row: Any) -> None:
+    # GDPR erasure blanks `details` with a Core UPDATE: the one sanctioned exception.
+    raise AppendOnlyError("L'historique d'un prospect ne peut être ni modifié ni supprimé.")
+
+
+class AdviceRecordRow(Base):
+    """One version of a lead's duty-of-advice record: a draft, then frozen for good."""
+
+    __tablename__ = "advisor_advice_records"
+    __table_args__ = (sa.UniqueConstraint("lead_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("advisor_leads.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(10))
+    content: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    frozen_by: Mapped[str | None] = mapped_column(sa.String(80))
+
+
+class WebhookDeliveryRow(Base):
+    """Outbox of the CRM webhook: written with the lead, delivered (and retried) afterwards."""
+
+    __tablename__ = "advisor_webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("advisor_leads.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(sa.String(40))
+    status: Mapped[str] = mapped_column(sa.String(10), index=True)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

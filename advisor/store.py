@@ -1,0 +1,545 @@
+"""The lead store: handoff, queue, claim, status workflow, notes, audit trail, dashboard.
+
+Every change writes an audit event in the same transaction as the change itself. The claim is one
+conditional UPDATE (`WHERE status = 'new' AND claimed_by_id IS NULL`) whose row count tells the
+winner, so two advisors claiming at once can never both succeed, on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from advisor.contact import mask_email, mask_phone
+from advisor.errors import (
+    ClaimConflictError,
+    InvalidInputError,
+    LeadNotFoundError,
+    PermissionDeniedError,
+    TransitionError,
+)
+from advisor.handoff import HandoffReceipt, HandoffRequest
+from advisor.models import (
+    AuditEventRow,
+    LeadRow,
+    NoteRow,
+    UserRow,
+    WebhookDeliveryRow,
+    utc_now,
+)
+from advisor.qualification import QUALIFIED_LEVELS, qualify
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out on the phone
+MAX_TRANSCRIPT_TURNS = 500
+MAX_TURN_CHARS = 4_000
+MAX_NOTE_CHARS = 5_000
+PAGE_SIZE = 50
+
+STATUSES = ("new", "claimed", "contacted", "offer_sent", "won", "lost", "closed")
+STATUS_LABELS = {
+    "new": "Nouveau",
+    "claimed": "Pris en charge",
+    "contacted": "Contacté",
+    "offer_sent": "Offre envoyée",
+    "won": "Gagné",
+    "lost": "Perdu",
+    "closed": "Clos",
+}
+TERMINAL = frozenset({"won", "lost", "closed"})
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"closed"}),
+    "claimed": frozenset({"contacted", "lost", "closed"}),
+    "contacted": frozenset({"offer_sent", "lost", "closed"}),
+    "offer_sent": frozenset({"won", "lost", "closed"}),
+    "won": frozenset(),
+    "lost": frozenset(),
+    "closed": frozenset(),
+}
+ROLES = ("advisor", "supervisor")
+# Age filter: (at least this old, younger than this).
+AGES: dict[str, tuple[timedelta | None, timedelta | None]] = {
+    "24h": (None, timedelta(days=1)),
+    "7j": (timedelta(days=1), timedelta(days=7)),
+    "30j": (timedelta(days=7), timedelta(days=30)),
+    "plus": (timedelta(days=30), None),
+}
+SORTS = {
+    "recent": (LeadRow.created_at.desc(), LeadRow.id.desc()),
+    "ancien": (LeadRow.created_at.asc(), LeadRow.id.asc()),
+    "score": (LeadRow.score.desc(), LeadRow.created_at.desc(), LeadRow.id.desc()),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: a console or API user, or a system actor (id None)."""
+
+    id: int | None
+    username: str
+    display_name: str
+    role: str
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+ASSISTANT = Actor(None, "assistant", "Assistant", "system")
+CLI = Actor(None, "cli", "Ligne de commande", "system")
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    status: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    level: str | None = None
+    age: str | None = None
+    mine: bool = False
+    sort: str = "recent"
+    page: int = 1
+    per_page: int = PAGE_SIZE
+
+    def checked(self) -> LeadFilters:
+        """Unknown filter values are refused with a French message, never silently ignored."""
+        if self.status and self.status not in STATUSES:
+            raise InvalidInputError(f"Statut inconnu : {self.status}.")
+        if self.age and self.age not in AGES:
+            raise InvalidInputError(f"Ancienneté inconnue : {self.age}.")
+        if self.sort not in SORTS:
+            raise InvalidInputError(f"Tri inconnu : {self.sort}.")
+        if self.page < 1 or not 1 <= self.per_page <= 200:
+            raise InvalidInputError("Page demandée invalide.")
+        return self
+
+
+@dataclass(frozen=True)
+class LeadSummary:
+    reference: str
+    contact_name: str
+    category: str | None
+    channel: str
+    level: str
+    score: int
+    status: str
+    created_at: datetime
+    claimed_by: str | None
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    items: list[LeadSummary]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class Note:
+    author: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    actor: str
+    action: str
+    details: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LeadDetail:
+    reference: str
+    conversation_id: str
+    channel: str
+    status: str
+    category: str | None
+    level: str
+    score: int
+    qualification_rule: str
+    reason: str
+    contact_name: str
+    contact_email: str | None
+    contact_phone: str | None
+    preferred_slot: str | None
+    consent_text_version: str
+    consent_given_at: datetime
+    consent_channel: str
+    profile: dict[str, Any]
+    recommendations: list[dict[str, Any]]
+    catalogue_version: str | None
+    advisor_required: bool
+    advisor_reasons: list[str]
+    transcript: list[dict[str, Any]]
+    claimed_by_id: int | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    erased: bool
+    notes: list[Note] = field(default_factory=list)
+    audit: list[AuditEvent] = field(default_factory=list)
+
+    @property
+    def next_statuses(self) -> list[str]:
+        return [status for status in STATUSES if status in TRANSITIONS[self.status]]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    per_status: dict[str, int]
+    total: int
+    conversion_rate: float | None
+    workload: list[tuple[str, int, int]]  # advisor, open leads, won leads
+
+
+def new_reference() -> str:
+    return "VG-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+class LeadStore:
+    """All lead operations over one engine; each public method is one transaction."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def audit(
+        self,
+        session: Session,
+        lead_id: int | None,
+        actor: Actor,
+        action: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        session.add(
+            AuditEventRow(
+                lead_id=lead_id,
+                actor=actor.username,
+                action=action,
+                details=details or {},
+                at=self.clock(),
+            )
+        )
+
+    # ------------------------------------------------------------------ handoff
+
+    def hand_off(self, request: HandoffRequest) -> HandoffReceipt:
+        """Store the lead once per conversation; a repeat returns the stored lead's reference."""
+        for _ in range(5):
+            existing = self._reference_of(request.conversation_id)
+            if existing is not None:
+                return HandoffReceipt(lead_reference=existing, created=False)
+            try:
+                reference = self._insert_lead(request)
+            except IntegrityError:
+                continue  # same conversation stored meanwhile, or (rarely) a reference clash
+            logger.info(
+                "lead %s stored (channel %s, contact %s / %s)",
+                reference,
+                request.channel,
+                mask_email(request.contact.email),
+                mask_phone(request.contact.phone),
+            )
+            return HandoffReceipt(lead_reference=reference, created=True)
+        existing = self._reference_of(request.conversation_id)
+        if existing is None:
+            raise RuntimeError("could not store the lead after 5 attempts")
+        return HandoffReceipt(lead_reference=existing, created=False)
+
+    def _reference_of(self, conversation_id: str) -> str | None:
+        with self._sessions() as session:
+            return session.scalar(
+                select(LeadRow.reference).where(LeadRow.conversation_id == conversation_id)
+            )
+
+    def _insert_lead(self, request: HandoffRequest) -> str:
+        qualification = qualify(request)
+        transcript = [turn.model_dump(mode="json") for turn in request.transcript]
+        truncated = len(transcript) > MAX_TRANSCRIPT_TURNS
+        transcript = transcript[-MAX_TRANSCRIPT_TURNS:]
+        for turn in transcript:
+            if len(turn["text"]) > MAX_TURN_CHARS:
+                turn["text"] = turn["text"][:MAX_TURN_CHARS] + " […]"
+                truncated = True
+        recommendations = [product.model_dump(mode="json") for product in request.recommendations]
+        now = self.clock()
+        with self.transaction() as session:
+            lead = LeadRow(
+                reference=new_reference(),
+                conversation_id=request.conversation_id,
+                channel=request.channel,
+                status="new",
+                category=recommendations[0]["category"] if recommendations else None,
+                level=qualification.level,
+                score=qualification.score,
+                qualification_rule=qualification.rule,
+                reason=request.reason[:40],
+                contact_name=request.contact.name,
+                contact_email=request.contact.email,
+                contact_phone=request.contact.phone,
+                preferred_slot=request.contact.preferred_slot,
+                consent_text_version=request.consent.text_version,
+                consent_given_at=request.consent.given_at,
+                consent_channel=request.consent.channel,
+                profile=request.profile,
+                recommendations=recommendations,
+                catalogue_version=request.catalogue_version,
+                advisor_required=request.advisor_required,
+                advisor_reasons=list(request.advisor_reasons),
+                transcript=transcript,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(lead)
+            session.flush()
+            details: dict[str, Any] = {
+                "channel": request.channel,
+                "reason": request.reason,
+                "score": qualification.score,
+                "level": qualification.level,
+            }
+            if truncated:
+                details["transcript_truncated"] = True
+            self.audit(session, lead.id, ASSISTANT, "created", details)
+            if qualification.level in QUALIFIED_LEVELS:
+                session.add(
+                    WebhookDeliveryRow(
+                        lead_id=lead.id,
+                        event="lead.qualified",
+                        status="pending",
+                        attempts=0,
+                        created_at=now,
+                    )
+                )
+            return lead.reference
+
+    # ------------------------------------------------------------------ reading
+
+    def list_leads(self, filters: LeadFilters, actor: Actor | None = None) -> LeadPage:
+        filters = filters.checked()
+        query = select(
+            LeadRow.reference,
+            LeadRow.contact_name,
+            LeadRow.category,
+            LeadRow.channel,
+            LeadRow.level,
+            LeadRow.score,
+            LeadRow.status,
+            LeadRow.created_at,
+            UserRow.display_name,
+        ).outerjoin(UserRow, UserRow.id == LeadRow.claimed_by_id)
+        conditions = []
+        if filters.status:
+            conditions.append(LeadRow.status == filters.status)
+        if filters.category:
+            conditions.append(LeadRow.category == filters.category)
+        if filters.channel:
+            conditions.append(LeadRow.channel == filters.channel)
+        if filters.level:
+            conditions.append(LeadRow.level == filters.level)
+        if filters.mine and actor is not None and actor.id is not None:
+            conditions.append(LeadRow.claimed_by_id == actor.id)
+        if filters.age:
+            now = self.clock()
+            newer, older = AGES[filters.age]
+            if newer is not None:
+                conditions.append(LeadRow.created_at <= now - newer)
+            if older is not None:
+                conditions.append(LeadRow.created_at > now - older)
+        with self._sessions() as session:
+            total = (
+                session.scalar(select(func.count()).select_from(LeadRow).where(*conditions)) or 0
+            )
+            rows = session.execute(
+                query.where(*conditions)
+                .order_by(*SORTS[filters.sort])
+                .limit(filters.per_page)
+                .offset((filters.page - 1) * filters.per_page)
+            ).all()
+        items = [LeadSummary(*row) for row in rows]
+        return LeadPage(items=items, total=total, page=filters.page, per_page=filters.per_page)
+
+    def _lead(self, session: Session, reference: str) -> LeadRow:
+        lead = session.scalar(select(LeadRow).where(LeadRow.reference == reference.upper()))
+        if lead is None:
+            raise LeadNotFoundError(f"Aucun prospect ne porte la référence « {reference} ».")
+        return lead
+
+    def lead_id(self, reference: str) -> int:
+        with self._sessions() as session:
+            return self._lead(session, reference).id
+
+    def get_lead(self, reference: str) -> LeadDetail:
+        with self._sessions() as session:
+            lead = self._lead(session, reference)
+            claimant = session.get(UserRow, lead.claimed_by_id) if lead.claimed_by_id else None
+            notes = session.scalars(
+                select(NoteRow).where(NoteRow.lead_id == lead.id).order_by(NoteRow.id)
+            ).all()
+            events = session.scalars(
+                select(AuditEventRow)
+                .where(AuditEventRow.lead_id == lead.id)
+                .order_by(AuditEventRow.id)
+            ).all()
+            return LeadDetail(
+                reference=lead.reference,
+                conversation_id=lead.conversation_id,
+                channel=lead.channel,
+                status=lead.status,
+                category=lead.category,
+                level=lead.level,
+                score=lead.score,
+                qualification_rule=lead.qualification_rule,
+                reason=lead.reason,
+                contact_name=lead.contact_name,
+                contact_email=lead.contact_email,
+                contact_phone=lead.contact_phone,
+                preferred_slot=lead.preferred_slot,
+                consent_text_version=lead.consent_text_version,
+                consent_given_at=lead.consent_given_at,
+                consent_channel=lead.consent_channel,
+                profile=lead.profile,
+                recommendations=lead.recommendations,
+                catalogue_version=lead.catalogue_version,
+                advisor_required=lead.advisor_required,
+                advisor_reasons=lead.advisor_reasons,
+                transcript=lead.transcript,
+                claimed_by_id=lead.claimed_by_id,
+                claimed_by=claimant.display_name if claimant else None,
+                claimed_at=lead.claimed_at,
+                created_at=lead.created_at,
+                updated_at=lead.updated_at,
+                erased=lead.erased_at is not None,
+                notes=[Note(n.author, n.text, n.created_at) for n in notes],
+                audit=[AuditEvent(e.actor, e.action, e.details, e.at) for e in events],
+            )
+
+    # ------------------------------------------------------------------ changes
+
+    def claim(self, reference: str, actor: Actor) -> None:
+        """Atomic: exactly one of several simultaneous claims wins; the others get the winner."""
+        if actor.role not in ROLES or actor.id is None:
+            raise PermissionDeniedError(
+                "Seuls les conseillers peuvent prendre un prospect en charge."
+            )
+        now = self.clock()
+        with self.transaction() as session:
+            lead_id = self._lead(session, reference).id
+            result = session.execute(
+                update(LeadRow)
+                .where(
+                    LeadRow.id == lead_id,
+                    LeadRow.status == "new",
+                    LeadRow.claimed_by_id.is_(None),
+                )
+                .values(status="claimed", claimed_by_id=actor.id, claimed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                self.audit(session, lead_id, actor, "claimed", {"status": ["new", "claimed"]})
+                return
+        detail = self.get_lead(reference)
+        if detail.claimed_by:
+            raise ClaimConflictError(
+                f"Ce prospect a déjà été pris en charge par {detail.claimed_by}."
+            )
+        raise ClaimConflictError(
+            f"Ce prospect n'est plus nouveau (statut : {STATUS_LABELS[detail.status]})."
+        )
+
+    def _check_can_work_on(self, lead: LeadRow, actor: Actor) -> None:
+        if actor.is_supervisor:
+            return
+        if actor.role != "advisor" or lead.claimed_by_id != actor.id:
+            raise PermissionDeniedError(
+                "Seul le conseiller qui a pris ce prospect en charge (ou un superviseur) "
+                "peut le modifier."
+            )
+
+    def change_status(self, reference: str, actor: Actor, status: str) -> None:
+        if status not in STATUSES:
+            raise InvalidInputError(f"Statut inconnu : {status}.")
+        with self.transaction() as session:
+            lead = self._lead(session, reference)
+            if status == "closed" and lead.status == "new" and not actor.is_supervisor:
+                raise PermissionDeniedError("Seul un superviseur peut clore un prospect nouveau.")
+            if lead.status != "new":
+                self._check_can_work_on(lead, actor)
+            if status not in TRANSITIONS[lead.status]:
+                raise TransitionError(
+                    f"Passage impossible de « {STATUS_LABELS[lead.status]} » "
+                    f"à « {STATUS_LABELS[status]} »."
+                )
+            previous = lead.status
+            lead.status = status
+            lead.updated_at = self.clock()
+            self.audit(session, lead.id, actor, "status_changed", {"status": [previous, status]})
+
+    def add_note(self, reference: str, actor: Actor, text: str) -> None:
+        cleaned = text.strip()
+        if not cleaned:
+            raise InvalidInputError("La note est vide.")
+        if len(cleaned) > MAX_NOTE_CHARS:
+            raise InvalidInputError(
+                f"La note dépasse {MAX_NOTE_CHARS} caractères ({len(cleaned)}) : raccourcissez-la."
+            )
+        if actor.role not in ROLES:
+            raise PermissionDeniedError("Seuls les conseillers peuvent ajouter une note.")
+        with self.transaction() as session:
+            lead = self._lead(session, reference)
+            now = self.clock()
+            session.add(
+                NoteRow(lead_id=lead.id, author=actor.username, text=cleaned, created_at=now)
+            )
+            lead.updated_at = now
+            self.audit(session, lead.id, actor, "note_added", {"characters": len(cleaned)})
+
+    # ------------------------------------------------------------------ supervision
+
+    def dashboard(self) -> Dashboard:
+        with self._sessions() as session:
+            counts = dict(
+                session.execute(select(LeadRow.status, func.count()).group_by(LeadRow.status)).all()
+            )
+            per_status = {status: int(counts.get(status, 0)) for status in STATUSES}
+            rows = session.execute(
+                select(
+                    UserRow.display_name,
+                    func.count().filter(LeadRow.status.not_in(TERMINAL)),
+                    func.count().filter(LeadRow.status == "won"),
+                )
+                .join(LeadRow, LeadRow.claimed_by_id == UserRow.id)
+                .group_by(UserRow.display_name)
+                .order_by(UserRow.display_name)
+            ).all()
+        decided = per_status["won"] + per_status["lost"] + per_status["closed"]
+        return Dashboard(
+            per_status=per_status,
+            total=sum(per_status.values()),
+            conversion_rate=per_status["won"] / decided if decided else None,
+            workload=[(name, int(open_), int(won)) for name, open_, won in rows],
+        )

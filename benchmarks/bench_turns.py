@@ -1,0 +1,324 @@
+"""Per-turn latency of the assistant with 20 concurrent conversations, against a trivial Rasa bot.
+
+A turn is one REST call (`/webhooks/rest/webhook`): NLU, policies and every custom action the turn
+runs (form validation, catalogue engine, knowledge-base retrieval), without LLM generation
+(`KNOWLEDGE_LLM_MODEL` empty, the production setting on CPU). The real servers are started as
+`make run` starts them: the Rasa server with `models/current.tar.gz` and a SQLite tracker store,
+the action server with the knowledge base of the KNOWLEDGE_* settings (`.run/knowledge` by
+default; built by `make run`) and an SQLite lead store.
+
+The baseline, measured in the same run under the same load, is a trivial Rasa bot: the same NLU
+pipeline, one intent per reply, rules only, no custom action and an in-memory tracker store. It is
+trained once into `.run/bench/` (kept while its files do not change). The ratio of the two p95s
+is what the assistant's own work costs over Rasa's fixed cost per message.
+
+    python -m benchmarks.bench_turns [--conversations 20] [--repeat 1]
+"""
+
+import argparse
+import asyncio
+import dataclasses
+import hashlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from stack.services import action_service, rasa_service
+from stack.settings import PROJECT_ROOT, StackSettings
+from stack.supervisor import Service, Supervisor
+from stack.training import model_path, rasa_executable
+
+CONVERSATIONS = 20
+HEADER = (
+    "| Benchmark | Turns | Median (ms) | p95 (ms) | Max (ms) | Baseline | Baseline median (ms) "
+    "| Baseline p95 (ms) | Ratio p95 | Load average |\n|---|---|---|---|---|---|---|---|---|---|"
+)
+
+# A whole prospect journey: consent, the form (a digression and a correction on the way), the
+# summary, the recommendation, a question about a product, the handoff up to the lead reference.
+SCRIPT: tuple[str, ...] = (
+    "Bonjour",
+    "Je cherche une assurance pour mon appartement",
+    "J'accepte",
+    "oui",
+    "j'ai 35 ans",
+    "Quel est le délai de carence de l'assurance animaux ?",
+    "en fait j'ai 42 ans",
+    "je suis locataire",
+    "non",
+    "salariée",
+    "oui",
+    "célibataire",
+    "aucune",
+    "non",
+    "non",
+    "60 €",
+    "aucun",
+    "oui c'est exact",
+    "Le dégât des eaux est-il couvert ?",
+    "je veux parler à un conseiller",
+    "Camille Martin",
+    "camille.martin@exemple.fr",
+    "demain matin",
+    "merci, au revoir",
+)
+
+TRIVIAL_DOMAIN = """version: "3.1"
+intents: [greet, goodbye, thank, inform]
+responses:
+  utter_greet: [{text: "Bonjour !"}]
+  utter_goodbye: [{text: "Au revoir !"}]
+  utter_thank: [{text: "Avec plaisir."}]
+  utter_inform: [{text: "C'est noté."}]
+"""
+TRIVIAL_CONFIG = """recipe: default.v1
+assistant_id: trivial-benchmark-bot
+language: fr
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: RegexFeaturizer
+  - name: LexicalSyntacticFeaturizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 2
+    max_ngram: 4
+  - name: DIETClassifier
+    epochs: 20
+    random_seed: 42
+policies:
+  - name: RulePolicy
+"""
+TRIVIAL_DATA = """version: "3.1"
+nlu:
+  - intent: greet
+    examples: |
+      - bonjour
+      - salut
+      - bonsoir
+      - hello
+  - intent: goodbye
+    examples: |
+      - au revoir
+      - à bientôt
+      - bonne journée
+  - intent: thank
+    examples: |
+      - merci
+      - merci beaucoup
+      - c'est gentil
+  - intent: inform
+    examples: |
+      - j'ai 35 ans
+      - je suis locataire
+      - oui
+      - non
+      - 60 €
+rules:
+  - rule: greet
+    steps: [{intent: greet}, {action: utter_greet}]
+  - rule: goodbye
+    steps: [{intent: goodbye}, {action: utter_goodbye}]
+  - rule: thank
+    steps: [{intent: thank}, {action: utter_thank}]
+  - rule: inform
+    steps: [{intent: inform}, {action: utter_inform}]
+"""
+
+
+@dataclasses.dataclass
+class TurnsResult:
+    conversations: int
+    turns: int
+    assistant: dict[str, float]
+    trivial: dict[str, float]
+    ratio_p95: float
+    errors: list[str]
+    load_average: list[float]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def trivial_model(cache: Path) -> Path:
+    """Train the trivial bot once per content (a minute), then reuse it."""
+    digest = hashlib.sha256((TRIVIAL_DOMAIN + TRIVIAL_CONFIG + TRIVIAL_DATA).encode()).hexdigest()
+    model = cache / f"trivial-{digest[:12]}.tar.gz"
+    if model.exists():
+        return model
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "domain.yml").write_text(TRIVIAL_DOMAIN)
+        (root / "config.yml").write_text(TRIVIAL_CONFIG)
+        (root / "data.yml").write_text(TRIVIAL_DATA)
+        command = [
+            str(rasa_executable()), "train", "--config", "config.yml", "--domain", "domain.yml",
+            "--data", "data.yml", "--out", str(cache), "--fixed-model-name", model.name[:-7],
+        ]  # fmt: skip
+        subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    return model
+
+
+def trivial_service(model: Path, port: int) -> Service:
+    base = f"http://127.0.0.1:{port}"
+    return Service(
+        name="trivial Rasa bot",
+        command=[
+            str(rasa_executable()),
+            "run",
+            "--model",
+            str(model),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--enable-api",
+        ],
+        host="127.0.0.1",
+        port=port,
+        port_variable="-",
+        health_url=f"{base}/status",
+        url=base,
+        env={"SANIC_WORKERS": "1", "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        cwd=PROJECT_ROOT,
+    )
+
+
+async def _conversation(
+    client: httpx.AsyncClient, url: str, sender: str, latencies: list[float], errors: list[str]
+) -> None:
+    for message in SCRIPT:
+        started = time.perf_counter()
+        response = await client.post(url, json={"sender": sender, "message": message})
+        latencies.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200 or not response.json():
+            errors.append(f"{sender}: {message!r} → HTTP {response.status_code}")
+
+
+async def _load(url: str, conversations: int, tag: str) -> tuple[list[float], list[str]]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=conversations + 5)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        # One conversation first, not timed: loads lazy code paths and fills caches.
+        await _conversation(client, url, f"{tag}-warm-up", [], [])
+        await asyncio.gather(
+            *(
+                _conversation(client, url, f"{tag}-{index}", latencies, errors)
+                for index in range(conversations)
+            )
+        )
+    return latencies, errors
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    return {
+        "median_ms": round(statistics.median(values), 1),
+        "p95_ms": round(_percentile(values, 0.95), 1),
+        "max_ms": round(max(values), 1),
+    }
+
+
+def run(conversations: int, repeat: int) -> TurnsResult:
+    if not model_path().exists():
+        raise SystemExit("no trained model: run `make train` first")
+    os.environ["KNOWLEDGE_LLM_MODEL"] = ""  # retrieval and extractive answers only
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp)
+        settings = StackSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            rasa_port=_free_port(),
+            action_server_port=_free_port(),
+            webapp_port=_free_port(),
+            tracker_store_url=f"sqlite:///{run_dir / 'tracker.db'}",
+            advisor_database_url=f"sqlite:///{run_dir / 'advisor.db'}",
+            run_dir=run_dir,
+        )
+        trivial_port = _free_port()
+        services = [
+            action_service(settings),
+            rasa_service(settings),
+            trivial_service(trivial_model(PROJECT_ROOT / ".run" / "bench"), trivial_port),
+        ]
+        supervisor = Supervisor(services, run_dir / "logs", startup_timeout_s=600)
+        supervisor.start()
+        try:
+            assistant: list[float] = []
+            trivial: list[float] = []
+            errors: list[str] = []
+            for round_ in range(repeat):
+                # Alternated, so that a busy moment of the shared machine hits both alike.
+                lat, err = asyncio.run(
+                    _load(
+                        f"http://127.0.0.1:{trivial_port}/webhooks/rest/webhook",
+                        conversations,
+                        f"trivial-{round_}",
+                    )
+                )
+                trivial += lat
+                errors += err
+                lat, err = asyncio.run(
+                    _load(
+                        f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook",
+                        conversations,
+                        f"assistant-{round_}",
+                    )
+                )
+                assistant += lat
+                errors += err
+        finally:
+            supervisor.stop()
+    result_assistant, result_trivial = _summary(assistant), _summary(trivial)
+    return TurnsResult(
+        conversations=conversations,
+        turns=len(assistant),
+        assistant=result_assistant,
+        trivial=result_trivial,
+        ratio_p95=round(result_assistant["p95_ms"] / result_trivial["p95_ms"], 2),
+        errors=errors,
+        load_average=[round(value, 2) for value in os.getloadavg()],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_turns", description=__doc__)
+    parser.add_argument("--conversations", type=int, default=CONVERSATIONS)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of conversations")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = run(args.conversations, args.repeat)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(result), indent=2))
+    else:
+        a, t = result.assistant, result.trivial
+        print(HEADER)
+        print(
+            f"| per-turn latency, {result.conversations} concurrent conversations "
+            f"| {result.turns} | {a['median_ms']} | {a['p95_ms']} | {a['max_ms']} "
+            f"| trivial Rasa bot | {t['median_ms']} | {t['p95_ms']} | {result.ratio_p95} "
+            f"| {result.load_average} |"
+        )
+        if result.errors:
+            print(f"{len(result.errors)} errors, first: {result.errors[0]}")
+    return 1 if result.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Persistence of the ratings: record (idempotent per message), read back, summarise."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from feedback.errors import FeedbackStorageError
+from feedback.models import (
+    RATING_EMOJIS,
+    RATING_LABELS,
+    FeedbackCreate,
+    FeedbackPublic,
+    FeedbackRow,
+    FeedbackSummary,
+    LevelCount,
+    ModeSummary,
+    utc_now,
+)
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "the feedback database is unavailable or not migrated (alembic upgrade head)"
+
+
+class FeedbackStore:
+    """Ratings in the application database; the caller owns the engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, feedback: FeedbackCreate) -> tuple[FeedbackPublic, bool]:
+        """Store a rating; a second rating of the same message replaces the first.
+
+        Returns the stored rating and whether it is new. Raises FeedbackStorageError when the
+        database cannot be written; then nothing was stored.
+        """
+        try:
+            return self._upsert(feedback)
+        except IntegrityError:
+            # Two ratings of the same message at once: the other one inserted first; update it.
+            try:
+                return self._upsert(feedback)
+            except SQLAlchemyError as exc:
+                raise FeedbackStorageError(UNAVAILABLE) from exc
+        except SQLAlchemyError as exc:
+            raise FeedbackStorageError(UNAVAILABLE) from exc
+
+    def _upsert(self, feedback: FeedbackCreate) -> tuple[FeedbackPublic, bool]:
+        now = utc_now()
+        values = feedback.model_dump(mode="json")
+        with Session(self.engine) as session, session.begin():
+            row = session.scalar(
+                select(FeedbackRow).where(
+                    FeedbackRow.conversation_id == feedback.conversation_id,
+                    FeedbackRow.message_id == feedback.message_id,
+                )
+            )
+            created = row is None
+            if row is None:
+                row = FeedbackRow(**values, created_at=now, updated_at=now)
+                session.add(row)
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+                row.updated_at = now
+            session.flush()
+            public = FeedbackPublic.model_validate(row)
+        logger.info(
+            "feedback recorded",
+            extra={"feedback_id": public.id, "rating": public.rating, "created": created},
+        )
+        return public, created
+
+    def iter_all(self, since: datetime | None = None) -> Iterator[FeedbackPublic]:
+        """Every rating, oldest first (optionally only those given since a moment)."""
+        query = select(FeedbackRow).order_by(FeedbackRow.created_at, FeedbackRow.id)
+        if since is not None:
+            query = query.where(FeedbackRow.created_at >= since)
+        try:
+            with Session(self.engine) as session:
+                for row in session.scalars(query.execution_options(yield_per=500)):
+                    yield FeedbackPublic.model_validate(row)
+        except SQLAlchemyError as exc:
+            raise FeedbackStorageError(UNAVAILABLE) from exc
+
+    def summary(self, recent_low_limit: int = 5) -> FeedbackSummary:
+        """Counts per level and per answering mode, the average and the latest poor ratings."""
+        try:
+            with Session(self.engine) as session:
+                per_level = dict(
+                    session.execute(
+                        select(FeedbackRow.rating, func.count()).group_by(FeedbackRow.rating)
+                    ).all()
+                )
+                per_mode = session.execute(
+                    select(FeedbackRow.mode, func.count(), func.avg(FeedbackRow.rating))
+                    .group_by(FeedbackRow.mode)
+                    .order_by(func.count().desc(), FeedbackRow.mode)
+                ).all()
+                low = session.scalars(
+                    select(FeedbackRow)
+                    .where(FeedbackRow.rating <= 2)
+                    .order_by(FeedbackRow.updated_at.desc(), FeedbackRow.id.desc())
+                    .limit(recent_low_limit)
+                ).all()
+                recent_low = [FeedbackPublic.model_validate(row) for row in low]
+        except SQLAlchemyError as exc:
+            raise FeedbackStorageError(UNAVAILABLE) from exc
+        total = sum(per_level.values())
+        weighted = sum(rating * count for rating, count in per_level.items())
+        satisfied = per_level.get(4, 0) + per_level.get(5, 0)
+        return FeedbackSummary(
+            total=total,
+            average=round(weighted / total, 2) if total else None,
+            satisfied_share=round(satisfied / total, 3) if total else None,
+            levels=[
+                LevelCount(
+                    rating=rating,
+                    emoji=RATING_EMOJIS[rating],
+                    label=RATING_LABELS[rating],
+                    count=per_level.get(rating, 0),
+                )
+                for rating in sorted(RATING_LABELS)
+            ],
+            by_mode=[
+                ModeSummary(
+                    mode=mode or "inconnu", count=int(count), average=round(float(average), 2)
+                )
+                for mode, count, average in per_mode
+            ],
+            recent_low=recent_low,
+        )

@@ -1,0 +1,62 @@
+"""Build the knowledge-base store on first start, so that `make run` answers product questions.
+
+Only the embedded store is built here (a Weaviate server is filled by `python -m knowledge
+ingest`): when its database is absent, the corpus PDFs are built (if needed) and ingested with the
+same commands a developer would type. Later starts find the store and skip this; ingestion is
+incremental anyway.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from stack.settings import PROJECT_ROOT
+
+CORPUS_DIR = Path("build/corpus")
+STORE_DATABASE = "knowledge.sqlite3"
+
+
+class KnowledgeBaseError(RuntimeError):
+    """Building the corpus or ingesting it failed."""
+
+
+def store_is_built(store_dir: Path) -> bool:
+    return (store_dir / STORE_DATABASE).exists()
+
+
+def ensure_knowledge_base(root: Path = PROJECT_ROOT) -> bool:
+    """Build and ingest the corpus when the embedded store is absent; True when it did."""
+    from knowledge.settings import KnowledgeSettings
+
+    settings = KnowledgeSettings()
+    if settings.store != "embedded":
+        return False
+    store_dir = (
+        settings.store_dir if settings.store_dir.is_absolute() else root / settings.store_dir
+    )
+    if store_is_built(store_dir):
+        return False
+    commands = []
+    if not any((root / CORPUS_DIR).glob("*.pdf")):
+        commands.append(
+            [sys.executable, "-m", "knowledge.corpus", "build", "--out", str(CORPUS_DIR)]
+        )
+    commands.append(
+        [
+            sys.executable,
+            "-m",
+            "knowledge",
+            "ingest",
+            str(CORPUS_DIR),
+            "--store-dir",
+            str(store_dir),
+            "--no-progress",
+        ]
+    )
+    for command in commands:
+        result = subprocess.run(command, cwd=root, check=False)
+        if result.returncode != 0:
+            raise KnowledgeBaseError(
+                f"`{' '.join(command[1:])}` failed with exit code {result.returncode}"
+            )
+    return True

@@ -1,0 +1,72 @@
+import asyncio
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answer import ActionAnswerQuestion
+from tests.actions.conftest import tracker
+
+pytestmark = pytest.mark.unit
+
+
+def run(text, slots=None, entities=None):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(
+        ActionAnswerQuestion().run(
+            dispatcher, tracker(slots or {}, text, "ask_product_question", entities), {}
+        )
+    )
+    return events, dispatcher.messages
+
+
+class TestActionAnswerQuestion:
+    def test_answer_with_sources_scoped_to_the_named_product(self, answerer):
+        events, [message, card] = run("Le bris de glace est-il couvert par Vergemont Auto ?")
+        assert answerer.calls == [
+            ("Le bris de glace est-il couvert par Vergemont Auto ?", "VG-AUTO")
+        ]
+        assert events == [SlotSet("product", "VG-AUTO")]
+        assert message["text"].startswith("Réponse tirée des documents.")
+        assert "CG_VG-AUTO.pdf, page 3" in message["text"]
+        assert card["custom"] == {
+            "type": "answer",
+            "text": "Réponse tirée des documents.",
+            "sources": [{"document": "CG_VG-AUTO.pdf", "page": 3, "passage": "Le passage cité."}],
+            "mode": "extractive",
+            "validated": True,
+        }
+
+    def test_product_in_context_scopes_the_question(self, answerer):
+        events, _ = run("quel est le délai de carence ?", slots={"product": "VG-ANIMAUX"})
+        assert answerer.calls == [("quel est le délai de carence ?", "VG-ANIMAUX")]
+        assert events == []
+
+    def test_a_category_word_with_one_product_scopes_the_question(self, answerer):
+        run("les chiens de première catégorie sont-ils acceptés par l'assurance animaux ?")
+        assert answerer.calls[0][1] == "VG-ANIMAUX"
+
+    def test_learn_more_button_asks_about_the_product_as_a_whole(self, answerer):
+        _events, _ = run(
+            '/ask_product_question{"product": "VG-PJ"}', slots={"product": "VG-PJ"},
+            entities=[{"entity": "product", "value": "VG-PJ"}],
+        )  # fmt: skip
+        assert answerer.calls == [
+            ("Quelles sont les garanties de Vergemont Protection Juridique ?", "VG-PJ")
+        ]
+
+    def test_refusal_shows_no_source(self):
+        _, [message, card] = run("Les licornes sont-elles assurées ?")
+        assert "Source" not in message["text"]
+        assert card["custom"]["sources"] == []
+        assert card["custom"]["mode"] == "refusal"
+
+    def test_a_broken_knowledge_base_gets_a_polite_sentence(self, services):
+        class Broken:
+            def answer(self, question, product=None):
+                raise RuntimeError("index corrupted")
+
+        services.knowledge.answerer = Broken()
+        _, [message, card] = run("Quel est le délai de renonciation ?")
+        assert "pour le moment" in message["text"]
+        assert card["custom"]["mode"] == "unavailable"

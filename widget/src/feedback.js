@@ -1,0 +1,41 @@
+// Posts a rating to the web app, with the question, the answer and its sources.
+
+function answerText(entry) {
+  const custom = entry.custom || {};
+  if (custom.type === 'answer') return entry.text || custom.text || '';
+  if (custom.type === 'recommendations') {
+    const names = custom.items.map((item) => `${item.name} : ${item.reasons.join(' ; ')}`);
+    return [entry.text, ...names].filter(Boolean).join('\n');
+  }
+  return entry.text || '';
+}
+
+function answerSources(entry) {
+  const custom = entry.custom || {};
+  if (custom.type === 'answer') return custom.sources;
+  if (custom.type === 'recommendations') return custom.items.flatMap((item) => item.sources);
+  return [];
+}
+
+export async function postFeedback(url, sessionId, entry, rating) {
+  const custom = entry.custom || {};
+  const body = {
+    conversation_id: sessionId,
+    message_id: entry.id,
+    rating,
+    question: entry.question || '',
+    answer: answerText(entry).slice(0, 20000) || '(réponse vide)',
+    sources: answerSources(entry).slice(0, 50),
+    mode: custom.type === 'answer' ? custom.mode : 'recommendations',
+    validated: custom.type === 'answer' ? custom.validated : null,
+    channel: 'website',
+  };
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  if (!response.ok) throw new Error(`feedback refused: HTTP ${response.status}`);
+  return response.json();
+}
