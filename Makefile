@@ -109,8 +109,6 @@ unit: $(VENV)/.installed ## Run only the fast unit tests
 
 .PHONY: channels-test
 channels-test: $(RASA_VENV)/.installed ## Run the messaging-channel tests in the Rasa environment
-	@$(RASA_VENV)/bin/python -c 'import pytest' 2>/dev/null || \
-		$(RASA_VENV)/bin/python -m pip install --quiet pytest==8.3.5
 	$(RASA_VENV)/bin/python -m pytest tests/channels -p no:cacheprovider -W ignore::DeprecationWarning
 
 .PHONY: bench
@@ -123,6 +121,16 @@ test: install lint types validate rasa-test pytest channels-test ## Create or up
 .PHONY: widget
 widget: ## Rebuild the chat widget bundle (webapp/static/widget/, committed) with npm ci + esbuild
 	cd widget && npm ci --no-audit --no-fund && npm run build
+
+# ---------------------------------------------------------------- fine-tuning
+
+.PHONY: finetune-demo
+finetune-demo: $(VENV)/.installed ## Fine-tuning demo: data generation → retriever → LoRA → GGUF → report
+	$(PY) -m finetune demo
+
+.PHONY: finetune-gpu-check
+finetune-gpu-check: ## QLoRA check on a CUDA machine (scripts/gpu-qlora-check; add ARGS=--dry-run on a CPU)
+	scripts/gpu-qlora-check $(ARGS)
 
 .PHONY: clean
 clean: ## Remove trained models, test results and runtime state (keeps the environments)

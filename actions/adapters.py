@@ -175,6 +175,14 @@ def build_knowledge(settings: ActionServerSettings) -> KnowledgeAdapter:
 
     try:
         knowledge_settings = KnowledgeSettings()
+        database = knowledge_settings.store_dir / "knowledge.sqlite3"
+        if knowledge_settings.store == "embedded" and not database.exists():
+            logger.warning(
+                "no knowledge base at %s: product questions get a polite refusal "
+                "(`make run` builds it, or `python -m knowledge ingest build/corpus`)",
+                knowledge_settings.store_dir,
+            )
+            return KnowledgeAdapter(None)
         store = create_store(knowledge_settings)
         store.warm_up()
         if store.count() == 0:  # checked before loading the embedding model

@@ -35,7 +35,14 @@ class ActionAnswerQuestion(Action):
                 if named is None and services.catalogue.product(str(entity.get("value"))):
                     named = str(entity.get("value"))
         context = tracker.get_slot("product")
-        product = named or (context if services.catalogue.product(str(context)) else None)
+        in_context = None
+        if context:  # a code set by an action, or a product name the NLU extracted
+            in_context = (
+                str(context)
+                if services.catalogue.product(str(context))
+                else services.catalogue.find_product(str(context))
+            )
+        product = named or in_context
         question = text
         if text.startswith("/") or not text.strip():
             # A button ("En savoir plus"): the question is about the product as a whole.

@@ -172,7 +172,10 @@ def trivial_model(cache: Path) -> Path:
 
 
 def trivial_service(model: Path, port: int) -> Service:
+    """The trivial bot's server: REST channel only, in-memory tracker store, no action server."""
     base = f"http://127.0.0.1:{port}"
+    (model.parent / "credentials.yml").write_text("rest:\n")
+    (model.parent / "endpoints.yml").write_text("# in-memory tracker and lock stores\n")
     return Service(
         name="trivial Rasa bot",
         command=[
@@ -185,6 +188,10 @@ def trivial_service(model: Path, port: int) -> Service:
             "--port",
             str(port),
             "--enable-api",
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
         ],
         host="127.0.0.1",
         port=port,
@@ -192,7 +199,7 @@ def trivial_service(model: Path, port: int) -> Service:
         health_url=f"{base}/status",
         url=base,
         env={"SANIC_WORKERS": "1", "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
-        cwd=PROJECT_ROOT,
+        cwd=model.parent,
     )
 
 

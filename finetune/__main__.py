@@ -111,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--max-tokens", type=int, default=160)
     demo.add_argument("--train-limit", type=int, default=320)
     _lora_options(demo, steps=60)
-    _evaluate_options(demo)
+    _evaluate_options(demo, demo=True)
     return parser
 
 
@@ -130,14 +130,19 @@ def _lora_options(parser: argparse.ArgumentParser, steps: int | None = None) -> 
     parser.add_argument("--no-resume", action="store_true")
 
 
-def _evaluate_options(parser: argparse.ArgumentParser) -> None:
+def _evaluate_options(parser: argparse.ArgumentParser, *, demo: bool = False) -> None:
     parser.add_argument(
-        "--configuration", action="append", dest="configurations",
+        "--configuration",
+        action="append",
+        dest="configurations",
         help=f"RETRIEVER:LLM:PROMPT, repeatable (default: {', '.join(DEFAULT_CONFIGURATIONS)})",
-    )  # fmt: skip
-    parser.add_argument("--answerable", type=int, default=10)
-    parser.add_argument("--unanswerable", type=int, default=6)
-    parser.add_argument("--robustness", type=int, default=2, help="questions given variants")
+    )
+    parser.add_argument("--answerable", type=int, default=8 if demo else 40)
+    parser.add_argument("--unanswerable", type=int, default=4 if demo else 24)
+    parser.add_argument(
+        "--robustness", type=int, default=1 if demo else 10, help="questions given 4 variants"
+    )
+    parser.add_argument("--llm-max-tokens", type=int, default=48 if demo else 80)
     parser.add_argument("--no-bertscore", action="store_true")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="path without suffix")
 
@@ -171,8 +176,17 @@ def run(args: argparse.Namespace) -> int:
         categories = args.categories.split(",") if args.categories else None
         _print(step_contexts(ws, args.corpus, args.chunk_size, args.chunk_overlap, categories))
     elif command == "generate":
-        _print(step_generate(ws, model=args.model, endpoint=args.endpoint, api_key=args.api_key,
-                             limit=args.limit, max_tokens=args.max_tokens, timeout_s=args.timeout))  # fmt: skip
+        _print(
+            step_generate(
+                ws,
+                model=args.model,
+                endpoint=args.endpoint,
+                api_key=args.api_key,
+                limit=args.limit,
+                max_tokens=args.max_tokens,
+                timeout_s=args.timeout,
+            )
+        )
     elif command == "clean":
         _print(step_clean(ws))
     elif command == "export-review":
@@ -193,8 +207,15 @@ def run(args: argparse.Namespace) -> int:
     elif command == "split":
         _print(step_splits(ws, args.held_out, not args.no_handwritten))
     elif command == "retriever":
-        _print(step_retriever(ws, epochs=args.epochs, batch_size=args.batch_size,
-                              train_limit=args.train_limit, cross_encoder=not args.no_cross_encoder))  # fmt: skip
+        _print(
+            step_retriever(
+                ws,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                train_limit=args.train_limit,
+                cross_encoder=not args.no_cross_encoder,
+            )
+        )
     elif command == "lora":
         summary = step_lora(ws, settings=_lora_settings(args), resume=not args.no_resume)
         _print({k: v for k, v in summary.items() if k not in ("train_losses", "eval_losses")})
@@ -216,6 +237,7 @@ def _evaluate(
         robustness=args.robustness,
         report=args.report,
         bert_score=not args.no_bertscore,
+        llm_max_tokens=args.llm_max_tokens,
         embedder=embedder,
     )
 
@@ -234,7 +256,7 @@ def demo(ws: Workspace, args: argparse.Namespace) -> int:
         print(f"   {name}: {timings[name]} s", file=sys.stderr, flush=True)
         return result
 
-    if not args.corpus.exists() or len(list(args.corpus.glob("*.pdf"))) == 0:
+    if not args.corpus.exists() or not any(args.corpus.rglob("*.pdf")):
         from knowledge.corpus.__main__ import main as corpus_main
 
         timed("corpus", corpus_main, ["build", "--out", str(args.corpus)])
@@ -243,9 +265,16 @@ def demo(ws: Workspace, args: argparse.Namespace) -> int:
         "contexts", step_contexts, ws, args.corpus, 450, 60, args.categories.split(",")
     )
     summary["generation"] = timed(
-        "generate", step_generate, ws, model="gemma3-270m", endpoint=None, api_key=None,
-        limit=args.limit, max_tokens=args.max_tokens, timeout_s=60.0,
-    )  # fmt: skip
+        "generate",
+        step_generate,
+        ws,
+        model="gemma3-270m",
+        endpoint=None,
+        api_key=None,
+        limit=args.limit,
+        max_tokens=args.max_tokens,
+        timeout_s=60.0,
+    )
     embedder = timed("load embedder", build_embedder)
     summary["cleaning"] = timed("clean", step_clean, ws, embedder=embedder)
     summary["splits"] = timed("split", step_splits, ws, 0.3, True)

@@ -26,7 +26,7 @@ from finetune.metrics import OfflineBertScore, RougeL, calibration, percentile, 
 from finetune.perturb import VARIANTS
 from knowledge.answering import AnswerService
 from knowledge.evaluation import first_hit_rank, metrics_from_ranks
-from knowledge.interfaces import Generator, Retriever
+from knowledge.interfaces import Chunk, Generator, Retriever
 from knowledge.validation import AnswerValidator
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,10 @@ class ConfigurationResult:
         }
 
 
+def _is_gold(item: EvalQuestion) -> Callable[[Chunk], bool]:
+    return lambda chunk: chunk.document == item.document and chunk.page == item.page
+
+
 def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
@@ -170,9 +174,7 @@ class ConfigurationEvaluator:
             rank = None
             if item.answerable:
                 found = retriever.retrieve(item.question, top_k=k)
-                rank = first_hit_rank(
-                    found, lambda c, i=item: c.document == i.document and c.page == i.page
-                )
+                rank = first_hit_rank(found, _is_gold(item))
             started = time.perf_counter()
             answer = service.answer(item.question)
             latency = time.perf_counter() - started
@@ -180,8 +182,9 @@ class ConfigurationEvaluator:
             refused = answer.mode == "refusal"
             verdict = None
             if not refused:
+                # the extractive "D'après « doc » (page n) :" opening is attribution, not content
                 verdict = self.validator.validate(
-                    item.question, answer.text, [s.passage for s in answer.sources]
+                    item.question, text, [s.passage for s in answer.sources]
                 )
             rows.append(
                 {
@@ -198,24 +201,35 @@ class ConfigurationEvaluator:
                     "refused": refused,
                     "grounded": bool(verdict and verdict.accepted),
                     "validator_score": verdict.score if verdict else None,
-                    "rouge_l": self.rouge.score(item.answer, text)
-                    if item.answerable and not refused
-                    else (0.0 if item.answerable else None),
+                    "rouge_l": self._rouge(item, text, refused),
                 }
             )
             if self.on_answer is not None:
                 self.on_answer(configuration.name, position, len(questions))
         if self.bert_score is not None:
-            scored = [r for r in rows if r["answerable"]]
+            # refused (or empty) answers score 0 without the model (bert-score cannot embed "")
+            scored = [
+                r
+                for r in rows
+                if r["answerable"] and not r["refused"] and strip_attribution(r["answer"]).strip()
+            ]
             f1 = self.bert_score.f1(
-                [r["reference"] for r in scored],
-                [strip_attribution(r["answer"]) if not r["refused"] else "" for r in scored],
+                [r["reference"] for r in scored], [strip_attribution(r["answer"]) for r in scored]
             )
+            for row in rows:
+                if row["answerable"]:
+                    row["bertscore_f1"] = 0.0
             for row, value in zip(scored, f1, strict=True):
-                row["bertscore_f1"] = 0.0 if row["refused"] else round(value, 4)
+                row["bertscore_f1"] = round(value, 4)
         result.samples = rows
         self._summarise(result, rows, k, generator)
         return result
+
+    def _rouge(self, item: EvalQuestion, text: str, refused: bool) -> float | None:
+        """ROUGE-L against the reference; 0 for a refused answerable question; None otherwise."""
+        if item.answer is None:
+            return None
+        return 0.0 if refused else self.rouge.score(item.answer, text)
 
     def _summarise(
         self,

@@ -67,7 +67,9 @@ def build_prompt(context: str, pairs: int = PAIRS_PER_CONTEXT) -> str:
 
 # ---------------------------------------------------------------- parsing
 
-_EXAMPLE_TEXTS = {" ".join(text.lower().split()) for pair in _EXAMPLE_PAIRS for text in pair.values()}
+_EXAMPLE_TEXTS = {
+    " ".join(text.lower().split()) for pair in _EXAMPLE_PAIRS for text in pair.values()
+}
 
 
 def is_example_copy(question: str, answer: str) -> bool:
@@ -100,9 +102,10 @@ def _pairs_from_objects(items: Any) -> list[tuple[str, str]]:
             continue
         question = item.get("question")
         answer = item.get("answer", item.get("réponse", item.get("reponse")))
-        if isinstance(question, str) and isinstance(answer, str):
-            if question.strip() and answer.strip():
-                pairs.append((question.strip(), answer.strip()))
+        if not isinstance(question, str) or not isinstance(answer, str):
+            continue
+        if question.strip() and answer.strip():
+            pairs.append((question.strip(), answer.strip()))
     return pairs
 
 

@@ -37,7 +37,10 @@ def examples_from_sources(limit: int) -> list[Any]:
         text = " ".join(paragraph.split())
         first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
         examples.append(
-            Example(f"<s>[INST] Quelle est l'idée principale de cet extrait ?\n{text[:900]} [/INST]", first)
+            Example(
+                f"<s>[INST] Quelle est l'idée principale de cet extrait ?\n{text[:900]} [/INST]",
+                first,
+            )
         )
     return examples
 
@@ -45,11 +48,13 @@ def examples_from_sources(limit: int) -> list[Any]:
 def _version(module: str) -> str | None:
     try:
         return str(__import__(module).__version__)
-    except Exception:  # noqa: BLE001 - reporting only
+    except Exception:
         return None
 
 
-def run(out: Path, *, dry_run: bool, steps: int, hidden: int, layers: int, max_length: int) -> dict[str, Any]:
+def run(
+    out: Path, *, dry_run: bool, steps: int, hidden: int, layers: int, max_length: int
+) -> dict[str, Any]:
     import torch
 
     from finetune.lora import LoraSettings, LoraTrainer, build_tiny_mistral
@@ -61,7 +66,9 @@ def run(out: Path, *, dry_run: bool, steps: int, hidden: int, layers: int, max_l
     if device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("gpu_check: no CUDA device (use --dry-run on a CPU)")
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = as_transformers(train_tokenizer(corpus_texts(SOURCES), vocab_size=4000 if not dry_run else 600))
+    tokenizer = as_transformers(
+        train_tokenizer(corpus_texts(SOURCES), vocab_size=4000 if not dry_run else 600)
+    )
     heads = max(4, hidden // 64)
     model = build_tiny_mistral(
         len(tokenizer),
@@ -93,18 +100,35 @@ def run(out: Path, *, dry_run: bool, steps: int, hidden: int, layers: int, max_l
         result = trainer.train(train, evaluation, resume=False)
         quantized = sum(1 for m in trainer.model.modules() if type(m).__name__ == "Linear4bit")
     line_chart(
-        {"train loss": [(float(s), v) for s, v in result.train_losses],
-         "eval loss": [(float(s), v) for s, v in result.eval_losses]},
-        out / "loss.png", title=f"QLoRA check ({'CPU dry run' if dry_run else 'GPU, NF4'})",
-        xlabel="step", ylabel="loss",
-    )  # fmt: skip
+        {
+            "train loss": [(float(s), v) for s, v in result.train_losses],
+            "eval loss": [(float(s), v) for s, v in result.eval_losses],
+        },
+        out / "loss.png",
+        title=f"QLoRA check ({'CPU dry run' if dry_run else 'GPU, NF4'})",
+        xlabel="step",
+        ylabel="loss",
+    )
     summary = {
         "mode": "dry-run (CPU, full precision)" if dry_run else "QLoRA (CUDA, 4-bit NF4)",
-        "device": torch.cuda.get_device_name(0) if device == "cuda" else platform.processor() or "cpu",
-        "model": {"hidden": hidden, "layers": layers, "heads": heads, "parameters": parameters,
-                  "vocab": len(tokenizer), "linear4bit_modules": quantized},
-        "settings": {"rank": settings.rank, "alpha": settings.alpha, "batch": settings.batch_size,
-                     "max_length": max_length, "steps": steps},
+        "device": torch.cuda.get_device_name(0)
+        if device == "cuda"
+        else platform.processor() or "cpu",
+        "model": {
+            "hidden": hidden,
+            "layers": layers,
+            "heads": heads,
+            "parameters": parameters,
+            "vocab": len(tokenizer),
+            "linear4bit_modules": quantized,
+        },
+        "settings": {
+            "rank": settings.rank,
+            "alpha": settings.alpha,
+            "batch": settings.batch_size,
+            "max_length": max_length,
+            "steps": steps,
+        },
         "steps": result.steps,
         "train_losses": result.train_losses,
         "eval_losses": result.eval_losses,
@@ -112,10 +136,14 @@ def run(out: Path, *, dry_run: bool, steps: int, hidden: int, layers: int, max_l
         "training_seconds": round(result.seconds, 1),
         "setup_seconds": round(built - started, 1),
         "total_seconds": round(time.perf_counter() - started, 1),
-        "peak_gpu_memory_mib": round(result.peak_memory_bytes / 2**20, 1) if result.peak_memory_bytes else None,
-        "versions": {m: _version(m) for m in ("torch", "transformers", "peft", "bitsandbytes", "tokenizers")},
+        "peak_gpu_memory_mib": round(result.peak_memory_bytes / 2**20, 1)
+        if result.peak_memory_bytes
+        else None,
+        "versions": {
+            m: _version(m) for m in ("torch", "transformers", "peft", "bitsandbytes", "tokenizers")
+        },
         "python": sys.version.split()[0],
-    }  # fmt: skip
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
 
@@ -140,8 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     losses = summary["train_losses"]
     print(
-        f"{summary['mode']}: {summary['steps']} steps, loss {losses[0][1]:.3f} → {losses[-1][1]:.3f}, "
-        f"{summary['tokens_per_second']} tokens/s, peak GPU memory {summary['peak_gpu_memory_mib']} MiB"
+        f"{summary['mode']}: {summary['steps']} steps, "
+        f"loss {losses[0][1]:.3f} → {losses[-1][1]:.3f}, {summary['tokens_per_second']} tokens/s, "
+        f"peak GPU memory {summary['peak_gpu_memory_mib']} MiB"
     )
     return 0
 

@@ -1,9 +1,10 @@
 """Triplets → supervised examples in the Mistral instruct format the assistant runs with.
 
 The prompt is exactly the one `knowledge.answering.AnswerService` sends at answer time
-(`knowledge.prompts.build_prompt(..., "mistral_instruct")`: `<s>[INST] instructions, passages,
-question [/INST]`), with the triplet's context as the passage, so the fine-tuned model learns
-the format it will be asked in; the completion is the reference answer, citing passage [1].
+(`knowledge.prompts.build_prompt(..., "mistral_instruct")`: `[INST] instructions, passages,
+question [/INST]`, after the BOS token that `finetune.lora.encode` and llama.cpp add), with the
+triplet's context as the passage, so the fine-tuned model learns the format it will be asked in;
+the completion is the reference answer, citing passage [1].
 """
 
 from collections.abc import Callable, Sequence

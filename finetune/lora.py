@@ -139,7 +139,7 @@ def build_tiny_mistral(
         max_position_embeddings=max_positions,
         sliding_window=None,
         rms_norm_eps=1e-5,
-        rope_theta=10000.0,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
         tie_word_embeddings=False,
         bos_token_id=1,
         eos_token_id=2,
@@ -159,7 +159,7 @@ def load_base_model(directory: Path, quantization: str, device: str) -> Any:
             from transformers import BitsAndBytesConfig
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise TrainingError("QLoRA needs bitsandbytes") from exc
-        config = BitsAndBytesConfig(
+        config = BitsAndBytesConfig(  # type: ignore[no-untyped-call]
             load_in_4bit=True,
             bnb_4bit_quant_type="nf4",
             bnb_4bit_use_double_quant=True,
@@ -169,7 +169,7 @@ def load_base_model(directory: Path, quantization: str, device: str) -> Any:
             str(directory), quantization_config=config, device_map={"": 0}, dtype=torch.bfloat16
         )
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=dtype)
+    model: Any = AutoModelForCausalLM.from_pretrained(str(directory), dtype=dtype)
     return model.to(device)
 
 
@@ -180,11 +180,15 @@ def encode(
     tokenizer: Any, examples: Sequence[Example], max_length: int
 ) -> list[dict[str, list[int]]]:
     """Token ids and labels (prompt masked with -100); an example longer than `max_length` keeps
-    its answer and loses the start of its prompt, after the BOS token."""
+    its answer and loses the start of its prompt, after the BOS token. The BOS token starts every
+    example, as llama.cpp adds it at answer time (prompts carry no literal "<s>")."""
     encoded: list[dict[str, list[int]]] = []
     eos = tokenizer.eos_token_id
+    bos = tokenizer.bos_token_id
     for example in examples:
         prompt_ids = tokenizer(example.prompt, add_special_tokens=False)["input_ids"]
+        if bos is not None and (not prompt_ids or prompt_ids[0] != bos):
+            prompt_ids = [bos, *prompt_ids]
         answer_ids = tokenizer(" " + example.completion.strip(), add_special_tokens=False)[
             "input_ids"
         ]
@@ -217,7 +221,7 @@ def collate(items: Sequence[dict[str, list[int]]], pad_id: int) -> dict[str, tor
 def batch_order(count: int, batch_size: int, epoch: int, seed: int) -> list[list[int]]:
     """The batches of one epoch, shuffled deterministically (the same after a resume)."""
     order = list(range(count))
-    random.Random(seed * 1_000_003 + epoch).shuffle(order)
+    random.Random(seed * 1_000_003 + epoch).shuffle(order)  # noqa: S311 - reproducible shuffling, not security
     return [order[i : i + batch_size] for i in range(0, count, batch_size)]
 
 
@@ -255,7 +259,9 @@ class LoraTrainer:
         s = self.settings
         base = load_base_model(self.base_model_dir, s.quantization, self.device)
         if s.quantization == "nf4":
-            base = prepare_model_for_kbit_training(base, use_gradient_checkpointing=True)
+            base = prepare_model_for_kbit_training(  # type: ignore[no-untyped-call]
+                base, use_gradient_checkpointing=True
+            )
         config = LoraConfig(
             r=s.rank,
             lora_alpha=s.alpha,
@@ -316,8 +322,8 @@ class LoraTrainer:
         set_peft_model_state_dict(self.model, state["adapter"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        result.train_losses = [tuple(x) for x in state["train_losses"]]  # type: ignore[misc]
-        result.eval_losses = [tuple(x) for x in state["eval_losses"]]  # type: ignore[misc]
+        result.train_losses = [(int(s), float(v)) for s, v in state["train_losses"]]
+        result.eval_losses = [(int(s), float(v)) for s, v in state["eval_losses"]]
         result.tokens = int(state["tokens"])
         result.seconds = float(state["seconds"])
         random.setstate(state["python_random"])
@@ -417,9 +423,9 @@ class LoraTrainer:
                 running = 0.0
                 if eval_data and (step % s.eval_every == 0):
                     result.eval_losses.append((step, round(self.evaluate(eval_data), 5)))
-                if s.stop_at_loss > 0 and len(window) == s.loss_window:
-                    if sum(window) / len(window) <= s.stop_at_loss:
-                        stop = "stop_at_loss"
+                full = len(window) == s.loss_window
+                if s.stop_at_loss > 0 and full and sum(window) / len(window) <= s.stop_at_loss:
+                    stop = "stop_at_loss"
                 result.seconds = time.perf_counter() - started
                 if step % s.save_every == 0 or stop or step >= total_steps:
                     self._save_checkpoint(step, optimizer, scheduler, result)

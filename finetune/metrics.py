@@ -35,7 +35,7 @@ class FrenchTokenizer:
 
 class RougeL:
     def __init__(self) -> None:
-        from rouge_score import rouge_scorer
+        from rouge_score import rouge_scorer  # type: ignore[import-untyped]
 
         self._scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=FrenchTokenizer())
 
@@ -56,7 +56,7 @@ class OfflineBertScore:
 
     def warm_up(self) -> None:
         if self._scorer is None:
-            from bert_score import BERTScorer
+            from bert_score import BERTScorer  # type: ignore[import-untyped]
 
             self._scorer = BERTScorer(
                 model_type=str(self.model_dir),

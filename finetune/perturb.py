@@ -13,7 +13,7 @@ _WORD = re.compile(r"[A-Za-zÀ-ÿœŒ]{5,}")
 
 def with_typos(question: str, rate: float = 0.34) -> str:
     """Swaps two inner letters of about a third of the words of 5 letters or more."""
-    rng = random.Random(question)
+    rng = random.Random(question)  # noqa: S311 - reproducible shuffling, not security
 
     def swap(match: re.Match[str]) -> str:
         word = match.group(0)

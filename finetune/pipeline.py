@@ -124,7 +124,7 @@ def sample_contexts(chunks: Sequence[Chunk], limit: int | None, seed: int = 0) -
     by_document: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         by_document.setdefault(chunk.document, []).append(chunk)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible shuffling, not security
     documents = sorted(by_document)
     rng.shuffle(documents)
     for items in by_document.values():
@@ -189,7 +189,7 @@ def step_clean(ws: Workspace, *, embedder: Any | None = None) -> dict[str, Any]:
     if not source.exists():
         raise FinetuneError(f"{source} is missing: run `python -m finetune generate` first")
     cleaner = TripletCleaner(embedder if embedder is not None else build_embedder())
-    kept, report, invalid = clean_file(source, ws.path("dataset", "clean.jsonl"), cleaner)
+    _, report, invalid = clean_file(source, ws.path("dataset", "clean.jsonl"), cleaner)
     summary = {**report.as_dict(), "invalid_lines": invalid}
     ws.write_json(summary, "dataset", "cleaning.json")
     return summary
@@ -297,9 +297,12 @@ def step_retriever(
     clock = time.perf_counter()
     model_dir = ws.root / "retriever" / "model"
     bi_log = train_bi_encoder(
-        base_dir, pairs, model_dir, BiEncoderSettings(epochs=epochs, batch_size=batch_size),
+        base_dir,
+        pairs,
+        model_dir,
+        BiEncoderSettings(epochs=epochs, batch_size=batch_size),
         on_step=lambda i, n, loss: logger.info("bi-encoder step %d/%d loss %.3f", i, n, loss),
-    )  # fmt: skip
+    )
     timings["train_bi_encoder"] = time.perf_counter() - clock
     clock = time.perf_counter()
     tuned = SentenceTransformerEmbedder(model=str(model_dir))
@@ -313,9 +316,14 @@ def step_retriever(
             clock = time.perf_counter()
             ce_dir = ws.root / "retriever" / "cross-encoder"
             ce_log = train_cross_encoder(
-                base_dir, pairs, ce_dir, CrossEncoderSettings(batch_size=batch_size),
-                on_step=lambda i, n, loss: logger.info("cross-encoder step %d/%d loss %.3f", i, n, loss),
-            )  # fmt: skip
+                base_dir,
+                pairs,
+                ce_dir,
+                CrossEncoderSettings(batch_size=batch_size),
+                on_step=lambda i, n, loss: logger.info(
+                    "cross-encoder step %d/%d loss %.3f", i, n, loss
+                ),
+            )
             timings["train_cross_encoder"] = time.perf_counter() - clock
             clock = time.perf_counter()
             plain = StoreRetriever(after_index.store, tuned, mode="hybrid")
@@ -350,15 +358,18 @@ def step_retriever(
             "train_pairs": len(pairs),
             "hard_negatives": sum(1 for p in pairs if p.negative),
             "held_out_questions": len(held_out),
-            "bi_encoder": {"steps": bi_log.steps, "seconds": round(bi_log.seconds, 1),
-                           "first_loss": bi_log.losses[0][1] if bi_log.losses else None,
-                           "last_loss": bi_log.losses[-1][1] if bi_log.losses else None},
+            "bi_encoder": {
+                "steps": bi_log.steps,
+                "seconds": round(bi_log.seconds, 1),
+                "first_loss": bi_log.losses[0][1] if bi_log.losses else None,
+                "last_loss": bi_log.losses[-1][1] if bi_log.losses else None,
+            },
             "before": {mode: m.as_dict() for mode, m in before.items()},
             "after": {mode: m.as_dict() for mode, m in after.items()},
             "decision": decision,
             "timings_s": {k: round(v, 1) for k, v in timings.items()},
         }
-    )  # fmt: skip
+    )
     ws.write_json(result, "retriever", "metrics.json")
     return result
 
@@ -404,18 +415,23 @@ def step_lora(
     trainer = LoraTrainer(base_dir, tokenizer, ws.root / "lora", settings, device="cpu")
     result = trainer.train(train, evaluation, resume=resume)
     plot = line_chart(
-        {"train loss": [(float(s), v) for s, v in result.train_losses],
-         "eval loss": [(float(s), v) for s, v in result.eval_losses]},
-        ws.path("lora", "loss.png"), title="LoRA fine-tuning (tiny Mistral)", xlabel="step", ylabel="loss",
-    )  # fmt: skip
+        {
+            "train loss": [(float(s), v) for s, v in result.train_losses],
+            "eval loss": [(float(s), v) for s, v in result.eval_losses],
+        },
+        ws.path("lora", "loss.png"),
+        title="LoRA fine-tuning (tiny Mistral)",
+        xlabel="step",
+        ylabel="loss",
+    )
     merged = trainer.merged()
     merged_dir = ws.root / "lora" / "merged"
     merged.save_pretrained(str(merged_dir))
     tokenizer.save_pretrained(str(merged_dir))
     gguf_path = export_gguf(merged, tokenizer, ws.path("lora", "model.gguf"))
-    generator = LlamaCppGenerator(model=str(gguf_path), n_ctx=settings.max_length, max_tokens=16)
+    generator = LlamaCppGenerator(model=str(gguf_path), n_ctx=2048, max_tokens=16)
     started = time.perf_counter()
-    sample = generator.generate(train[0].prompt[:400] + " [/INST]", deadline_s=30)
+    sample = generator.generate((evaluation or train)[0].prompt, deadline_s=60)
     summary = {
         **result.as_dict(),
         "train_examples": len(train),
@@ -449,7 +465,8 @@ def parse_configuration(spec: str) -> Any:
     parts = spec.split(":")
     if len(parts) != 3 or parts[2] not in ("completion", "mistral_instruct"):
         raise FinetuneError(
-            f"configuration {spec!r}: expected RETRIEVER:LLM:PROMPT, e.g. finetuned:gemma3-270m:completion"
+            f"configuration {spec!r}: expected RETRIEVER:LLM:PROMPT, "
+            "e.g. finetuned:gemma3-270m:completion"
         )
     retriever, llm, prompt = parts
     if retriever not in ("base", "finetuned", "finetuned+rerank"):
@@ -611,7 +628,10 @@ def step_evaluate(
             report,
             title="Vergemont Assurances — fine-tuning and evaluation report",
             context={
-                "questions": f"{len(picked)} answerable (held out), {len(refusals)} the documents do not hold, variants of {min(robustness, len(picked))}",
+                "questions": (
+                    f"{len(picked)} answerable (held out), {len(refusals)} that the documents do "
+                    f"not answer, variants of {min(robustness, len(picked))}"
+                ),
                 "k": 4,
                 "machine": "see docs/benchmarks.md",
             },

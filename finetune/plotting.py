@@ -4,6 +4,7 @@ The fallback (numpy + zlib, no fonts) draws axes and lines only; it exists for t
 machine of `scripts/gpu-qlora-check`, where matplotlib may be missing.
 """
 
+import itertools
 import struct
 import zlib
 from collections.abc import Mapping, Sequence
@@ -56,7 +57,7 @@ def bar_chart(
     names = list(groups)
     metrics = sorted({m for values in groups.values() for m in values})
     width = 0.8 / max(1, len(metrics))
-    figure, axes = plt.subplots(figsize=(max(7, 1.4 * len(names)), 4.5), dpi=100)
+    figure, axes = plt.subplots(figsize=(max(8, 1.6 * len(names) + 2), 4.8), dpi=100)
     for offset, metric in enumerate(metrics):
         xs = [i + offset * width for i in range(len(names))]
         axes.bar(xs, [groups[n].get(metric, 0.0) for n in names], width, label=metric)
@@ -65,7 +66,7 @@ def bar_chart(
     axes.set_ylim(0, 1)
     axes.set_ylabel(ylabel)
     axes.set_title(title)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     figure.savefig(path)
@@ -94,7 +95,7 @@ def _raster_lines(
         for index, points_of in enumerate(series.values()):
             colour = _COLOURS[index % len(_COLOURS)]
             pixels = [pixel(x, y) for x, y in points_of]
-            for (ax, ay), (bx, by) in zip(pixels, pixels[1:], strict=False):
+            for (ax, ay), (bx, by) in itertools.pairwise(pixels):
                 steps = max(abs(bx - ax), abs(by - ay), 1)
                 for t in range(steps + 1):
                     cx, cy = ax + (bx - ax) * t // steps, ay + (by - ay) * t // steps

@@ -60,9 +60,21 @@ def _html_table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def configuration_rows(results: Sequence[Mapping[str, Any]]) -> list[list[str]]:
-    rows = [["Configuration", "ROUGE-L", "BERTScore F1", "hit@4", "MRR@4", "grounded",
-             "refusal (unanswerable)", "false refusal", "ECE", "latency p50 / p95 (s)",
-             "LLM tokens/s"]]  # fmt: skip
+    rows = [
+        [
+            "Configuration",
+            "ROUGE-L",
+            "BERTScore F1",
+            "hit@4",
+            "MRR@4",
+            "grounded",
+            "refusal (unanswerable)",
+            "false refusal",
+            "ECE",
+            "latency p50 / p95 (s)",
+            "LLM tokens/s",
+        ]
+    ]
     for r in results:
         m = r["metrics"]
         rows.append(
@@ -126,9 +138,16 @@ def write_report(
             for r in results
         }
         charts.append(
-            ("Accuracy, grounding and refusal per configuration",
-             bar_chart(groups, out.with_name(out.name + "-metrics.png"), title="Per configuration", ylabel="score"))
-        )  # fmt: skip
+            (
+                "Accuracy, grounding and refusal per configuration",
+                bar_chart(
+                    groups,
+                    out.with_name(out.name + "-metrics.png"),
+                    title="Per configuration",
+                    ylabel="score",
+                ),
+            )
+        )
         robustness = {
             r["name"]: {
                 v: float(values["hit@4"]) for v, values in (r.get("robustness") or {}).items()
@@ -138,17 +157,32 @@ def write_report(
         }
         if robustness:
             charts.append(
-                ("Robustness: hit@4 per question variant",
-                 bar_chart(robustness, out.with_name(out.name + "-robustness.png"), title="Robustness (hit@4)", ylabel="hit@4"))
-            )  # fmt: skip
+                (
+                    "Robustness: hit@4 per question variant",
+                    bar_chart(
+                        robustness,
+                        out.with_name(out.name + "-robustness.png"),
+                        title="Robustness (hit@4)",
+                        ylabel="hit@4",
+                    ),
+                )
+            )
         reliability = {
             r["name"]: [(b[1], b[2]) for b in r.get("calibration_bins") or []] for r in results
         }
         reliability["perfect calibration"] = [(0.0, 0.0), (1.0, 1.0)]
         charts.append(
-            ("Calibration: validator score against accuracy",
-             line_chart(reliability, out.with_name(out.name + "-calibration.png"), title="Reliability diagram", xlabel="validator score (mean per bin)", ylabel="share correct"))
-        )  # fmt: skip
+            (
+                "Calibration: validator score against accuracy",
+                line_chart(
+                    reliability,
+                    out.with_name(out.name + "-calibration.png"),
+                    title="Reliability diagram",
+                    xlabel="validator score (mean per bin)",
+                    ylabel="share correct",
+                ),
+            )
+        )
 
     md: list[str] = [f"# {title}", ""]
     md += [f"- {key}: {value}" for key, value in context.items()]

@@ -22,7 +22,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -113,7 +113,7 @@ def batches_without_collisions(
 ) -> list[list[TrainingPair]]:
     """Shuffled batches in which no two pairs share a page (no false in-batch negatives)."""
     order = list(pairs)
-    random.Random(seed).shuffle(order)
+    random.Random(seed).shuffle(order)  # noqa: S311 - reproducible shuffling, not security
     batches: list[list[TrainingPair]] = []
     open_batches: list[tuple[list[TrainingPair], set[str]]] = []
     for pair in order:
@@ -153,11 +153,21 @@ def _linear_warmup(optimizer: torch.optim.Optimizer, warmup: int, total: int) ->
 class TrainingLog:
     steps: int = 0
     seconds: float = 0.0
-    losses: list[tuple[int, float]] | None = None
+    losses: list[tuple[int, float]] = field(default_factory=list)
     pairs: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _losses_module() -> Any:
+    """sentence-transformers' losses (moved to `sentence_transformer.losses` in version 6)."""
+    import importlib
+
+    try:
+        return importlib.import_module("sentence_transformers.sentence_transformer.losses")
+    except ImportError:
+        return importlib.import_module("sentence_transformers.losses")
 
 
 def train_bi_encoder(
@@ -174,10 +184,7 @@ def train_bi_encoder(
     `out_dir` with its query/passage prompts."""
     from sentence_transformers import SentenceTransformer
 
-    try:
-        from sentence_transformers.sentence_transformer import losses
-    except ImportError:  # sentence-transformers < 6
-        from sentence_transformers import losses
+    losses = _losses_module()
 
     s = settings or BiEncoderSettings()
     if len(pairs) < 2:
@@ -221,7 +228,6 @@ def train_bi_encoder(
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        assert log.losses is not None
         log.losses.append((step, round(float(loss), 5)))
         if on_step is not None:
             on_step(step, len(batches), float(loss))
@@ -334,7 +340,6 @@ def train_cross_encoder(
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        assert log.losses is not None
         log.losses.append((step, round(float(loss), 5)))
         if on_step is not None:
             on_step(step, len(batches), float(loss))
@@ -356,9 +361,7 @@ class CrossEncoderReranker:
     """A `Retriever` that re-orders the `candidates` best passages of another retriever by the
     cross-encoder's probability that the question comes from the passage."""
 
-    def __init__(
-        self, retriever: Retriever, scorer: PairScorer, candidates: int = 20
-    ) -> None:
+    def __init__(self, retriever: Retriever, scorer: PairScorer, candidates: int = 20) -> None:
         self.retriever = retriever
         self.scorer = scorer
         self.candidates = candidates
@@ -393,8 +396,9 @@ class CorpusIndex:
         self._directory = (
             tempfile.TemporaryDirectory(prefix="finetune-index-") if directory is None else None
         )
-        location = Path(self._directory.name) if self._directory is not None else directory
-        assert location is not None
+        location = (
+            Path(self._directory.name) if self._directory is not None else Path(str(directory))
+        )
         self.embedder = embedder
         self.store = EmbeddedStore(
             location, embedding_model=embedder.model_name if embedder else None

@@ -47,7 +47,7 @@ def as_transformers(tokenizer: Any) -> Any:
     """The same tokenizer as a transformers `PreTrainedTokenizerFast`."""
     from transformers import PreTrainedTokenizerFast
 
-    return PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=tokenizer,
         bos_token=BOS,
         eos_token=EOS,

@@ -59,9 +59,9 @@ def build_prompt(
     def render(passage_blocks: list[str]) -> str:
         context = "\n\n".join(passage_blocks) if passage_blocks else "(aucun extrait)"
         if prompt_format == "mistral_instruct":
+            # No literal "<s>": llama.cpp adds the BOS token itself when it tokenizes the prompt.
             return (
-                f"<s>[INST] {INSTRUCTIONS}\n\nExtraits :\n{context}\n\n"
-                f"Question : {question} [/INST]"
+                f"[INST] {INSTRUCTIONS}\n\nExtraits :\n{context}\n\nQuestion : {question} [/INST]"
             )
         return f"{INSTRUCTIONS}\n\nExtraits :\n{context}\n\nQuestion : {question}\nRéponse :"
 

@@ -6,8 +6,10 @@ same commands a developer would type. Later starts find the store and skip this;
 incremental anyway.
 """
 
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from stack.settings import PROJECT_ROOT
@@ -21,11 +23,23 @@ class KnowledgeBaseError(RuntimeError):
 
 
 def store_is_built(store_dir: Path) -> bool:
-    return (store_dir / STORE_DATABASE).exists()
+    """Whether the embedded store holds chunks (an empty database is not a built store)."""
+    database = store_dir / STORE_DATABASE
+    if not database.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+            count = connection.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    except sqlite3.Error:
+        return False
+    return bool(count)
 
 
 def ensure_knowledge_base(root: Path = PROJECT_ROOT) -> bool:
-    """Build and ingest the corpus when the embedded store is absent; True when it did."""
+    """Build and ingest the corpus when the embedded store is absent; True when it did.
+
+    Relative paths (the store directory, `build/corpus`) are taken from `root`.
+    """
     from knowledge.settings import KnowledgeSettings
 
     settings = KnowledgeSettings()
@@ -36,25 +50,14 @@ def ensure_knowledge_base(root: Path = PROJECT_ROOT) -> bool:
     )
     if store_is_built(store_dir):
         return False
+    corpus = root / CORPUS_DIR
     commands = []
-    if not any((root / CORPUS_DIR).glob("*.pdf")):
-        commands.append(
-            [sys.executable, "-m", "knowledge.corpus", "build", "--out", str(CORPUS_DIR)]
-        )
-    commands.append(
-        [
-            sys.executable,
-            "-m",
-            "knowledge",
-            "ingest",
-            str(CORPUS_DIR),
-            "--store-dir",
-            str(store_dir),
-            "--no-progress",
-        ]
-    )
+    if not any(corpus.rglob("*.pdf")):
+        commands.append([sys.executable, "-m", "knowledge.corpus", "build", "--out", str(corpus)])
+    ingest = ["-m", "knowledge", "ingest", str(corpus), "--store-dir", str(store_dir)]
+    commands.append([sys.executable, *ingest, "--no-progress"])
     for command in commands:
-        result = subprocess.run(command, cwd=root, check=False)
+        result = subprocess.run(command, cwd=PROJECT_ROOT, check=False)
         if result.returncode != 0:
             raise KnowledgeBaseError(
                 f"`{' '.join(command[1:])}` failed with exit code {result.returncode}"

@@ -70,3 +70,8 @@ class TestActionAnswerQuestion:
         _, [message, card] = run("Quel est le délai de renonciation ?")
         assert "pour le moment" in message["text"]
         assert card["custom"]["mode"] == "unavailable"
+
+    def test_a_product_name_in_context_is_resolved_to_its_code(self, answerer):
+        events, _ = run("et pour les lunettes ?", slots={"product": "Vergemont Santé Seniors"})
+        assert answerer.calls == [("et pour les lunettes ?", "VG-SANTE-SENIOR")]
+        assert events == [SlotSet("product", "VG-SANTE-SENIOR")]

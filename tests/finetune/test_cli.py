@@ -15,8 +15,12 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "finetune", *args],
-        cwd=REPOSITORY, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 class TestCommandLine:
@@ -47,7 +51,9 @@ class TestCommandLine:
         result = run("--work-dir", str(work), "contexts", "--corpus", str(corpus))
         assert result.returncode == 0, result.stderr
         summary = json.loads(result.stdout)
-        assert summary["documents"] == 1 and summary["contexts"] >= 2
+        assert summary["documents"] == 1
+        assert summary["contexts"] >= 2
         lines = (work / "contexts.jsonl").read_text(encoding="utf-8").splitlines()
         first = json.loads(lines[0])
-        assert first["product_code"] == "VG-AUTO" and len(first["text"]) <= 450
+        assert first["product_code"] == "VG-AUTO"
+        assert len(first["text"]) <= 450

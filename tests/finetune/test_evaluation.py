@@ -19,8 +19,14 @@ OTHER = chunk("Les frais vétérinaires sont remboursés à 80 %.", document="vg
 
 def questions() -> list:
     return question_set(
-        [("Quel est le délai de renonciation ?", "Quatorze jours à compter de la signature.",
-          "vg-hab-loc-conditions-generales.pdf", 3)],  # fmt: skip
+        [
+            (
+                "Quel est le délai de renonciation ?",
+                "Quatorze jours à compter de la signature.",
+                "vg-hab-loc-conditions-generales.pdf",
+                3,
+            )
+        ],
         ["Qui est le PDG de Vergemont Assurances ?"],
         robustness=1,
     )
@@ -30,8 +36,13 @@ class TestQuestionSet:
     def test_variants_follow_the_originals_and_keep_their_reference(self) -> None:
         items = questions()
         assert [i.variant for i in items] == [
-            "original", "original", "typos", "no_accents", "lower_case", "reformulated",
-        ]  # fmt: skip
+            "original",
+            "original",
+            "typos",
+            "no_accents",
+            "lower_case",
+            "reformulated",
+        ]
         assert items[1].answerable is False
         assert all(i.answer == items[0].answer for i in items[2:])
         assert all(i.origin == items[0].question for i in items[2:])
@@ -51,12 +62,19 @@ class TestConfigurationEvaluator:
             Configuration("fixed · scripted", "fixed", "scripted", "mistral_instruct"), questions()
         )
         m = result.metrics
-        assert m["hit@4"] == 1.0 and m["mrr@4"] == 1.0
+        assert m["hit@4"] == 1.0
+        assert m["mrr@4"] == 1.0
         assert m["rouge_l"] > 0.5
         assert m["grounded_rate"] == 1.0
         assert m["generative_share"] > 0
         assert m["llm_tokens_per_s"] > 0
-        assert set(result.robustness) == {"original", "typos", "no_accents", "lower_case", "reformulated"}
+        assert set(result.robustness) == {
+            "original",
+            "typos",
+            "no_accents",
+            "lower_case",
+            "reformulated",
+        }
         assert result.samples[0]["mode"] == "generative"
 
     def test_an_invented_figure_is_not_grounded_and_falls_back_to_the_extract(self) -> None:

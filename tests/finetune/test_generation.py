@@ -17,7 +17,8 @@ def chunk(index: int, text: str | None = None) -> Chunk:
         page=index,
         text=text
         if text is not None
-        else f"Le délai de déclaration du sinistre numéro {index} est de 5 jours ouvrés après sa découverte.",
+        else f"Le délai de déclaration du sinistre numéro {index} est de 5 jours ouvrés "
+        "après sa découverte.",
     )
 
 
@@ -50,7 +51,7 @@ class TestParser:
         assert ("Où ?", "Ici") in parsed.pairs
 
     def test_question_and_answer_lines_are_understood(self) -> None:
-        parsed = parse_pairs('"\nQuestion : Qui paie ?\nRéponse : L\'assureur.\n')
+        parsed = parse_pairs("\"\nQuestion : Qui paie ?\nRéponse : L'assureur.\n")
         assert parsed.status == "pattern"
         assert parsed.pairs == [("Qui paie ?", "L'assureur.")]
 
@@ -93,7 +94,10 @@ class TestDatasetGenerator:
         assert len(llm.prompts) == 4  # the empty context never reaches the LLM
 
     def test_a_copied_worked_example_is_not_a_pair(self, tmp_path: Path) -> None:
-        copy = 'Comment demander l\'assistance ?", "answer": "Par téléphone, avant toute dépense, 24 heures sur 24."}]'
+        copy = (
+            'Comment demander l\'assistance ?", "answer": '
+            '"Par téléphone, avant toute dépense, 24 heures sur 24."}]'
+        )
         report = DatasetGenerator(ScriptedLLM(copy), tmp_path).run([chunk(1)])
         assert report.outcomes["example_copied"] == 1
         assert report.pairs == 0
@@ -126,5 +130,6 @@ class TestDatasetGenerator:
         report = DatasetGenerator(again, tmp_path).run(contexts)
         assert report.truncated_lines == 1
         assert report.resumed == 1
-        assert len(again.prompts) == 1 and "numéro 2" in again.prompts[0]
+        assert len(again.prompts) == 1
+        assert "numéro 2" in again.prompts[0]
         assert len(raw.read_text(encoding="utf-8").splitlines()) == 2

@@ -4,7 +4,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -15,14 +15,18 @@ pytestmark = pytest.mark.unit
 
 
 class _Handler(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
-    status = 200
-    body: Any = {"choices": [{"text": 'Qui ?", "answer": "Lui."}]'}]}
+    received: ClassVar[list[dict[str, Any]]] = []
+    status: ClassVar[int] = 200
+    body: ClassVar[Any] = {"choices": [{"text": 'Qui ?", "answer": "Lui."}]'}]}
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
         _Handler.received.append(
-            {"path": self.path, "auth": self.headers.get("Authorization"), **json.loads(self.rfile.read(length))}
+            {
+                "path": self.path,
+                "auth": self.headers.get("Authorization"),
+                **json.loads(self.rfile.read(length)),
+            }
         )
         payload = json.dumps(_Handler.body).encode()
         self.send_response(_Handler.status)
@@ -55,7 +59,11 @@ class TestOpenAICompatibleGenerator:
         [request] = _Handler.received
         assert request["path"] == "/v1/completions"
         assert request["auth"] == "Bearer k"
-        assert (request["model"], request["prompt"], request["max_tokens"]) == ("mistral-7b", "Extrait :", 50)
+        assert (request["model"], request["prompt"], request["max_tokens"]) == (
+            "mistral-7b",
+            "Extrait :",
+            50,
+        )
 
     def test_an_http_error_is_a_generation_error(self, server: str) -> None:
         _Handler.status = 500

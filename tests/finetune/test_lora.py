@@ -23,7 +23,9 @@ TEXTS = [
 ] * 5
 EXAMPLES = [
     Example("<s>[INST] Quel est le délai de renonciation ? [/INST]", "Quatorze jours [1]"),
-    Example("<s>[INST] Quelle franchise pour le pare-brise ? [/INST]", "90 € en cas de remplacement [1]"),
+    Example(
+        "<s>[INST] Quelle franchise pour le pare-brise ? [/INST]", "90 € en cas de remplacement [1]"
+    ),
 ]
 
 
@@ -37,16 +39,24 @@ def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="module")
 def base_dir(tmp_path_factory: pytest.TempPathFactory, tokenizer: Any) -> Path:
     directory = tmp_path_factory.mktemp("base")
-    build_tiny_mistral(len(tokenizer), hidden_size=32, layers=2, heads=4, kv_heads=2,
-                       intermediate_size=64).save_pretrained(str(directory))  # fmt: skip
+    build_tiny_mistral(
+        len(tokenizer), hidden_size=32, layers=2, heads=4, kv_heads=2, intermediate_size=64
+    ).save_pretrained(str(directory))
     return directory
 
 
 def settings(**overrides: Any) -> LoraSettings:
     values: dict[str, Any] = {
-        "rank": 4, "alpha": 8, "batch_size": 2, "max_steps": 8, "warmup_steps": 1,
-        "eval_every": 4, "save_every": 2, "learning_rate": 1e-2, "max_length": 64,
-    }  # fmt: skip
+        "rank": 4,
+        "alpha": 8,
+        "batch_size": 2,
+        "max_steps": 8,
+        "warmup_steps": 1,
+        "eval_every": 4,
+        "save_every": 2,
+        "learning_rate": 1e-2,
+        "max_length": 64,
+    }
     values.update(overrides)
     return LoraSettings(**values)
 
@@ -62,7 +72,9 @@ class TestTokenizer:
 class TestEncoding:
     def test_only_the_answer_is_supervised(self, tokenizer: Any) -> None:
         [item] = encode(tokenizer, EXAMPLES[:1], max_length=64)
-        supervised = [t for t, label in zip(item["input_ids"], item["labels"], strict=True) if label != -100]
+        supervised = [
+            t for t, label in zip(item["input_ids"], item["labels"], strict=True) if label != -100
+        ]
         assert tokenizer.decode(supervised).strip() == "Quatorze jours [1]</s>"
 
     def test_a_long_prompt_loses_its_start_but_keeps_bos_and_answer(self, tokenizer: Any) -> None:
@@ -79,7 +91,8 @@ class TestTraining:
     ) -> None:
         trainer = LoraTrainer(base_dir, tokenizer, tmp_path, settings(), device="cpu")
         result = trainer.train(EXAMPLES * 2, EXAMPLES)
-        assert result.steps == 8 and result.stopped == "max_steps"
+        assert result.steps == 8
+        assert result.stopped == "max_steps"
         assert result.train_losses[-1][1] < result.train_losses[0][1]
         assert [step for step, _ in result.eval_losses] == [4, 8]
         assert result.eval_losses[-1][1] < result.eval_losses[0][1]
@@ -98,12 +111,20 @@ class TestTraining:
             if step == 5:
                 raise KeyboardInterrupt
 
-        first = LoraTrainer(base_dir, tokenizer, tmp_path, settings(), device="cpu", on_step=interrupt)
+        first = LoraTrainer(
+            base_dir, tokenizer, tmp_path, settings(), device="cpu", on_step=interrupt
+        )
         with pytest.raises(KeyboardInterrupt):
             first.train(EXAMPLES * 2)
         resumed: list[int] = []
-        second = LoraTrainer(base_dir, tokenizer, tmp_path, settings(), device="cpu",
-                             on_step=lambda step, loss: resumed.append(step))  # fmt: skip
+        second = LoraTrainer(
+            base_dir,
+            tokenizer,
+            tmp_path,
+            settings(),
+            device="cpu",
+            on_step=lambda step, loss: resumed.append(step),
+        )
         result = second.train(EXAMPLES * 2)
         assert result.resumed_from == 4
         assert resumed == [5, 6, 7, 8]
@@ -112,27 +133,41 @@ class TestTraining:
     def test_training_stops_when_the_loss_reaches_the_target(
         self, tokenizer: Any, base_dir: Path, tmp_path: Path
     ) -> None:
-        trainer = LoraTrainer(base_dir, tokenizer, tmp_path,
-                              settings(max_steps=200, stop_at_loss=5.5, loss_window=2), device="cpu")  # fmt: skip
+        trainer = LoraTrainer(
+            base_dir,
+            tokenizer,
+            tmp_path,
+            settings(max_steps=200, stop_at_loss=5.5, loss_window=2),
+            device="cpu",
+        )
         result = trainer.train(EXAMPLES)
         assert result.stopped == "stop_at_loss"
         assert result.steps < 200
         assert sum(loss for _, loss in result.train_losses[-2:]) / 2 <= 5.5
 
-    def test_no_examples_is_a_clear_error(self, tokenizer: Any, base_dir: Path, tmp_path: Path) -> None:
+    def test_no_examples_is_a_clear_error(
+        self, tokenizer: Any, base_dir: Path, tmp_path: Path
+    ) -> None:
         with pytest.raises(TrainingError, match="no training examples"):
             LoraTrainer(base_dir, tokenizer, tmp_path, settings(), device="cpu").train([])
 
     def test_qlora_without_a_gpu_is_refused_with_the_reason(
         self, tokenizer: Any, base_dir: Path, tmp_path: Path
     ) -> None:
-        trainer = LoraTrainer(base_dir, tokenizer, tmp_path, settings(quantization="nf4"), device="cpu")
+        trainer = LoraTrainer(
+            base_dir, tokenizer, tmp_path, settings(quantization="nf4"), device="cpu"
+        )
         with pytest.raises(TrainingError, match="CUDA GPU"):
             trainer.train(EXAMPLES)
 
     def test_brief_defaults(self) -> None:
         defaults = LoraSettings()
-        assert (defaults.rank, defaults.alpha, defaults.batch_size, defaults.epochs) == (32, 64, 4, 3.0)
+        assert (defaults.rank, defaults.alpha, defaults.batch_size, defaults.epochs) == (
+            32,
+            64,
+            4,
+            3.0,
+        )
         assert (defaults.warmup_steps, defaults.eval_every) == (100, 100)
 
 
@@ -146,22 +181,26 @@ class TestGgufExport:
         trainer.train(EXAMPLES)
         merged = trainer.merged()
         path = export_gguf(merged, tokenizer, tmp_path / "model.gguf")
-        ids = tokenizer("<s>[INST] Quel est le délai ? [/INST]", add_special_tokens=False)["input_ids"]
+        ids = tokenizer("<s>[INST] Quel est le délai ? [/INST]", add_special_tokens=False)[
+            "input_ids"
+        ]
         llm = Llama(model_path=str(path), n_ctx=128, logits_all=True, verbose=False)
         llm.eval(ids)
         ours = np.asarray(llm.scores[: len(ids)])
         with torch.no_grad():
             reference = merged(torch.tensor([ids])).logits[0].numpy()
         assert np.abs(ours - reference).max() < 1e-3
-        assert llm.tokenize("Quel délai".encode(), add_bos=False) == tokenizer(
-            "Quel délai", add_special_tokens=False
-        )["input_ids"]
+        assert (
+            llm.tokenize("Quel délai".encode(), add_bos=False)
+            == tokenizer("Quel délai", add_special_tokens=False)["input_ids"]
+        )
 
     def test_the_export_loads_through_the_knowledge_base_generator(
         self, tokenizer: Any, base_dir: Path, tmp_path: Path
     ) -> None:
-        from knowledge.generation import LlamaCppGenerator
         from transformers import AutoModelForCausalLM
+
+        from knowledge.generation import LlamaCppGenerator
 
         model = AutoModelForCausalLM.from_pretrained(str(base_dir))
         path = export_gguf(model, tokenizer, tmp_path / "base.gguf", dtype="f16")

@@ -10,8 +10,14 @@ pytestmark = pytest.mark.unit
 class TestRouge:
     def test_accented_words_are_whole_words(self) -> None:
         assert FrenchTokenizer().tokenize("La résiliation, c'est après l'échéance.") == [
-            "la", "resiliation", "c", "est", "apres", "l", "echeance",
-        ]  # fmt: skip
+            "la",
+            "resiliation",
+            "c",
+            "est",
+            "apres",
+            "l",
+            "echeance",
+        ]
 
     def test_rouge_l_rewards_the_reference_words_in_order(self) -> None:
         rouge = RougeL()

@@ -17,31 +17,49 @@ RETRIEVER = {
 }
 RESULT = {
     "name": "finetuned · extractive · completion",
-    "metrics": {"rouge_l": 0.41, "bertscore_f1": 0.83, "hit@4": 0.85, "mrr@4": 0.7, "grounded_rate": 1.0,
-                "refusal_rate_unanswerable": 0.5, "false_refusal_rate": 0.1, "calibration_ece": 0.2,
-                "latency_median_s": 0.1, "latency_p95_s": 0.3},
-    "robustness": {"original": {"hit@4": 1.0, "rouge_l": 0.5}, "typos": {"hit@4": 0.5, "rouge_l": 0.4}},
+    "metrics": {
+        "rouge_l": 0.41,
+        "bertscore_f1": 0.83,
+        "hit@4": 0.85,
+        "mrr@4": 0.7,
+        "grounded_rate": 1.0,
+        "refusal_rate_unanswerable": 0.5,
+        "false_refusal_rate": 0.1,
+        "calibration_ece": 0.2,
+        "latency_median_s": 0.1,
+        "latency_p95_s": 0.3,
+    },
+    "robustness": {
+        "original": {"hit@4": 1.0, "rouge_l": 0.5},
+        "typos": {"hit@4": 0.5, "rouge_l": 0.4},
+    },
     "calibration_bins": [(0.6, 0.7, 0.5, 4)],
-}  # fmt: skip
+}
 
 
 class TestReport:
     def test_the_retriever_table_is_laid_out_like_the_brief(self) -> None:
         rows = retriever_table(RETRIEVER)
-        assert rows[0][0] == "Metric" and rows[0][-1] == "Improvement"
+        assert rows[0][0] == "Metric"
+        assert rows[0][-1] == "Improvement"
         assert rows[1] == ["Hit rate (hit@4)", "80.0 %", "85.0 %", "87.5 %", "+7.5 pts"]
         assert rows[2][0] == "Mean reciprocal rank (MRR@4)"
 
     def test_markdown_html_and_charts_are_written(self, tmp_path: Path) -> None:
         md, html = write_report(
-            tmp_path / "report", title="Rapport", context={"questions": 10},
-            retriever=RETRIEVER, results=[RESULT], extra_sections=[("notes", "<b>x</b>")],
-        )  # fmt: skip
+            tmp_path / "report",
+            title="Rapport",
+            context={"questions": 10},
+            retriever=RETRIEVER,
+            results=[RESULT],
+            extra_sections=[("notes", "<b>x</b>")],
+        )
         text = md.read_text(encoding="utf-8")
         assert "| finetuned · extractive · completion | 41.0 % | 83.0 % |" in text
         assert "![" in text
         page = html.read_text(encoding="utf-8")
-        assert "<table>" in page and "&lt;b&gt;x&lt;/b&gt;" in page
+        assert "<table>" in page
+        assert "&lt;b&gt;x&lt;/b&gt;" in page
         pngs = sorted(p.name for p in tmp_path.glob("*.png"))
         assert pngs == ["report-calibration.png", "report-metrics.png", "report-robustness.png"]
         assert all(p.read_bytes().startswith(b"\x89PNG") for p in tmp_path.glob("*.png"))

@@ -21,28 +21,51 @@ from tests.knowledge.fakes import HashingEmbedder
 pytestmark = pytest.mark.unit
 
 CHUNKS = [
-    Chunk("a#1", "auto.pdf", 1, "Le bris de glace est couvert sans franchise en cas de réparation.",
-          section="Bris de glace", metadata={"title": "Assurance auto"}),
-    Chunk("a#2", "auto.pdf", 2, "Le vol du véhicule est couvert après une franchise de 300 euros.",
-          section="Vol", metadata={"title": "Assurance auto"}),
-    Chunk("s#1", "sante.pdf", 1, "Les lunettes sont remboursées une fois tous les deux ans.",
-          section="Optique", metadata={"title": "Complémentaire santé"}),
-]  # fmt: skip
+    Chunk(
+        "a#1",
+        "auto.pdf",
+        1,
+        "Le bris de glace est couvert sans franchise en cas de réparation.",
+        section="Bris de glace",
+        metadata={"title": "Assurance auto"},
+    ),
+    Chunk(
+        "a#2",
+        "auto.pdf",
+        2,
+        "Le vol du véhicule est couvert après une franchise de 300 euros.",
+        section="Vol",
+        metadata={"title": "Assurance auto"},
+    ),
+    Chunk(
+        "s#1",
+        "sante.pdf",
+        1,
+        "Les lunettes sont remboursées une fois tous les deux ans.",
+        section="Optique",
+        metadata={"title": "Complémentaire santé"},
+    ),
+]
 
 
 def triplet(question: str, chunk: Chunk) -> Triplet:
-    return Triplet(question, chunk.text, "x", Provenance(chunk.document, chunk.page, chunk.chunk_id))
+    return Triplet(
+        question, chunk.text, "x", Provenance(chunk.document, chunk.page, chunk.chunk_id)
+    )
 
 
 class TestTrainingData:
     def test_the_hard_negative_comes_from_another_page(self) -> None:
         index = CorpusIndex(CHUNKS, None)
         try:
-            [pair] = training_pairs([triplet("Le vol du véhicule est-il couvert ?", CHUNKS[1])], CHUNKS, index.store)
+            [pair] = training_pairs(
+                [triplet("Le vol du véhicule est-il couvert ?", CHUNKS[1])], CHUNKS, index.store
+            )
         finally:
             index.close()
         assert pair.positive.startswith("Assurance auto — Vol\n")
-        assert pair.negative is not None and "bris de glace" in pair.negative
+        assert pair.negative is not None
+        assert "bris de glace" in pair.negative
 
     def test_no_batch_holds_two_questions_of_one_page(self) -> None:
         pairs = [TrainingPair(f"q{i}", "p", f"page{i % 3}") for i in range(12)]
@@ -58,7 +81,9 @@ class TestEvaluationIndex:
         before = embedder.passages_embedded
         index = CorpusIndex(CHUNKS, embedder, tmp_path / "index")
         try:
-            metrics = index.evaluate([Question("Les lunettes sont-elles remboursées ?", "sante.pdf", 1)], ("dense",))
+            metrics = index.evaluate(
+                [Question("Les lunettes sont-elles remboursées ?", "sante.pdf", 1)], ("dense",)
+            )
         finally:
             index.close()
         assert embedder.passages_embedded == before
@@ -75,10 +100,15 @@ class TestReranker:
         try:
             retriever = StoreRetriever(index.store, index.embedder, mode="dense")
             plain = retriever.retrieve("bris de glace", top_k=3)
-            reranked = CrossEncoderReranker(retriever, ReverseScorer(), candidates=3).retrieve("bris de glace", top_k=2)
+            reranked = CrossEncoderReranker(retriever, ReverseScorer(), candidates=3).retrieve(
+                "bris de glace", top_k=2
+            )
         finally:
             index.close()
-        assert [r.chunk.chunk_id for r in reranked] == [plain[2].chunk.chunk_id, plain[1].chunk.chunk_id]
+        assert [r.chunk.chunk_id for r in reranked] == [
+            plain[2].chunk.chunk_id,
+            plain[1].chunk.chunk_id,
+        ]
 
 
 class TestDecision:
@@ -92,14 +122,27 @@ class TestDecision:
         assert not wins(self.metrics(0.80, 0.70), self.metrics(0.80, 0.70))
         assert not wins(self.metrics(0.80, 0.70), self.metrics(0.78, 0.90))
 
-    def test_a_win_writes_the_settings_to_adopt_and_a_loss_removes_them(self, tmp_path: Path) -> None:
+    def test_a_win_writes_the_settings_to_adopt_and_a_loss_removes_them(
+        self, tmp_path: Path
+    ) -> None:
         model = tmp_path / "model"
-        options = {"model_dir": model, "base_model": "e5", "mode": "hybrid", "store_dir": Path(".run/kb-ft")}
-        decision = write_decision(tmp_path, before=self.metrics(0.8, 0.7), after=self.metrics(0.9, 0.8), **options)
+        options = {
+            "model_dir": model,
+            "base_model": "e5",
+            "mode": "hybrid",
+            "store_dir": Path(".run/kb-ft"),
+        }
+        decision = write_decision(
+            tmp_path, before=self.metrics(0.8, 0.7), after=self.metrics(0.9, 0.8), **options
+        )
         assert decision["adopt"] is True
         env = (tmp_path / "retriever.env").read_text(encoding="utf-8")
         assert f"KNOWLEDGE_EMBEDDING_MODEL={model.resolve()}" in env
         assert "KNOWLEDGE_STORE_DIR=.run/kb-ft" in env
-        write_decision(tmp_path, before=self.metrics(0.8, 0.7), after=self.metrics(0.7, 0.8), **options)
+        write_decision(
+            tmp_path, before=self.metrics(0.8, 0.7), after=self.metrics(0.7, 0.8), **options
+        )
         assert not (tmp_path / "retriever.env").exists()
-        assert json.loads((tmp_path / "decision.json").read_text(encoding="utf-8"))["adopt"] is False
+        assert (
+            json.loads((tmp_path / "decision.json").read_text(encoding="utf-8"))["adopt"] is False
+        )

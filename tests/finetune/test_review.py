@@ -39,18 +39,30 @@ class TestImport:
         labels = tmp_path / "prodigy.jsonl"
         rows = [
             {"id": items[0].triplet_id, "answer": "accept"},
-            {"id": items[1].triplet_id, "answer": "accept", "answer_edit": "1 500 € par an au plus."},
+            {
+                "id": items[1].triplet_id,
+                "answer": "accept",
+                "answer_edit": "1 500 € par an au plus.",
+            },
             {"id": items[2].triplet_id, "answer": "reject"},
             {"id": "t-unknown", "answer": "accept"},
         ]
-        labels.write_text("\n".join(json.dumps(r) for r in rows) + "\n{\"id\": ", encoding="utf-8")
+        labels.write_text("\n".join(json.dumps(r) for r in rows) + '\n{"id": ', encoding="utf-8")
         kept, report = apply_review(items, labels)
-        assert [t.question for t in kept] == ["Quel taux de remboursement ?", "Quel plafond annuel ?"]
+        assert [t.question for t in kept] == [
+            "Quel taux de remboursement ?",
+            "Quel plafond annuel ?",
+        ]
         assert kept[1].answer == "1 500 € par an au plus."
         assert kept[0].provenance.source == "llm:gemma+review"
         assert report.as_dict() == {
-            "decisions": 4, "accepted": 2, "rejected": 1, "undecided": 0, "unknown_ids": 1, "invalid": 1,
-        }  # fmt: skip
+            "decisions": 4,
+            "accepted": 2,
+            "rejected": 1,
+            "undecided": 0,
+            "unknown_ids": 1,
+            "invalid": 1,
+        }
 
     def test_a_label_studio_export_is_understood(self, tmp_path: Path) -> None:
         items = triplets()
@@ -60,15 +72,25 @@ class TestImport:
                 "annotations": [
                     {
                         "result": [
-                            {"from_name": "decision", "type": "choices", "value": {"choices": ["Accepter"]}},
-                            {"from_name": "question", "type": "textarea", "value": {"text": ["Quel taux ?"]}},
+                            {
+                                "from_name": "decision",
+                                "type": "choices",
+                                "value": {"choices": ["Accepter"]},
+                            },
+                            {
+                                "from_name": "question",
+                                "type": "textarea",
+                                "value": {"text": ["Quel taux ?"]},
+                            },
                         ]
                     }
                 ],
             },
             {
                 "data": {"id": items[2].triplet_id},
-                "annotations": [{"result": [{"from_name": "decision", "value": {"choices": ["Rejeter"]}}]}],
+                "annotations": [
+                    {"result": [{"from_name": "decision", "value": {"choices": ["Rejeter"]}}]}
+                ],
             },
             {"data": {"id": items[1].triplet_id}, "annotations": []},
         ]

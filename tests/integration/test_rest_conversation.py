@@ -18,8 +18,9 @@ class TestFirstSlice:
         assert greeting.startswith("Bonjour")
         assert "Vergemont Assurances" in greeting
         assert "conseiller" in capabilities
-        buttons = answer[1]["buttons"]
-        assert buttons[0]["payload"] == "/ask_product_categories"
+        payloads = [button["payload"] for button in answer[1]["buttons"]]
+        assert "/ask_product_categories" in payloads
+        assert "/request_recommendation" in payloads
 
     def test_categories_come_from_the_custom_action_with_a_payload(self, sqlite_stack):
         answer = sqlite_stack.say("prospect-2", "Quels produits proposez-vous ?")
