@@ -107,16 +107,16 @@ pytest: train ## Run the Python tests (unit, integration and slow)
 unit: $(VENV)/.installed ## Run only the fast unit tests
 	$(PY) -m pytest -m unit
 
-.PHONY: channels-test
-channels-test: $(RASA_VENV)/.installed ## Run the messaging-channel tests in the Rasa environment
-	$(RASA_VENV)/bin/python -m pytest tests/channels -p no:cacheprovider -W ignore::DeprecationWarning
+.PHONY: rasa-env-test
+rasa-env-test: $(RASA_VENV)/.installed ## Run the tests that need Rasa itself: channel connectors, NLU components
+	$(RASA_VENV)/bin/python -m pytest tests/channels tests/bot -p no:cacheprovider -W ignore::DeprecationWarning
 
 .PHONY: bench
 bench: train ## Run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(PY) -m benchmarks
 
 .PHONY: test
-test: install lint types validate rasa-test pytest channels-test ## Create or update the environments and run every check and test
+test: install lint types validate rasa-test pytest rasa-env-test ## Create or update the environments and run every check and test
 
 .PHONY: widget
 widget: ## Rebuild the chat widget bundle (webapp/static/widget/, committed) with npm ci + esbuild

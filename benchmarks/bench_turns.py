@@ -12,7 +12,14 @@ pipeline, one intent per reply, rules only, no custom action and an in-memory tr
 trained once into `.run/bench/` (kept while its files do not change). The ratio of the two p95s
 is what the assistant's own work costs over Rasa's fixed cost per message.
 
-    python -m benchmarks.bench_turns [--conversations 20] [--repeat 1]
+A conversation is a person: after each reply they read and type before sending the next
+message. Each simulated person pauses a time drawn uniformly from `--think-time MIN:MAX` seconds
+(default 2:6, faster than people type a sentence, so a heavier load than real) and starts at a
+random moment within the first pause, so the conversations overlap without marching in step.
+`--think-time 0` removes the pauses: every conversation sends its next message as soon as the
+previous reply arrives, a saturation test of the server rather than a model of users.
+
+    python -m benchmarks.bench_turns [--conversations 20] [--repeat 1] [--think-time 2:6]
 """
 
 import argparse
@@ -21,6 +28,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -37,6 +45,7 @@ from stack.supervisor import Service, Supervisor
 from stack.training import model_path, rasa_executable
 
 CONVERSATIONS = 20
+THINK_TIME_S = (2.0, 6.0)
 HEADER = (
     "| Benchmark | Turns | Median (ms) | p95 (ms) | Max (ms) | Baseline | Baseline median (ms) "
     "| Baseline p95 (ms) | Ratio p95 | Load average |\n|---|---|---|---|---|---|---|---|---|---|"
@@ -91,6 +100,7 @@ pipeline:
     analyzer: char_wb
     min_ngram: 2
     max_ngram: 4
+  - name: bot.components.e5_featurizer.E5SentenceFeaturizer
   - name: DIETClassifier
     epochs: 20
     random_seed: 42
@@ -137,7 +147,9 @@ rules:
 @dataclasses.dataclass
 class TurnsResult:
     conversations: int
+    think_time_s: tuple[float, float]
     turns: int
+    turns_per_second: float
     assistant: dict[str, float]
     trivial: dict[str, float]
     ratio_p95: float
@@ -167,8 +179,15 @@ def trivial_model(cache: Path) -> Path:
             str(rasa_executable()), "train", "--config", "config.yml", "--domain", "domain.yml",
             "--data", "data.yml", "--out", str(cache), "--fixed-model-name", model.name[:-7],
         ]  # fmt: skip
-        subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+        subprocess.run(  # noqa: S603
+            command, cwd=root, check=True, stdout=subprocess.DEVNULL, env=_component_env()
+        )
     return model
+
+
+def _component_env() -> dict[str, str]:
+    """The trivial bot runs outside the project folder; its pipeline imports `bot.components`."""
+    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
 
 
 def trivial_service(model: Path, port: int) -> Service:
@@ -198,36 +217,60 @@ def trivial_service(model: Path, port: int) -> Service:
         port_variable="-",
         health_url=f"{base}/status",
         url=base,
-        env={"SANIC_WORKERS": "1", "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        env={
+            "SANIC_WORKERS": "1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": str(PROJECT_ROOT),
+        },
         cwd=model.parent,
     )
 
 
+@dataclasses.dataclass
+class _Load:
+    """What one round of conversations against one server measured."""
+
+    latencies: list[float] = dataclasses.field(default_factory=list)
+    errors: list[str] = dataclasses.field(default_factory=list)
+    wall_s: float = 0.0
+
+
 async def _conversation(
-    client: httpx.AsyncClient, url: str, sender: str, latencies: list[float], errors: list[str]
+    client: httpx.AsyncClient,
+    url: str,
+    sender: str,
+    load: _Load,
+    think_time_s: tuple[float, float],
 ) -> None:
-    for message in SCRIPT:
+    # Not security-sensitive: the same pauses for a sender in every run.
+    pause = random.Random(sender).uniform  # noqa: S311
+    await asyncio.sleep(pause(0, think_time_s[1]))
+    for index, message in enumerate(SCRIPT):
+        if index:
+            await asyncio.sleep(pause(*think_time_s))
         started = time.perf_counter()
         response = await client.post(url, json={"sender": sender, "message": message})
-        latencies.append((time.perf_counter() - started) * 1000)
+        load.latencies.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200 or not response.json():
-            errors.append(f"{sender}: {message!r} → HTTP {response.status_code}")
+            load.errors.append(f"{sender}: {message!r} → HTTP {response.status_code}")
 
 
-async def _load(url: str, conversations: int, tag: str) -> tuple[list[float], list[str]]:
-    latencies: list[float] = []
-    errors: list[str] = []
+async def _load(url: str, conversations: int, tag: str, think_time_s: tuple[float, float]) -> _Load:
+    load = _Load()
     limits = httpx.Limits(max_connections=conversations + 5)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-        # One conversation first, not timed: loads lazy code paths and fills caches.
-        await _conversation(client, url, f"{tag}-warm-up", [], [])
+        # One conversation first, not timed and without pauses: loads lazy code paths.
+        await _conversation(client, url, f"{tag}-warm-up", _Load(), (0.0, 0.0))
+        started = time.perf_counter()
         await asyncio.gather(
             *(
-                _conversation(client, url, f"{tag}-{index}", latencies, errors)
+                _conversation(client, url, f"{tag}-{index}", load, think_time_s)
                 for index in range(conversations)
             )
         )
-    return latencies, errors
+        load.wall_s = time.perf_counter() - started
+    return load
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -243,7 +286,7 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def run(conversations: int, repeat: int) -> TurnsResult:
+def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> TurnsResult:
     if not model_path().exists():
         raise SystemExit("no trained model: run `make train` first")
     os.environ["KNOWLEDGE_LLM_MODEL"] = ""  # retrieval and extractive answers only
@@ -267,57 +310,73 @@ def run(conversations: int, repeat: int) -> TurnsResult:
         supervisor = Supervisor(services, run_dir / "logs", startup_timeout_s=600)
         supervisor.start()
         try:
-            assistant: list[float] = []
-            trivial: list[float] = []
-            errors: list[str] = []
+            assistant, trivial = _Load(), _Load()
             for round_ in range(repeat):
                 # Alternated, so that a busy moment of the shared machine hits both alike.
-                lat, err = asyncio.run(
-                    _load(
-                        f"http://127.0.0.1:{trivial_port}/webhooks/rest/webhook",
-                        conversations,
-                        f"trivial-{round_}",
-                    )
-                )
-                trivial += lat
-                errors += err
-                lat, err = asyncio.run(
-                    _load(
-                        f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook",
-                        conversations,
-                        f"assistant-{round_}",
-                    )
-                )
-                assistant += lat
-                errors += err
+                for load, port, tag in (
+                    (trivial, trivial_port, f"trivial-{round_}"),
+                    (assistant, settings.rasa_port, f"assistant-{round_}"),
+                ):
+                    url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+                    measured = asyncio.run(_load(url, conversations, tag, think_time_s))
+                    load.latencies += measured.latencies
+                    load.errors += measured.errors
+                    load.wall_s += measured.wall_s
         finally:
             supervisor.stop()
-    result_assistant, result_trivial = _summary(assistant), _summary(trivial)
+    result_assistant = _summary(assistant.latencies)
+    result_trivial = _summary(trivial.latencies)
     return TurnsResult(
         conversations=conversations,
-        turns=len(assistant),
+        think_time_s=think_time_s,
+        turns=len(assistant.latencies),
+        turns_per_second=round(len(assistant.latencies) / assistant.wall_s, 2),
         assistant=result_assistant,
         trivial=result_trivial,
         ratio_p95=round(result_assistant["p95_ms"] / result_trivial["p95_ms"], 2),
-        errors=errors,
+        errors=assistant.errors + trivial.errors,
         load_average=[round(value, 2) for value in os.getloadavg()],
     )
+
+
+def _think_time(value: str) -> tuple[float, float]:
+    low, _, high = value.partition(":")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN:MAX in seconds, not {value!r}") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"expected 0 <= MIN <= MAX, not {value!r}")
+    return bounds
+
+
+def _format_think_time(bounds: tuple[float, float]) -> str:
+    return "none" if bounds[1] == 0 else f"{bounds[0]:g}–{bounds[1]:g} s"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_turns", description=__doc__)
     parser.add_argument("--conversations", type=int, default=CONVERSATIONS)
     parser.add_argument("--repeat", type=int, default=1, help="rounds of conversations")
+    parser.add_argument(
+        "--think-time",
+        type=_think_time,
+        default=THINK_TIME_S,
+        metavar="MIN:MAX",
+        help="seconds a person pauses between two messages (0 = none, a saturation test)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run(args.conversations, args.repeat)
+    result = run(args.conversations, args.repeat, args.think_time)
     if args.json:
         print(json.dumps(dataclasses.asdict(result), indent=2))
     else:
         a, t = result.assistant, result.trivial
         print(HEADER)
         print(
-            f"| per-turn latency, {result.conversations} concurrent conversations "
+            f"| per-turn latency, {result.conversations} concurrent conversations, "
+            f"think time {_format_think_time(result.think_time_s)} "
+            f"({result.turns_per_second} turns/s) "
             f"| {result.turns} | {a['median_ms']} | {a['p95_ms']} | {a['max_ms']} "
             f"| trivial Rasa bot | {t['median_ms']} | {t['p95_ms']} | {result.ratio_p95} "
             f"| {result.load_average} |"

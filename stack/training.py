@@ -28,6 +28,8 @@ def model_path(root: Path = PROJECT_ROOT) -> Path:
 def training_inputs(root: Path = PROJECT_ROOT) -> list[Path]:
     files = [root / "config.yml", root / "domain.yml"]
     files += sorted((root / "bot").rglob("*.yml"))
+    # The pipeline's own components: a change in them changes what training produces.
+    files += sorted((root / "bot" / "components").glob("*.py"))
     return files
 
 

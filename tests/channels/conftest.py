@@ -1,7 +1,7 @@
 """Channel tests. `test_formatting.py` and `test_options.py` are plain Python and run everywhere;
 the connector tests need Rasa, so they run in the Rasa environment only:
 
-    make channels-test        # .venv-rasa/bin/python -m pytest tests/channels
+    make rasa-env-test        # .venv-rasa/bin/python -m pytest tests/channels tests/bot
 
 In `.venv` (no Rasa) pytest leaves them out instead of failing on the import.
 """
