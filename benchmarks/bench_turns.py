@@ -8,9 +8,10 @@ the action server with the knowledge base of the KNOWLEDGE_* settings (`.run/kno
 default; built by `make run`) and an SQLite lead store.
 
 The baseline, measured in the same run under the same load, is a trivial Rasa bot: the same NLU
-pipeline, one intent per reply, rules only, no custom action and an in-memory tracker store. It is
-trained once into `.run/bench/` (kept while its files do not change). The ratio of the two p95s
-is what the assistant's own work costs over Rasa's fixed cost per message.
+pipeline (read from config.yml), one intent per reply, rules only, no custom action and an
+in-memory tracker store. It is trained once into `.run/bench/` (kept while its files do not
+change). The ratio of the two p95s is what the assistant's own work costs over Rasa's fixed cost
+per message.
 
 A conversation is a person: after each reply they read and type before sending the next
 message. Each simulated person pauses a time drawn uniformly from `--think-time MIN:MAX` seconds
@@ -38,6 +39,7 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 from stack.services import action_service, rasa_service
 from stack.settings import PROJECT_ROOT, StackSettings
@@ -46,6 +48,8 @@ from stack.training import model_path, rasa_executable
 
 CONVERSATIONS = 20
 THINK_TIME_S = (2.0, 6.0)
+# The trivial bot runs outside the project folder; its pipeline imports `bot.components`.
+COMPONENTS_PATH = {"PYTHONPATH": str(PROJECT_ROOT)}
 HEADER = (
     "| Benchmark | Turns | Median (ms) | p95 (ms) | Max (ms) | Baseline | Baseline median (ms) "
     "| Baseline p95 (ms) | Ratio p95 | Load average |\n|---|---|---|---|---|---|---|---|---|---|"
@@ -87,25 +91,6 @@ responses:
   utter_goodbye: [{text: "Au revoir !"}]
   utter_thank: [{text: "Avec plaisir."}]
   utter_inform: [{text: "C'est noté."}]
-"""
-TRIVIAL_CONFIG = """recipe: default.v1
-assistant_id: trivial-benchmark-bot
-language: fr
-pipeline:
-  - name: WhitespaceTokenizer
-  - name: RegexFeaturizer
-  - name: LexicalSyntacticFeaturizer
-  - name: CountVectorsFeaturizer
-  - name: CountVectorsFeaturizer
-    analyzer: char_wb
-    min_ngram: 2
-    max_ngram: 4
-  - name: bot.components.e5_featurizer.E5SentenceFeaturizer
-  - name: DIETClassifier
-    epochs: 20
-    random_seed: 42
-policies:
-  - name: RulePolicy
 """
 TRIVIAL_DATA = """version: "3.1"
 nlu:
@@ -163,9 +148,23 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def trivial_config(root: Path = PROJECT_ROOT) -> str:
+    """The assistant's own NLU pipeline (from config.yml), with rules as the only policy."""
+    pipeline = yaml.safe_load((root / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    config = {
+        "recipe": "default.v1",
+        "assistant_id": "trivial-benchmark-bot",
+        "language": "fr",
+        "pipeline": pipeline,
+        "policies": [{"name": "RulePolicy"}],
+    }
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+
+
 def trivial_model(cache: Path) -> Path:
     """Train the trivial bot once per content (a minute), then reuse it."""
-    digest = hashlib.sha256((TRIVIAL_DOMAIN + TRIVIAL_CONFIG + TRIVIAL_DATA).encode()).hexdigest()
+    config = trivial_config()
+    digest = hashlib.sha256((TRIVIAL_DOMAIN + config + TRIVIAL_DATA).encode()).hexdigest()
     model = cache / f"trivial-{digest[:12]}.tar.gz"
     if model.exists():
         return model
@@ -173,21 +172,15 @@ def trivial_model(cache: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "domain.yml").write_text(TRIVIAL_DOMAIN)
-        (root / "config.yml").write_text(TRIVIAL_CONFIG)
+        (root / "config.yml").write_text(config)
         (root / "data.yml").write_text(TRIVIAL_DATA)
         command = [
             str(rasa_executable()), "train", "--config", "config.yml", "--domain", "domain.yml",
             "--data", "data.yml", "--out", str(cache), "--fixed-model-name", model.name[:-7],
         ]  # fmt: skip
-        subprocess.run(  # noqa: S603
-            command, cwd=root, check=True, stdout=subprocess.DEVNULL, env=_component_env()
-        )
+        env = {**os.environ, **COMPONENTS_PATH}
+        subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL, env=env)  # noqa: S603
     return model
-
-
-def _component_env() -> dict[str, str]:
-    """The trivial bot runs outside the project folder; its pipeline imports `bot.components`."""
-    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
 
 
 def trivial_service(model: Path, port: int) -> Service:
@@ -221,7 +214,7 @@ def trivial_service(model: Path, port: int) -> Service:
             "SANIC_WORKERS": "1",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
-            "PYTHONPATH": str(PROJECT_ROOT),
+            **COMPONENTS_PATH,
         },
         cwd=model.parent,
     )

