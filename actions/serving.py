@@ -16,7 +16,17 @@ from actions.settings import ActionServerSettings
 def _warm_up(settings: ActionServerSettings, app: Any) -> None:
     from actions.adapters import warm_up
 
+    limit_torch_threads(settings.torch_threads)
     warm_up(settings)
+
+
+def limit_torch_threads(threads: int) -> None:
+    """Set torch's CPU threads in this worker (the embedding model runs on them)."""
+    try:
+        import torch
+    except ImportError:  # a deployment without the knowledge base's model
+        return
+    torch.set_num_threads(threads)
 
 
 def create_app(executor: Any, settings: ActionServerSettings) -> Any:

@@ -5,17 +5,25 @@ build`) into a fresh temporary embedded store with the real embedder (no embeddi
 re-runs the ingestion to time the incremental path (every file unchanged). Stages: read (pypdf
 extraction), chunk (cleaning + chunking), embed, store (SQLite writes + index build).
 
+The corpus is ingested once per `--precision` (default: float32, the baseline, then the
+settings' precision, "auto"), in that order and in the same process, so the figures compare
+under the same machine load.
+
     python -m benchmarks.bench_ingestion [--corpus build/corpus] [--embedder NAME]
+        [--precision float32 auto]
 """
 
 import argparse
 import os
+import platform
 import tempfile
 from pathlib import Path
 
 from knowledge.catalog import load_document_catalog
 from knowledge.chunking import SectionChunker
-from knowledge.ingestion import IngestionPipeline
+from knowledge.embedders import cpu_has_native_bfloat16
+from knowledge.ingestion import IngestionPipeline, IngestionReport
+from knowledge.interfaces import Embedder
 from knowledge.pipelines import build_embedder
 from knowledge.settings import KnowledgeSettings
 from knowledge.stores.embedded import EmbeddedStore
@@ -26,15 +34,69 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_ingestion")
     parser.add_argument("--corpus", type=Path, default=Path("build/corpus"))
     parser.add_argument("--embedder", default=settings.embedding_model)
+    parser.add_argument(
+        "--precision",
+        nargs="+",
+        choices=("auto", "float32", "bfloat16"),
+        default=["float32", settings.embedding_precision],
+        help="one ingestion per precision, in this order (default: float32 then the settings')",
+    )
     parser.add_argument("--chunk-size", type=int, default=settings.chunk_size)
     parser.add_argument("--chunk-overlap", type=int, default=settings.chunk_overlap)
     parser.add_argument("--keep", type=Path, help="ingest into this store directory and keep it")
     args = parser.parse_args(argv)
     if not any(args.corpus.rglob("*.pdf")):
         parser.error(f"no PDF under {args.corpus}: run `python -m knowledge.corpus build` first")
+    if args.keep and len(set(args.precision)) > 1:
+        parser.error("--keep takes one --precision (a kept store would skip the second run)")
 
-    embedder = build_embedder(args.embedder)
-    embedder.warm_up()  # model loading is not ingestion
+    print(
+        f"CPU: {_cpu_model()}, {os.cpu_count()} CPUs, hardware bfloat16: "
+        f"{'yes' if cpu_has_native_bfloat16() else 'no'}; Python {platform.python_version()}"
+    )
+    print(
+        "| precision | run | seconds | pages/s | read (s) | clean+chunk (s) | embed (s) "
+        "| store+index (s) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    baseline: float | None = None
+    for precision in dict.fromkeys(args.precision):  # each once, in order
+        embedder = build_embedder(args.embedder, precision=precision)
+        embedder.warm_up()  # model loading is not ingestion
+        resolved = getattr(embedder, "precision", precision)
+        first, again = _ingest_twice(args, embedder)
+        stages = first.stage_seconds
+        label = resolved if resolved == precision else f"{precision} ({resolved})"
+        print(
+            f"| {label} | first ingestion, {first.pages} pages, {first.chunks} chunks | "
+            f"{first.seconds:.1f} | {first.pages_per_second:.2f} | {stages['read']:.1f} | "
+            f"{stages['chunk']:.1f} | {stages['embed']:.1f} | {stages['store']:.1f} |"
+        )
+        without_embedding = first.seconds - stages["embed"]
+        print(
+            f"| {label} | embedding excluded | {without_embedding:.1f} | "
+            f"{first.pages / without_embedding:.1f} | | | | |"
+        )
+        print(
+            f"| {label} | second run, {len(again.skipped)} files unchanged | "
+            f"{again.seconds:.2f} | | | | | |"
+        )
+        for failure in first.failed:
+            print(f"FAILED {failure.file}: {failure.reason}")
+        if baseline is None:
+            baseline = first.pages_per_second
+        else:
+            print(
+                f"speed-up of {label} over {args.precision[0]}: "
+                f"{first.pages_per_second / baseline:.2f}x"
+            )
+    print(f"load average {os.getloadavg()[0]:.1f} (1 min) at the end")
+    return 0
+
+
+def _ingest_twice(
+    args: argparse.Namespace, embedder: Embedder
+) -> tuple[IngestionReport, IngestionReport]:
     with tempfile.TemporaryDirectory(prefix="bench-ingestion-") as directory:
         store = EmbeddedStore(args.keep or Path(directory), embedding_model=embedder.model_name)
         pipeline = IngestionPipeline(
@@ -44,36 +106,20 @@ def main(argv: list[str] | None = None) -> int:
             catalog=load_document_catalog(),
             progress=False,
         )
-        first = pipeline.run([args.corpus])
-        again = pipeline.run([args.corpus])
-        store.close()
+        try:
+            return pipeline.run([args.corpus]), pipeline.run([args.corpus])
+        finally:
+            store.close()
 
-    stages = first.stage_seconds
-    print(f"load average {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs at the end")
-    print(
-        f"corpus {args.corpus}: {len(first.ingested)} files, {first.pages} pages, "
-        f"{first.chunks} chunks (size {args.chunk_size}, overlap {args.chunk_overlap}), "
-        f"{len(first.failed)} failed; embedder {args.embedder}"
-    )
-    print("| run | seconds | pages/s | read (s) | clean+chunk (s) | embed (s) | store+index (s) |")
-    print("|---|---|---|---|---|---|---|")
-    print(
-        f"| first ingestion | {first.seconds:.1f} | {first.pages_per_second:.2f} | "
-        f"{stages['read']:.1f} | {stages['chunk']:.1f} | {stages['embed']:.1f} | "
-        f"{stages['store']:.1f} |"
-    )
-    without_embedding = first.seconds - stages["embed"]
-    print(
-        f"| first ingestion, embedding excluded | {without_embedding:.1f} | "
-        f"{first.pages / without_embedding:.1f} | | | | |"
-    )
-    print(
-        f"| second run (all unchanged) | {again.seconds:.2f} | "
-        f"({len(again.skipped)} files skipped) | | | | |"
-    )
-    for failure in first.failed:
-        print(f"FAILED {failure.file}: {failure.reason}")
-    return 0
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -37,11 +37,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
 
-from stack.services import action_service, rasa_service
+from stack.services import action_service, rasa_service, tensorflow_threads_env
 from stack.settings import PROJECT_ROOT, StackSettings
 from stack.supervisor import Service, Supervisor
 from stack.training import model_path, rasa_executable
@@ -138,6 +139,7 @@ class TurnsResult:
     assistant: dict[str, float]
     trivial: dict[str, float]
     ratio_p95: float
+    by_message: list[dict[str, Any]]  # the assistant's figures for each message of SCRIPT
     errors: list[str]
     load_average: list[float]
 
@@ -211,6 +213,7 @@ def trivial_service(model: Path, port: int) -> Service:
         health_url=f"{base}/status",
         url=base,
         env={
+            **tensorflow_threads_env(),  # as the assistant's Rasa server
             "SANIC_WORKERS": "1",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -225,6 +228,7 @@ class _Load:
     """What one round of conversations against one server measured."""
 
     latencies: list[float] = dataclasses.field(default_factory=list)
+    by_message: dict[int, list[float]] = dataclasses.field(default_factory=dict)  # SCRIPT index
     errors: list[str] = dataclasses.field(default_factory=list)
     wall_s: float = 0.0
 
@@ -244,7 +248,9 @@ async def _conversation(
             await asyncio.sleep(pause(*think_time_s))
         started = time.perf_counter()
         response = await client.post(url, json={"sender": sender, "message": message})
-        load.latencies.append((time.perf_counter() - started) * 1000)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        load.latencies.append(elapsed_ms)
+        load.by_message.setdefault(index, []).append(elapsed_ms)
         if response.status_code != 200 or not response.json():
             load.errors.append(f"{sender}: {message!r} → HTTP {response.status_code}")
 
@@ -313,6 +319,8 @@ def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> T
                     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
                     measured = asyncio.run(_load(url, conversations, tag, think_time_s))
                     load.latencies += measured.latencies
+                    for index, values in measured.by_message.items():
+                        load.by_message.setdefault(index, []).extend(values)
                     load.errors += measured.errors
                     load.wall_s += measured.wall_s
         finally:
@@ -327,6 +335,10 @@ def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> T
         assistant=result_assistant,
         trivial=result_trivial,
         ratio_p95=round(result_assistant["p95_ms"] / result_trivial["p95_ms"], 2),
+        by_message=[
+            {"message": SCRIPT[index], **_summary(values)}
+            for index, values in sorted(assistant.by_message.items())
+        ],
         errors=assistant.errors + trivial.errors,
         load_average=[round(value, 2) for value in os.getloadavg()],
     )

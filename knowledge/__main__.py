@@ -255,7 +255,7 @@ def _answer(args: argparse.Namespace, settings: Any, retriever: Any) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from knowledge import evaluation
-    from knowledge.pipelines import build_embedder
+    from knowledge.pipelines import settings_embedder
 
     data_file: Path = args.questions or args.squad
     if not data_file.is_file():
@@ -266,7 +266,7 @@ def _eval(args: argparse.Namespace) -> int:
     modes = tuple(args.modes or evaluation.MODES)
     embedder = None
     if any(mode != "bm25" for mode in modes):
-        embedder = build_embedder(settings.embedding_model, settings.embedding_quantization)
+        embedder = settings_embedder(settings)
         embedder.warm_up()
     options: dict[str, Any] = {
         "k": args.k,

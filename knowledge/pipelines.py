@@ -6,6 +6,7 @@ to Weaviate in `warm_up()`.
 
 import importlib
 import re
+from typing import TYPE_CHECKING, cast
 
 from knowledge.answering import AnswerService
 from knowledge.catalog import DEFAULT_CATALOG_DIR, load_document_catalog
@@ -19,15 +20,19 @@ from knowledge.settings import KnowledgeSettings
 from knowledge.stores import create_store
 from knowledge.validation import AnswerValidator
 
+if TYPE_CHECKING:
+    from knowledge.embedders import Precision
+
 # "package.module:ClassName": an embedder class importable from the Python path, built with no
 # arguments (a project-specific model, or the small deterministic embedder of the tests).
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
-def build_embedder(name: str, quantization: str = "none") -> Embedder:
+def build_embedder(name: str, quantization: str = "none", precision: str = "auto") -> Embedder:
     """An embedder class given as `module:Class`, or a sentence-transformers model by name.
 
-    `quantization` ("none" or "int8") applies to sentence-transformers models."""
+    `quantization` ("none" or "int8") and `precision` ("auto", "float32" or "bfloat16") apply to
+    sentence-transformers models."""
     if _IMPORT_PATH.match(name):
         module_name, _, class_name = name.partition(":")
         try:
@@ -40,8 +45,22 @@ def build_embedder(name: str, quantization: str = "none") -> Embedder:
 
     if quantization not in ("none", "int8"):
         raise KnowledgeError(f"unknown embedding quantization {quantization!r}")
-    return SentenceTransformerEmbedder(
-        model=name, quantization="int8" if quantization == "int8" else "none"
+    if precision not in ("auto", "float32", "bfloat16"):
+        raise KnowledgeError(f"unknown embedding precision {precision!r}")
+    try:
+        return SentenceTransformerEmbedder(
+            model=name,
+            quantization="int8" if quantization == "int8" else "none",
+            precision=cast("Precision", precision),
+        )
+    except ValueError as exc:
+        raise KnowledgeError(str(exc)) from exc
+
+
+def settings_embedder(settings: KnowledgeSettings) -> Embedder:
+    """The embedder the settings name, with their quantization and precision."""
+    return build_embedder(
+        settings.embedding_model, settings.embedding_quantization, settings.embedding_precision
     )
 
 
@@ -58,7 +77,7 @@ def build_ingestion(
 ) -> IngestionPipeline:
     return IngestionPipeline(
         store or create_store(settings),
-        embedder or build_embedder(settings.embedding_model, settings.embedding_quantization),
+        embedder or settings_embedder(settings),
         chunker=build_chunker(settings),
         catalog=load_document_catalog(settings.catalog_dir or DEFAULT_CATALOG_DIR),
         progress=progress,
@@ -74,7 +93,7 @@ def build_retriever(
 ) -> StoreRetriever:
     mode = mode or settings.retrieval_mode
     if embedder is None and mode != "bm25":
-        embedder = build_embedder(settings.embedding_model, settings.embedding_quantization)
+        embedder = settings_embedder(settings)
     return StoreRetriever(
         store or create_store(settings),
         embedder,

