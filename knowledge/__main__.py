@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
         "also the other pages of the product that print the answer (also_answered_on)",
     )
     evaluate.add_argument(
+        "--judgments",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="(--questions, with --hit answering-page) people's relevance judgments: the pages "
+        "judged to answer a question count as hits too",
+    )
+    evaluate.add_argument(
         "--report",
         type=Path,
         metavar="FILE.md",
@@ -262,6 +269,10 @@ def _eval(args: argparse.Namespace) -> int:
         _usage_error(f"no such file: {data_file}")
     if args.k < 1 or (args.limit is not None and args.limit < 1):
         _usage_error("--k and --limit must be at least 1")
+    if args.judgments and (args.squad or args.hit != "answering-page"):
+        _usage_error("--judgments goes with --questions and --hit answering-page")
+    if args.judgments and not args.judgments.is_file():
+        _usage_error(f"no such file: {args.judgments}")
     settings = _settings(args)
     modes = tuple(args.modes or evaluation.MODES)
     embedder = None
@@ -282,6 +293,12 @@ def _eval(args: argparse.Namespace) -> int:
             context: dict[str, Any] = {"data": str(args.squad)}
         else:
             questions = evaluation.load_questions(args.questions)[: args.limit]
+            if args.judgments:
+                judgments = evaluation.load_judgments(args.judgments)
+                if args.limit:  # judgments of the questions left out are not errors then
+                    asked = {question.question for question in questions}
+                    judgments = [j for j in judgments if j.question in asked]
+                questions = evaluation.with_judgments(questions, judgments)
             metrics, context = _eval_questions(args, settings, embedder, questions, options)
     except DatasetError as exc:
         _usage_error(str(exc))
@@ -328,6 +345,7 @@ def _eval_questions(
             "store_dir": str(settings.store_dir),
             "product_filter": args.product_filter,
             "hit": args.hit,
+            "judgments": str(args.judgments) if args.judgments else None,
         }
         answers = None
         if args.answers:

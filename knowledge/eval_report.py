@@ -59,7 +59,12 @@ def _markdown(
         f"{context.get('fusion')}; cut-off k = {k}",
         "- Hit rules: *written page*: a retrieved chunk comes from the page the question was "
         "written from; *answering page*: or from another page of the same product that prints "
-        "the reference answer (`also_answered_on`, see `python -m knowledge.corpus label`).",
+        "the reference answer (`also_answered_on`, see `python -m knowledge.corpus label`)"
+        + (
+            f" or that people judged to answer it (`{context['judgments']}`)."
+            if context.get("judgments")
+            else "."
+        ),
         "",
         "## Retrieval",
         "",

@@ -6,14 +6,17 @@ Two kinds of data:
   "page"}`: the other pages of the product that print the answer, see
   `knowledge.corpus.alternates`). A question is hit at rank r when the r-th retrieved chunk
   comes from that document and page (`hit="page"`, the default) or, with
-  `hit="answering_page"`, from any page that answers it. Run against a store that holds the
-  ingested documents; optionally each question searches only its product's documents.
+  `hit="answering_page"`, from any page that answers it. Relevance judgments made by people
+  (`load_judgments`, one JSON object per judged page) add the pages judged to answer. Run
+  against a store that holds the ingested documents; optionally each question searches only
+  its product's documents.
 - SQuAD-format JSON (e.g. PIAF): every paragraph is indexed as one passage in a temporary
   embedded store, and a question is hit when its own paragraph is retrieved.
 
 Queries are embedded once and shared by the dense and hybrid runs.
 """
 
+import dataclasses
 import json
 import math
 import re
@@ -45,6 +48,8 @@ from knowledge.retrieval import StoreRetriever
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 HitRule = Literal["page", "answering_page"]
+Verdict = Literal["answers", "partial", "no"]
+VERDICTS: tuple[Verdict, ...] = ("answers", "partial", "no")
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,88 @@ def _other_pages(value: Any, name: str, number: int) -> tuple[tuple[str, int], .
             raise DatasetError(name, number, message)
         pages.append((Path(document).name, page))
     return tuple(pages)
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """A person's verdict on whether one page answers one question (pooled assessment).
+
+    `evidence` is the excerpt of the page that holds the answer ("" when the verdict is "no").
+    Only "answers" makes the page a hit; "partial" and "no" are kept to show what was judged.
+    """
+
+    question: str
+    document: str
+    page: int
+    verdict: Verdict
+    evidence: str = ""
+    reason: str = ""
+
+
+def load_judgments(path: Path) -> list[Judgment]:
+    """Reads a judgments JSONL file: `question`, `document`, `page`, `verdict`, and optional
+    `evidence` and `reason`; every problem names the file and line."""
+    name = str(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(name, None, f"cannot read the file ({exc})") from exc
+    judgments: list[Judgment] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(name, number, f"not JSON ({exc.msg})") from exc
+        if not isinstance(item, dict):
+            raise DatasetError(name, number, "expected a JSON object")
+        question, document, page = item.get("question"), item.get("document"), item.get("page")
+        verdict = item.get("verdict")
+        evidence, reason = item.get("evidence", ""), item.get("reason", "")
+        if not isinstance(question, str) or not question.strip():
+            raise DatasetError(name, number, "'question' must be a non-empty string")
+        if not isinstance(document, str) or not document:
+            raise DatasetError(name, number, "'document' must be a file name")
+        if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+            raise DatasetError(name, number, "'page' must be a page number from 1")
+        if verdict not in VERDICTS:
+            raise DatasetError(name, number, f"'verdict' must be one of {', '.join(VERDICTS)}")
+        if not isinstance(evidence, str) or not isinstance(reason, str):
+            raise DatasetError(name, number, "'evidence' and 'reason' must be strings")
+        if verdict != "no" and not evidence.strip():
+            raise DatasetError(name, number, f"a '{verdict}' verdict needs its evidence")
+        judgments.append(
+            Judgment(question.strip(), Path(document).name, page, verdict, evidence, reason)
+        )
+    return judgments
+
+
+def with_judgments(questions: Sequence[Question], judgments: Sequence[Judgment]) -> list[Question]:
+    """The questions with the pages judged to answer them added to their other pages.
+
+    A judgment of a question that is not in `questions` is an error (a typo would otherwise
+    silently judge nothing), unless the questions were cut (`--limit`): pass only those."""
+    known = {question.question: question for question in questions}
+    added: dict[str, list[tuple[str, int]]] = {}
+    for judgment in judgments:
+        if judgment.question not in known:
+            raise DatasetError(
+                "judgments", None, f"judged question not in the questions: {judgment.question!r}"
+            )
+        if judgment.verdict == "answers":
+            added.setdefault(judgment.question, []).append((judgment.document, judgment.page))
+    result: list[Question] = []
+    for question in questions:
+        extra = [
+            page for page in added.get(question.question, []) if page not in question.other_pages
+        ]
+        result.append(
+            dataclasses.replace(question, other_pages=question.other_pages + tuple(extra))
+            if extra
+            else question
+        )
+    return result
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,49 @@ class TestEvalCommand:
         assert set(retrievers) == {"bm25", "dense", "hybrid"}
         assert retrievers["bm25"] == {"questions": 1, "hit@1": 1.0, "hit@4": 1.0, "mrr@4": 1.0}
 
+    def test_a_page_judged_to_answer_counts_under_the_answering_page_rule(
+        self, ingested: tuple[Path, Path], tmp_path: Path
+    ) -> None:
+        _, store = ingested
+        question = "Le pare-brise est-il remplacé sans franchise ?"
+        questions = tmp_path / "q.jsonl"
+        # written from a page that does not answer; the judged page does
+        entry = {"question": question, "document": "vg-auto-conditions-generales.pdf", "page": 1}
+        questions.write_text(json.dumps(entry) + "\n", encoding="utf-8")
+        judged = tmp_path / "judged.jsonl"
+        judgment = {
+            "question": question,
+            "document": "vg-auto-conditions-generales.pdf",
+            "page": 2,
+            "verdict": "answers",
+            "evidence": "pare-brise",
+        }
+        judged.write_text(json.dumps(judgment) + "\n", encoding="utf-8")
+        common = ["eval", "--questions", str(questions), "--store-dir", str(store), "--json"]
+
+        plain = run(*common, "--modes", "bm25", "--hit", "answering-page")
+        with_judged = run(
+            *common, "--modes", "bm25", "--hit", "answering-page", "--judgments", str(judged)
+        )
+
+        assert plain.returncode == 0, plain.stderr
+        assert with_judged.returncode == 0, with_judged.stderr
+        assert json.loads(plain.stdout)["retrievers"]["bm25"]["hit@1"] == 0.0
+        payload = json.loads(with_judged.stdout)
+        assert payload["retrievers"]["bm25"]["hit@1"] == 1.0
+        assert payload["judgments"] == str(judged)
+
+    def test_judgments_need_the_answering_page_rule(self, tmp_path: Path) -> None:
+        questions = tmp_path / "q.jsonl"
+        questions.write_text('{"question": "q", "document": "a.pdf", "page": 1}\n')
+
+        result = run("eval", "--questions", str(questions), "--judgments", str(questions))
+
+        assert result.returncode == 2
+        assert "--judgments goes with --questions and --hit answering-page" in one_error_line(
+            result
+        )
+
     def test_squad_data_is_indexed_and_evaluated(self, tmp_path: Path) -> None:
         data = tmp_path / "squad.json"
         data.write_text(json.dumps(SQUAD), encoding="utf-8")

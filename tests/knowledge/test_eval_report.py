@@ -54,3 +54,13 @@ def test_without_answers_there_is_no_answer_section(tmp_path: Path) -> None:
 def test_refuses_an_empty_report(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="nothing"):
         write_report(tmp_path / "eval.md", [], None, {})
+
+
+def test_names_the_judgments_file_in_the_hit_rules_when_used(tmp_path: Path) -> None:
+    judged, _ = write_report(
+        tmp_path / "a.md", runs(), None, {"judgments": "tests/knowledge/judgments/x.jsonl"}
+    )
+    plain, _ = write_report(tmp_path / "b.md", runs(), None, {})
+
+    assert "people judged to answer it (`tests/knowledge/judgments/x.jsonl`)" in judged.read_text()
+    assert "judged" not in plain.read_text()

@@ -12,11 +12,13 @@ from knowledge.evaluation import (
     evaluate_questions,
     evaluate_squad,
     first_hit_rank,
+    load_judgments,
     load_questions,
     load_squad,
     metrics_from_ranks,
     report,
     rouge_l,
+    with_judgments,
 )
 from knowledge.interfaces import Answer, Chunk, ScoredChunk
 from knowledge.stores.embedded import EmbeddedStore
@@ -240,6 +242,66 @@ class TestOtherAnsweringPages:
 
         with pytest.raises(DatasetError, match=r"q.jsonl.*1.*also_answered_on"):
             load_questions(path)
+
+
+class TestJudgments:
+    def write(self, tmp_path: Path, *entries: dict[str, object]) -> Path:
+        path = tmp_path / "judged.jsonl"
+        path.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+        return path
+
+    def test_only_pages_judged_to_answer_become_hits(self, tmp_path: Path) -> None:
+        path = self.write(
+            tmp_path,
+            {
+                "question": "Délai ?",
+                "document": "faq.pdf",
+                "page": 1,
+                "verdict": "answers",
+                "evidence": "Le délai est de 14 jours.",
+            },
+            {
+                "question": "Délai ?",
+                "document": "ipid.pdf",
+                "page": 2,
+                "verdict": "partial",
+                "evidence": "Un délai s'applique.",
+            },
+            {"question": "Délai ?", "document": "cg.pdf", "page": 9, "verdict": "no"},
+        )
+        question = Question("Délai ?", "cg.pdf", 2, other_pages=(("cg.pdf", 3),))
+
+        (judged,) = with_judgments([question], load_judgments(path))
+
+        assert judged.other_pages == (("cg.pdf", 3), ("faq.pdf", 1))
+        assert judged.is_answering_hit(Chunk("c", "faq.pdf", 1, "texte"))
+        assert not judged.is_answering_hit(Chunk("c", "ipid.pdf", 2, "texte"))
+        assert not judged.is_hit(Chunk("c", "faq.pdf", 1, "texte"))
+
+    def test_a_judgment_of_an_unknown_question_is_an_error(self, tmp_path: Path) -> None:
+        path = self.write(
+            tmp_path, {"question": "Autre ?", "document": "f.pdf", "page": 1, "verdict": "no"}
+        )
+        with pytest.raises(DatasetError, match="judged question not in the questions"):
+            with_judgments([Question("Délai ?", "cg.pdf", 2)], load_judgments(path))
+
+    @pytest.mark.parametrize(
+        ("entry", "reason"),
+        [
+            ({"document": "f.pdf", "page": 1, "verdict": "no"}, "question"),
+            ({"question": "Q ?", "document": "f.pdf", "page": 0, "verdict": "no"}, "page"),
+            ({"question": "Q ?", "document": "f.pdf", "page": 1, "verdict": "yes"}, "verdict"),
+            ({"question": "Q ?", "document": "f.pdf", "page": 1, "verdict": "answers"}, "evidence"),
+        ],
+    )
+    def test_a_bad_line_is_named(
+        self, tmp_path: Path, entry: dict[str, object], reason: str
+    ) -> None:
+        path = self.write(
+            tmp_path, {"question": "Q ?", "document": "f.pdf", "page": 1, "verdict": "no"}, entry
+        )
+        with pytest.raises(DatasetError, match=rf"judged.jsonl.*2.*{reason}"):
+            load_judgments(path)
 
 
 class TestRougeL:

@@ -136,3 +136,54 @@ class TestQuestionFiles:
             assert passage_answers(pages[page - 1], entry["answer"], min_words=3), (
                 f"{location}: {document} page {page} does not print the answer"
             )
+
+
+JUDGMENTS_FILE = Path(__file__).resolve().parent / "judgments" / "answering-pages.jsonl"
+
+
+def _judgments() -> list[tuple[str, dict[str, Any]]]:
+    if not JUDGMENTS_FILE.exists():
+        return []
+    return [
+        (f"{JUDGMENTS_FILE.name}:{number}", json.loads(text))
+        for number, text in enumerate(JUDGMENTS_FILE.read_text(encoding="utf-8").splitlines(), 1)
+        if text.strip()
+    ]
+
+
+JUDGMENTS = _judgments()
+
+
+def _flat(text: str) -> str:
+    return " ".join(normalise(text).split())
+
+
+class TestJudgedPages:
+    """People's judgments of other pages (`knowledge eval --judgments`): each one is about a
+    known question and a page of the same product, and its evidence is printed on that page."""
+
+    def test_the_judgments_file_exists_and_judges_each_page_once(self) -> None:
+        assert JUDGMENTS, f"no judgments in {JUDGMENTS_FILE}"
+        pairs = Counter((e["question"], e["document"], e["page"]) for _, e in JUDGMENTS)
+        assert [pair for pair, count in pairs.items() if count > 1] == []
+
+    @pytest.mark.parametrize(("location", "judgment"), JUDGMENTS, ids=[j[0] for j in JUDGMENTS])
+    def test_judges_a_known_question_on_a_page_of_its_product(
+        self,
+        location: str,
+        judgment: dict[str, Any],
+        corpus_pages: dict[str, list[str]],
+        product_codes: dict[str, str],
+    ) -> None:
+        questions = {entry["question"]: entry for _, entry in QUESTIONS}
+        entry = questions.get(judgment["question"])
+        assert entry is not None, f"{location}: unknown question"
+        document, page = judgment["document"], judgment["page"]
+        assert product_codes.get(document) == entry["product_code"], location
+        assert (document, page) != (entry["document"], entry["page"]), location
+        assert 1 <= page <= len(corpus_pages[document]), f"{location}: no page {page}"
+        assert judgment["verdict"] in ("answers", "partial", "no"), location
+        if judgment["verdict"] != "no":
+            assert _flat(judgment["evidence"]) in _flat(corpus_pages[document][page - 1]), (
+                f"{location}: the evidence is not printed on {document} page {page}"
+            )
