@@ -23,18 +23,25 @@ help: ## Show this help
 
 # ---------------------------------------------------------------- environments
 
-LLAMA_WHEEL_STAMP := $(WHEEL_DIR)/.built-llama-cpp-python-$(LLAMA_CPP_VERSION)
+# llama.cpp is compiled for the machine (-march=native) but without its AMX kernels: on
+# Sapphire Rapids virtual machines they crash in the first decode of a Q4_K model (segfault in
+# ggml_backend_amx_mul_mat, llama.cpp issue 20824), which the offline Gemma model is. AVX-512 and
+# VNNI stay. The flags are part of the build's name, so a wheel built otherwise is not reused.
+LLAMA_CFLAGS := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_WHEEL_DIR := $(WHEEL_DIR)/llama-cpp-python-$(LLAMA_CPP_VERSION)-noamx
+LLAMA_WHEEL_STAMP := $(LLAMA_WHEEL_DIR)/.built
 
 # Built once per version and machine, in parallel with the rest of the installs (make -j).
 $(LLAMA_WHEEL_STAMP):
-	@if ! ls $(WHEEL_DIR)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
-		echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) once (about 7 minutes), kept in $(WHEEL_DIR)"; \
+	@if ! ls $(LLAMA_WHEEL_DIR)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) once (about 7 minutes), kept in $(LLAMA_WHEEL_DIR)"; \
 		build=$$(mktemp -d) && \
-		$$(scripts/find-python 3.11) -m pip wheel --quiet --no-deps \
+		CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" \
+		$$(scripts/find-python 3.11) -m pip wheel --quiet --no-deps --no-cache-dir \
 			llama-cpp-python==$(LLAMA_CPP_VERSION) -w $$build && \
-		mkdir -p $(WHEEL_DIR) && mv $$build/llama_cpp_python-*.whl $(WHEEL_DIR)/ && rm -rf $$build; \
+		mkdir -p $(LLAMA_WHEEL_DIR) && mv $$build/llama_cpp_python-*.whl $(LLAMA_WHEEL_DIR)/ && rm -rf $$build; \
 	fi
-	@mkdir -p $(WHEEL_DIR) && touch $@
+	@mkdir -p $(LLAMA_WHEEL_DIR) && touch $@
 
 # Everything of the lock file but llama-cpp-python, which comes from the built wheel.
 $(VENV)/.dependencies: requirements/app.txt
@@ -45,8 +52,8 @@ $(VENV)/.dependencies: requirements/app.txt
 	@touch $@
 
 $(VENV)/.installed: $(VENV)/.dependencies $(LLAMA_WHEEL_STAMP)
-	$(PY) -m pip install --quiet --no-deps --find-links $(WHEEL_DIR) --only-binary llama-cpp-python \
-		llama-cpp-python==$(LLAMA_CPP_VERSION)
+	$(PY) -m pip install --quiet --no-deps --force-reinstall --no-index \
+		--find-links $(LLAMA_WHEEL_DIR) --only-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_VERSION)
 	@touch $@
 
 $(RASA_VENV)/.installed: requirements/rasa.txt
