@@ -115,11 +115,30 @@ def metrics_from_ranks(ranks: Sequence[int | None], k: int) -> Metrics:
 def load_questions(path: Path) -> list[Question]:
     """Reads a questions JSONL file; every problem names the file and line."""
     name = str(path)
+    questions: list[Question] = []
+    for number, item in _json_objects(path):
+        question, document, page = _question_on_page(item, name, number)
+        answer, product_code = item.get("answer"), item.get("product_code")
+        if answer is not None and not isinstance(answer, str):
+            raise DatasetError(name, number, "'answer' must be a string when given")
+        if product_code is not None and not isinstance(product_code, str):
+            raise DatasetError(name, number, "'product_code' must be a string when given")
+        others = _other_pages(item.get("also_answered_on", []), name, number)
+        questions.append(Question(question, document, page, answer, product_code or None, others))
+    if not questions:
+        raise DatasetError(name, None, "no questions")
+    return questions
+
+
+def _json_objects(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL file; a line that is not a JSON
+    object, or a file that cannot be read, is a DatasetError naming the file and line."""
+    name = str(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(name, None, f"cannot read the file ({exc})") from exc
-    questions: list[Question] = []
+    objects: list[tuple[int, dict[str, Any]]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -129,27 +148,20 @@ def load_questions(path: Path) -> list[Question]:
             raise DatasetError(name, number, f"not JSON ({exc.msg})") from exc
         if not isinstance(item, dict):
             raise DatasetError(name, number, "expected a JSON object")
-        question, document, page = item.get("question"), item.get("document"), item.get("page")
-        answer, product_code = item.get("answer"), item.get("product_code")
-        if not isinstance(question, str) or not question.strip():
-            raise DatasetError(name, number, "'question' must be a non-empty string")
-        if not isinstance(document, str) or not document:
-            raise DatasetError(name, number, "'document' must be a file name")
-        if not isinstance(page, int) or isinstance(page, bool) or page < 1:
-            raise DatasetError(name, number, "'page' must be a page number from 1")
-        if answer is not None and not isinstance(answer, str):
-            raise DatasetError(name, number, "'answer' must be a string when given")
-        if product_code is not None and not isinstance(product_code, str):
-            raise DatasetError(name, number, "'product_code' must be a string when given")
-        others = _other_pages(item.get("also_answered_on", []), name, number)
-        questions.append(
-            Question(
-                question.strip(), Path(document).name, page, answer, product_code or None, others
-            )
-        )
-    if not questions:
-        raise DatasetError(name, None, "no questions")
-    return questions
+        objects.append((number, item))
+    return objects
+
+
+def _question_on_page(item: dict[str, Any], name: str, number: int) -> tuple[str, str, int]:
+    """The checked `question` (stripped), `document` (file name) and `page` of an entry."""
+    question, document, page = item.get("question"), item.get("document"), item.get("page")
+    if not isinstance(question, str) or not question.strip():
+        raise DatasetError(name, number, "'question' must be a non-empty string")
+    if not isinstance(document, str) or not document:
+        raise DatasetError(name, number, "'document' must be a file name")
+    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+        raise DatasetError(name, number, "'page' must be a page number from 1")
+    return question.strip(), Path(document).name, page
 
 
 def _other_pages(value: Any, name: str, number: int) -> tuple[tuple[str, int], ...]:
@@ -189,38 +201,18 @@ def load_judgments(path: Path) -> list[Judgment]:
     """Reads a judgments JSONL file: `question`, `document`, `page`, `verdict`, and optional
     `evidence` and `reason`; every problem names the file and line."""
     name = str(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(name, None, f"cannot read the file ({exc})") from exc
     judgments: list[Judgment] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(name, number, f"not JSON ({exc.msg})") from exc
-        if not isinstance(item, dict):
-            raise DatasetError(name, number, "expected a JSON object")
-        question, document, page = item.get("question"), item.get("document"), item.get("page")
+    for number, item in _json_objects(path):
+        question, document, page = _question_on_page(item, name, number)
         verdict = item.get("verdict")
         evidence, reason = item.get("evidence", ""), item.get("reason", "")
-        if not isinstance(question, str) or not question.strip():
-            raise DatasetError(name, number, "'question' must be a non-empty string")
-        if not isinstance(document, str) or not document:
-            raise DatasetError(name, number, "'document' must be a file name")
-        if not isinstance(page, int) or isinstance(page, bool) or page < 1:
-            raise DatasetError(name, number, "'page' must be a page number from 1")
         if verdict not in VERDICTS:
             raise DatasetError(name, number, f"'verdict' must be one of {', '.join(VERDICTS)}")
         if not isinstance(evidence, str) or not isinstance(reason, str):
             raise DatasetError(name, number, "'evidence' and 'reason' must be strings")
         if verdict != "no" and not evidence.strip():
             raise DatasetError(name, number, f"a '{verdict}' verdict needs its evidence")
-        judgments.append(
-            Judgment(question.strip(), Path(document).name, page, verdict, evidence, reason)
-        )
+        judgments.append(Judgment(question, document, page, verdict, evidence, reason))
     return judgments
 
 
