@@ -14,7 +14,7 @@ from actions.handoff import ActionHandOff
 from advisor.service import open_handoff_service
 from tests.actions.conftest import tracker
 from tests.actions.test_handoff import HISTORY, READY
-from tests.integration.conftest import require_service
+from tests.services import require_service
 
 pytestmark = pytest.mark.integration
 

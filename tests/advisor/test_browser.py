@@ -24,7 +24,7 @@ from advisor.models import utc_now
 from advisor.service import SqlHandoffService
 from advisor.store import LeadStore
 from tests.advisor.factories import handoff_request
-from tests.integration.conftest import free_port
+from tests.services import free_port
 from webapp.core.config import WebAppSettings
 from webapp.main import create_app
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from common.db import engine_from_url
 from feedback.models import FeedbackCreate
 from feedback.store import FeedbackStore
-from tests.integration.conftest import require_service
+from tests.services import require_service
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"

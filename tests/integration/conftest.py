@@ -1,7 +1,5 @@
 """Fixtures that start the real servers (Rasa 3.6 on Python 3.10, rasa-sdk on Python 3.11)."""
 
-import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,32 +10,7 @@ from stack.services import action_service, rasa_service, webapp_service
 from stack.settings import StackSettings
 from stack.supervisor import Supervisor
 from stack.training import model_path
-
-IN_CI = os.environ.get("CI") == "true"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def service_reachable(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def require_service(name: str, port: int) -> None:
-    """PostgreSQL and Redis must run in CI (.ci/run starts them); elsewhere skip with the reason."""
-    if service_reachable(port):
-        return
-    message = f"{name} is not answering on 127.0.0.1:{port} (scripts/ensure-services starts it)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+from tests.services import free_port
 
 
 def stack_settings(tmp_path: Path, **overrides: object) -> StackSettings:

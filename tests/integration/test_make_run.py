@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import free_port, service_reachable
+from tests.services import free_port, service_reachable
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -7,12 +7,8 @@ import psycopg
 import pytest
 import redis
 
-from tests.integration.conftest import (
-    RasaClient,
-    require_service,
-    stack_settings,
-    start_servers,
-)
+from tests.integration.conftest import RasaClient, stack_settings, start_servers
+from tests.services import require_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -28,7 +28,7 @@ from product_catalog.db import (
 )
 from product_catalog.errors import CatalogueFileError, CatalogueStorageError
 from product_catalog.schema import Catalogue
-from tests.integration.conftest import require_service
+from tests.services import require_service
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.feedback.conftest import alembic
-from tests.integration.conftest import IN_CI, free_port
+from tests.services import IN_CI, free_port
 from tests.widget.fake_rasa import FakeRasa
 from tests.widget.servers import WebAppThread
 
