@@ -37,7 +37,9 @@ UNAVAILABLE_TEXT = (
 class QuestionAnswerer(Protocol):
     """What `knowledge.answering.AnswerService` offers the actions."""
 
-    def answer(self, question: str, product: str | None = None) -> Answer: ...
+    def answer(
+        self, question: str, product: str | None = None, context_product: str | None = None
+    ) -> Answer: ...
 
 
 class CatalogueAdapter:
@@ -107,11 +109,18 @@ class KnowledgeAdapter:
     def available(self) -> bool:
         return self.answerer is not None
 
-    def answer(self, question: str, product: str | None = None) -> Answer:
+    def answer(
+        self, question: str, product: str | None = None, context_product: str | None = None
+    ) -> Answer:
+        """`product`: named in the question; `context_product`: the one the conversation is
+        about, used when the question fits its documents."""
         if self.answerer is None:
             return Answer(text=UNAVAILABLE_TEXT, sources=(), mode="unavailable", validated=True)
         try:
-            return self.answerer.answer(question, product=product)
+            # Actions call this from worker threads (the event loop stays free for the other
+            # conversations); the models behind it (tokenizer, LLM) take one question at a time.
+            with self._lock:
+                return self.answerer.answer(question, product, context_product)
         except Exception:
             # Whatever breaks in retrieval, the conversation goes on with an honest sentence.
             logger.exception("knowledge base failed to answer (product=%s)", product)

@@ -2,9 +2,11 @@
 
 Works inside the needs-discovery form (a digression: the form resumes after) and outside it. The
 answer is scoped to a product when the question names one, or when one is in context (the
-`product` slot: the last product named or chosen with "En savoir plus").
+`product` slot: the last product named or chosen with "En savoir plus") and the question fits
+its documents; otherwise every document is searched.
 """
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -42,11 +44,11 @@ class ActionAnswerQuestion(Action):
                 if services.catalogue.product(str(context))
                 else services.catalogue.find_product(str(context))
             )
-        product = named or in_context
         question = text
         if text.startswith("/") or not text.strip():
             # A button ("En savoir plus"): the question is about the product as a whole.
-            chosen = services.catalogue.product(str(product)) if product else None
+            named = named or in_context
+            chosen = services.catalogue.product(str(named)) if named else None
             if chosen is None:
                 dispatcher.utter_message(
                     text="Quelle est votre question ? Par exemple : « Quel est le délai de "
@@ -54,7 +56,9 @@ class ActionAnswerQuestion(Action):
                 )
                 return []
             question = supporting_question(chosen.name)
-        answer = services.knowledge.answer(question, product=product)
+        # Retrieval takes tens of milliseconds of CPU: in a thread, so that the action server
+        # answers the other conversations' calls meanwhile.
+        answer = await asyncio.to_thread(services.knowledge.answer, question, named, in_context)
         sources = [source_payload(source) for source in answer.sources[:MAX_SOURCES_SHOWN]]
         shown = answer.text
         if sources and answer.mode not in ("refusal", "unavailable"):
@@ -70,4 +74,5 @@ class ActionAnswerQuestion(Action):
                 "validated": answer.validated,
             }
         )
-        return [SlotSet("product", product)] if product and product != context else []
+        scope = named or in_context  # a product name in context is kept as its code
+        return [SlotSet("product", scope)] if scope and scope != context else []

@@ -6,6 +6,7 @@ of `advisor.handoff` from the conversation and confirms the lead reference only 
 service has stored it. Logs never hold the e-mail or phone in clear.
 """
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -228,8 +229,9 @@ class ActionHandOff(Action):
             )
             return []
         try:
-            request = build_request(tracker)
-            receipt = get_services().advisor.hand_off(request)
+            # Retrieval for the recommendations' sources and the lead store's write: in a thread.
+            request = await asyncio.to_thread(build_request, tracker)
+            receipt = await asyncio.to_thread(get_services().advisor.hand_off, request)
         except (HandoffError, ValidationError) as error:
             logger.warning(
                 "handoff failed for conversation %s: %s", tracker.sender_id, type(error).__name__

@@ -4,6 +4,7 @@ The message is a text for every channel plus a `recommendations` payload a widge
 cards, and buttons to learn more or to talk to an advisor.
 """
 
+import asyncio
 import json
 from typing import Any
 
@@ -75,7 +76,7 @@ class ActionRecommendProducts(Action):
             return []
         services = get_services()
         result = services.catalogue.recommend(profile)
-        chosen = recommendation_items(result, services)
+        chosen = await asyncio.to_thread(recommendation_items, result, services)  # retrieval
         if not chosen:
             dispatcher.utter_message(
                 text="Avec ces informations, je ne trouve pas de contrat à vous proposer "

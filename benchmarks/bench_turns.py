@@ -69,13 +69,25 @@ SCRIPT: tuple[str, ...] = (
     "je suis locataire",
     "non",
     "salariée",
-    "oui",
-    "célibataire",
+    "60 €",
+    "non",
     "aucune",
     "non",
+    "oui",
+    "célibataire",
     "non",
-    "60 €",
+    # At 42 the engine sees a retirement need: the investor profile is asked before any
+    # savings product is proposed (the heaviest journey: the most turns and events).
+    "aucune",
     "aucun",
+    "35 000 € par an",
+    "10 000 €",
+    "500 € par mois",
+    "préparer ma retraite",
+    "20 ans",
+    "prudent",
+    "je peux perdre 10 %",
+    "aucune",
     "oui c'est exact",
     "Le dégât des eaux est-il couvert ?",
     "je veux parler à un conseiller",
@@ -84,6 +96,12 @@ SCRIPT: tuple[str, ...] = (
     "demain matin",
     "merci, au revoir",
 )
+# What each conversation must have received, or the run reports an error: the journey went
+# where it is meant to (the form asks its questions in an order the script must follow).
+MILESTONES: dict[str, str] = {
+    "the recommendations": "recommendations",
+    "the lead reference": "votre demande porte la référence",
+}
 
 TRIVIAL_DOMAIN = """version: "3.1"
 intents: [greet, goodbye, thank, inform]
@@ -239,10 +257,12 @@ async def _conversation(
     sender: str,
     load: _Load,
     think_time_s: tuple[float, float],
+    check_journey: bool = False,
 ) -> None:
     # Not security-sensitive: the same pauses for a sender in every run.
     pause = random.Random(sender).uniform  # noqa: S311
     await asyncio.sleep(pause(0, think_time_s[1]))
+    replies: list[str] = []
     for index, message in enumerate(SCRIPT):
         if index:
             await asyncio.sleep(pause(*think_time_s))
@@ -253,9 +273,20 @@ async def _conversation(
         load.by_message.setdefault(index, []).append(elapsed_ms)
         if response.status_code != 200 or not response.json():
             load.errors.append(f"{sender}: {message!r} → HTTP {response.status_code}")
+        else:
+            replies.append(json.dumps(response.json(), ensure_ascii=False))
+    for name, marker in MILESTONES.items() if check_journey else ():
+        if not any(marker in reply for reply in replies):
+            load.errors.append(f"{sender}: the journey never reached {name}")
 
 
-async def _load(url: str, conversations: int, tag: str, think_time_s: tuple[float, float]) -> _Load:
+async def _load(
+    url: str,
+    conversations: int,
+    tag: str,
+    think_time_s: tuple[float, float],
+    check_journey: bool = False,
+) -> _Load:
     load = _Load()
     limits = httpx.Limits(max_connections=conversations + 5)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
@@ -264,7 +295,7 @@ async def _load(url: str, conversations: int, tag: str, think_time_s: tuple[floa
         started = time.perf_counter()
         await asyncio.gather(
             *(
-                _conversation(client, url, f"{tag}-{index}", load, think_time_s)
+                _conversation(client, url, f"{tag}-{index}", load, think_time_s, check_journey)
                 for index in range(conversations)
             )
         )
@@ -317,7 +348,9 @@ def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> T
                     (assistant, settings.rasa_port, f"assistant-{round_}"),
                 ):
                     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-                    measured = asyncio.run(_load(url, conversations, tag, think_time_s))
+                    measured = asyncio.run(
+                        _load(url, conversations, tag, think_time_s, load is assistant)
+                    )
                     load.latencies += measured.latencies
                     for index, values in measured.by_message.items():
                         load.by_message.setdefault(index, []).extend(values)

@@ -370,6 +370,13 @@ class CrossEncoderReranker:
         self, query: str, top_k: int = 4, filters: SearchFilters | None = None
     ) -> list[ScoredChunk]:
         found = self.retriever.retrieve(query, top_k=max(top_k, self.candidates), filters=filters)
+        return self._rerank(query, found, top_k)
+
+    def retrieve_in_context(self, query: str, product: str, top_k: int = 4) -> list[ScoredChunk]:
+        found = self.retriever.retrieve_in_context(query, product, max(top_k, self.candidates))
+        return self._rerank(query, found, top_k)
+
+    def _rerank(self, query: str, found: list[ScoredChunk], top_k: int) -> list[ScoredChunk]:
         if not found:
             return []
         scores = np.asarray(

@@ -1,4 +1,4 @@
-"""The one entry point the actions call: `AnswerService.answer(question, product=None)`.
+"""The one entry point the actions call: `AnswerService.answer(question, product, context_product)`.
 
 retrieve → (generate → validate) → answer with sources. Without an LLM, when it fails, times out
 or is rejected by validation, the answer is extractive and says so; when retrieval finds nothing
@@ -61,12 +61,23 @@ class AnswerService:
         self.timeout_s = timeout_s
         self.max_answer_tokens = max_answer_tokens
 
-    def answer(self, question: str, product: str | None = None) -> Answer:
+    def answer(
+        self, question: str, product: str | None = None, context_product: str | None = None
+    ) -> Answer:
+        """`product`: the question names it, only its documents are searched. `context_product`:
+        the conversation is about it, its documents are searched when the question fits them
+        (`Retriever.retrieve_in_context`)."""
         question = sanitize_question(question)
         if not question:
             return Answer(text=REFUSAL_TEXT, sources=(), mode="refusal", validated=True)
-        filters = SearchFilters(product_code=product) if product else None
-        chunks = self.retriever.retrieve(question, top_k=self.top_k, filters=filters)
+        if product:
+            chunks = self.retriever.retrieve(
+                question, top_k=self.top_k, filters=SearchFilters(product_code=product)
+            )
+        elif context_product:
+            chunks = self.retriever.retrieve_in_context(question, context_product, self.top_k)
+        else:
+            chunks = self.retriever.retrieve(question, top_k=self.top_k)
         extract_text, extract = extractive_answer(question, chunks)
         if extract is None or extract.overlap < self.min_retrieval_overlap:
             return Answer(

@@ -86,6 +86,12 @@ class Retriever(Protocol):
         self, query: str, top_k: int = 4, filters: SearchFilters | None = None
     ) -> list[ScoredChunk]: ...
 
+    def retrieve_in_context(self, query: str, product: str, top_k: int = 4) -> list[ScoredChunk]:
+        """The passages of `product` (the one the conversation is about) when a search over
+        every document finds it among its best pages; otherwise that search's passages: a
+        question about water damage while talking about pet insurance is not about pets."""
+        ...
+
 
 @dataclass(frozen=True)
 class Source:

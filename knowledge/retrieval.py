@@ -106,6 +106,17 @@ class StoreRetriever:
             return [one_per_page(results)[:k] for results in found]
         return found
 
+    def retrieve_in_context(
+        self, query: str, product: str, top_k: int | None = None
+    ) -> list[ScoredChunk]:
+        """See `Retriever.retrieve_in_context`; the query is embedded once for both searches."""
+        vectors = None if self.mode == "bm25" else self._embed([query])
+        everywhere = self.retrieve_batch([query], top_k=top_k, vectors=vectors)[0]
+        if not any(item.chunk.product_code == product for item in everywhere):
+            return everywhere
+        scoped = SearchFilters(product_code=product)
+        return self.retrieve_batch([query], top_k=top_k, filters=scoped, vectors=vectors)[0]
+
     def _embed(self, queries: Sequence[str]) -> Vector:
         if self.embedder is None:  # refused by the constructor; kept for the type checker
             raise ValueError(f"the {self.mode} mode needs an embedder")

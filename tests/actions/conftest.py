@@ -20,10 +20,15 @@ class FakeAnswerer:
     """Answers every question with one passage of the product asked about (or a generic one)."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, str | None]] = []
+        self.calls: list[tuple[str, str | None]] = []  # (question, product named or in context)
+        self.in_context: list[bool] = []  # per call: was the product only the context's?
 
-    def answer(self, question: str, product: str | None = None) -> Answer:
-        self.calls.append((question, product))
+    def answer(
+        self, question: str, product: str | None = None, context_product: str | None = None
+    ) -> Answer:
+        self.calls.append((question, product or context_product))
+        self.in_context.append(product is None and context_product is not None)
+        product = product or context_product
         if "licorne" in question.lower():
             return Answer(
                 text="Je ne trouve pas cette information.", sources=(), mode="refusal",

@@ -1,4 +1,5 @@
 import asyncio
+import time
 
 import pytest
 from rasa_sdk.events import SlotSet
@@ -26,6 +27,7 @@ class TestActionAnswerQuestion:
         assert answerer.calls == [
             ("Le bris de glace est-il couvert par Vergemont Auto ?", "VG-AUTO")
         ]
+        assert answerer.in_context == [False]  # named: only its documents
         assert events == [SlotSet("product", "VG-AUTO")]
         assert message["text"].startswith("Réponse tirée des documents.")
         assert "CG_VG-AUTO.pdf, page 3" in message["text"]
@@ -40,6 +42,7 @@ class TestActionAnswerQuestion:
     def test_product_in_context_scopes_the_question(self, answerer):
         events, _ = run("quel est le délai de carence ?", slots={"product": "VG-ANIMAUX"})
         assert answerer.calls == [("quel est le délai de carence ?", "VG-ANIMAUX")]
+        assert answerer.in_context == [True]  # the knowledge base checks the question fits it
         assert events == []
 
     def test_a_category_word_with_one_product_scopes_the_question(self, answerer):
@@ -63,7 +66,7 @@ class TestActionAnswerQuestion:
 
     def test_a_broken_knowledge_base_gets_a_polite_sentence(self, services):
         class Broken:
-            def answer(self, question, product=None):
+            def answer(self, question, product=None, context_product=None):
                 raise RuntimeError("index corrupted")
 
         services.knowledge.answerer = Broken()
@@ -75,3 +78,32 @@ class TestActionAnswerQuestion:
         events, _ = run("et pour les lunettes ?", slots={"product": "Vergemont Santé Seniors"})
         assert answerer.calls == [("et pour les lunettes ?", "VG-SANTE-SENIOR")]
         assert events == [SlotSet("product", "VG-SANTE-SENIOR")]
+
+
+def test_other_conversations_are_served_while_a_question_is_answered(answerer, monkeypatch):
+    # Retrieval is CPU work of tens of milliseconds: it runs in a thread, so the action server's
+    # event loop keeps answering the other conversations' calls meanwhile.
+    real_answer = answerer.answer
+
+    def slow_answer(question, product=None, context_product=None):
+        time.sleep(0.3)
+        return real_answer(question, product, context_product)
+
+    monkeypatch.setattr(answerer, "answer", slow_answer)
+
+    async def scenario():
+        ticks = 0
+        action = asyncio.create_task(
+            ActionAnswerQuestion().run(
+                CollectingDispatcher(),
+                tracker({}, "Le vol est-il couvert ?", "ask_product_question"),
+                {},
+            )
+        )
+        while not action.done():
+            await asyncio.sleep(0.02)
+            ticks += 1
+        await action
+        return ticks
+
+    assert asyncio.run(scenario()) >= 5

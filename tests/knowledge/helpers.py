@@ -32,6 +32,12 @@ class FixedRetriever:
         ]  # fmt: skip
         return [ScoredChunk(c, 1.0 - i * 0.1) for i, c in enumerate(kept[:top_k])]
 
+    def retrieve_in_context(self, query: str, product: str, top_k: int = 4) -> list[ScoredChunk]:
+        everywhere = self.retrieve(query, top_k)
+        if any(item.chunk.product_code == product for item in everywhere):
+            return self.retrieve(query, top_k, SearchFilters(product_code=product))
+        return everywhere
+
 
 class ScriptedGenerator:
     """An in-process fake LLM that returns scripted text (or fails on purpose)."""

@@ -44,6 +44,23 @@ class TestExtractiveMode:
         svc.answer("Quel plafond pour les frais vétérinaires ?", product="VG-ANIMAUX")
         assert retriever.calls[-1][1].product_code == "VG-ANIMAUX"
 
+    def test_a_question_outside_the_product_in_context_is_answered_from_its_own_documents(self):
+        # Talking about pet insurance, then asking about water damage: not a pet question (the
+        # ranking that decides it is StoreRetriever's, tested in test_retrieval.py).
+        svc, _ = service(chunks=(WATER, RENUNCIATION))
+        answer = svc.answer("Les dégâts des eaux sont-ils couverts ?", context_product="VG-ANIMAUX")
+        assert answer.mode == "extractive"
+        assert answer.sources[0].page == WATER.page
+        assert answer.sources[0].product_code != "VG-ANIMAUX"
+
+    def test_a_question_that_fits_the_product_in_context_stays_within_it(self):
+        svc, retriever = service()
+        answer = svc.answer(
+            "Quel plafond pour les frais vétérinaires ?", context_product="VG-ANIMAUX"
+        )
+        assert retriever.calls[-1][1].product_code == "VG-ANIMAUX"
+        assert {source.product_code for source in answer.sources} == {"VG-ANIMAUX"}
+
     def test_unrelated_question_is_refused(self):
         svc, _ = service()
         answer = svc.answer("Quelle est la recette du cassoulet ?")

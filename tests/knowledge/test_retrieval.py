@@ -54,6 +54,28 @@ class TestStoreRetriever:
         assert len(results) == 3
         assert embedder.calls == 1
 
+    def test_the_product_in_context_is_searched_when_the_question_fits_it(
+        self, store: EmbeddedStore
+    ) -> None:
+        embedder = HashingEmbedder()
+        retriever = StoreRetriever(store, embedder, top_k=2)
+
+        results = retriever.retrieve_in_context("Le vol est-il garanti ?", "VG-AUTO")
+
+        assert {r.chunk.product_code for r in results} == {"VG-AUTO"}
+        assert embedder.calls == 1  # one embedding for both searches
+
+    def test_a_question_about_another_product_searches_every_document(
+        self, store: EmbeddedStore
+    ) -> None:
+        retriever = StoreRetriever(store, HashingEmbedder(), top_k=1)
+
+        (result,) = retriever.retrieve_in_context(
+            "Les dégâts des eaux sont-ils couverts ?", "VG-SANTE"
+        )
+
+        assert result.chunk.product_code == "VG-HABITATION"
+
     def test_bm25_needs_no_embedder_and_the_others_do(self, store: EmbeddedStore) -> None:
         assert StoreRetriever(store, None, mode="bm25").retrieve("lunettes")
         with pytest.raises(ValueError, match="needs an embedder"):
