@@ -145,6 +145,8 @@ rules:
     steps: [{intent: thank}, {action: utter_thank}]
   - rule: inform
     steps: [{intent: inform}, {action: utter_inform}]
+  - rule: anything else
+    steps: [{intent: nlu_fallback}, {action: utter_inform}]
 """
 
 
