@@ -227,10 +227,11 @@ async def _conversation(
         elapsed_ms = (time.perf_counter() - started) * 1000
         load.latencies.append(elapsed_ms)
         load.by_message.setdefault(index, []).append(elapsed_ms)
-        if response.status_code != 200 or not response.json():
+        reply = response.json() if response.status_code == 200 else None
+        if not reply:
             load.errors.append(f"{sender}: {message!r} → HTTP {response.status_code}")
         else:
-            replies.append(json.dumps(response.json(), ensure_ascii=False))
+            replies.append(json.dumps(reply, ensure_ascii=False))
     for name, marker in MILESTONES.items() if check_journey else ():
         if not any(marker in reply for reply in replies):
             load.errors.append(f"{sender}: the journey never reached {name}")

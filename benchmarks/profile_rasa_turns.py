@@ -51,7 +51,7 @@ from bot.tracker_store import CachingSQLTrackerStore  # noqa: E402
 
 
 class Timings:
-    """Seconds and calls per label, for the whole run and for the turn in progress."""
+    """Seconds and calls per label over the run."""
 
     def __init__(self) -> None:
         self.total: collections.Counter[str] = collections.Counter()
@@ -61,54 +61,36 @@ class Timings:
         self.total[label] += seconds
         self.calls[label] += 1
 
-    def wrap(self, owner: Any, name: str, label: str | None = None) -> None:
-        """Times `owner.name` (a coroutine function or a plain one) under `label`."""
+    def wrap(
+        self, owner: Any, name: str, label: str, per_instance: Callable[[Any], str] | None = None
+    ) -> None:
+        """Times the method `owner.name` (a coroutine function or a plain one) under `label`,
+        followed by `per_instance(the instance called)` when given."""
         original = getattr(owner, name)
-        label = label or f"{owner.__name__}.{name}"
+
+        def label_of(instance: Any) -> str:
+            return label + (per_instance(instance) if per_instance else "")
+
         if asyncio.iscoroutinefunction(original):
 
             @functools.wraps(original)
-            async def timed_async(*args: Any, **kwargs: Any) -> Any:
-                started = time.perf_counter()
-                try:
-                    return await original(*args, **kwargs)
-                finally:
-                    self.add(label, time.perf_counter() - started)
-
-            setattr(owner, name, timed_async)
-        else:
-
-            @functools.wraps(original)
-            def timed(*args: Any, **kwargs: Any) -> Any:
-                started = time.perf_counter()
-                try:
-                    return original(*args, **kwargs)
-                finally:
-                    self.add(label, time.perf_counter() - started)
-
-            setattr(owner, name, timed)
-
-    def wrap_by(self, owner: Any, name: str, prefix: str, key: Callable[[Any], str]) -> None:
-        """Times `owner.name` per instance, labelled `prefix` + `key(instance)`."""
-        original = getattr(owner, name)
-        if asyncio.iscoroutinefunction(original):
-
             async def timed_async(instance: Any, *args: Any, **kwargs: Any) -> Any:
                 started = time.perf_counter()
                 try:
                     return await original(instance, *args, **kwargs)
                 finally:
-                    self.add(prefix + key(instance), time.perf_counter() - started)
+                    self.add(label_of(instance), time.perf_counter() - started)
 
             setattr(owner, name, timed_async)
         else:
 
+            @functools.wraps(original)
             def timed(instance: Any, *args: Any, **kwargs: Any) -> Any:
                 started = time.perf_counter()
                 try:
                     return original(instance, *args, **kwargs)
                 finally:
-                    self.add(prefix + key(instance), time.perf_counter() - started)
+                    self.add(label_of(instance), time.perf_counter() - started)
 
             setattr(owner, name, timed)
 
@@ -124,8 +106,8 @@ def instrument(timings: Timings) -> None:
     remote = rasa_actions.RemoteAction
     timings.wrap(remote, "_validate_action_result", "custom actions: response schema check")
     timings.wrap(remote, "_action_call_format", "custom actions: tracker serialisation")
-    timings.wrap_by(remote, "run", "custom action: ", lambda action: action.name())
-    timings.wrap_by(rasa_graph.GraphNode, "__call__", "graph node: ", lambda node: node._node_name)
+    timings.wrap(remote, "run", "custom action: ", lambda action: action.name())
+    timings.wrap(rasa_graph.GraphNode, "__call__", "graph node: ", lambda node: node._node_name)
 
 
 async def profile(args: argparse.Namespace) -> None:

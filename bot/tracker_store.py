@@ -151,11 +151,6 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self._remember(self._saved, sender_id, kept)
         self._drop_expired()
 
-    def forget(self, sender_id: str) -> None:
-        """Drops what is kept in memory for a conversation (e.g. before erasing its rows)."""
-        self._saved.pop(sender_id, None)
-        self._handed_out.pop(sender_id, None)
-
     def _known(self, tracker: DialogueStateTracker) -> _Kept | None:
         """What this store knows of the rows of this very tracker object, if anything.
 

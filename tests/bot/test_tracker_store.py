@@ -290,11 +290,13 @@ def test_endpoints_yml_selects_this_store(tmp_path, monkeypatch, domain):
     assert (inner.cache_size, inner.cache_ttl_s) == (500, 900.0)
 
 
-def test_events_read_back_are_rasas_own_classes(store):
+def test_events_read_back_are_rasas_own_classes(store, database_url, domain):
+    # Another store on the same database (a restarted server) reads the rows themselves.
+    restarted = CachingSQLTrackerStore(domain, _dialect(database_url), host=database_url)
+
     async def scenario():
         tracker = await _first_turns(store, "prospect-12")
-        store.forget("prospect-12")
-        return tracker, await store.retrieve("prospect-12")
+        return tracker, await restarted.retrieve("prospect-12")
 
     written, read = run(scenario())
     assert read is not written
