@@ -82,12 +82,16 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         **kwargs: Any,
     ) -> None:
         # Values from endpoints.yml arrive as text when they come from environment variables.
-        self.cache_size = int(cache_size)
-        self.cache_ttl_s = float(cache_ttl_s)
+        try:
+            self.cache_size = int(cache_size)
+            self.cache_ttl_s = float(cache_ttl_s)
+        except (TypeError, ValueError):
+            self.cache_size, self.cache_ttl_s = -1, -1.0
         if self.cache_size < 0 or self.cache_ttl_s < 0:
             raise ValueError(
-                f"CachingSQLTrackerStore: cache_size and cache_ttl_s must not be negative "
-                f"(got {cache_size!r} and {cache_ttl_s!r})"
+                f"CachingSQLTrackerStore: cache_size (conversations) and cache_ttl_s (seconds) "
+                f"must be numbers and must not be negative (got {cache_size!r} and "
+                f"{cache_ttl_s!r})"
             )
         super().__init__(
             domain, dialect, host, port, db, username, password, event_broker, login_db, query,

@@ -243,9 +243,17 @@ class TestTrackersKeptInMemory:
 
         run(scenario())
 
-    @pytest.mark.parametrize("settings", [{"cache_size": -1}, {"cache_ttl_s": "-5"}])
-    def test_negative_settings_are_refused(self, settings, database_url, domain):
-        with pytest.raises(ValueError, match="must not be negative"):
+    @pytest.mark.parametrize(
+        "settings",
+        [
+            {"cache_size": -1},
+            {"cache_ttl_s": "-5"},
+            {"cache_size": "beaucoup"},
+            {"cache_ttl_s": ""},
+        ],
+    )
+    def test_invalid_settings_are_refused(self, settings, database_url, domain):
+        with pytest.raises(ValueError, match="must be numbers and must not be negative"):
             CachingSQLTrackerStore(domain, _dialect(database_url), host=database_url, **settings)
 
 
