@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from knowledge.catalog import DEFAULT_CATALOG_DIR, load_document_catalog
 from knowledge.chunking import SectionChunker
 from knowledge.cleaning import TextCleaner
 from knowledge.errors import DocumentError
 from knowledge.interfaces import Chunk
 from knowledge.readers import default_readers, reader_for, supported_suffixes
+from product_catalog.documents import load_document_catalog
+from product_catalog.loader import DEFAULT_PRODUCTS_DIR as DEFAULT_CATALOG_DIR
 
 logger = logging.getLogger(__name__)
 

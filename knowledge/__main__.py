@@ -141,11 +141,15 @@ def _usage_error(message: str) -> NoReturn:
 
 def _ingest(args: argparse.Namespace) -> int:
     from knowledge.pipelines import build_ingestion
+    from product_catalog.documents import load_document_catalog
+    from product_catalog.loader import DEFAULT_PRODUCTS_DIR
 
     missing = [str(path) for path in args.paths if not path.exists()]
     if missing:
         _usage_error(f"no such file or directory: {', '.join(missing)}")
-    pipeline = build_ingestion(_settings(args), progress=not args.no_progress)
+    settings = _settings(args)
+    catalog = load_document_catalog(settings.catalog_dir or DEFAULT_PRODUCTS_DIR)
+    pipeline = build_ingestion(settings, catalog=catalog, progress=not args.no_progress)
     pipeline.warm_up()
     try:
         result = pipeline.run(args.paths)
@@ -261,7 +265,7 @@ def _answer(args: argparse.Namespace, settings: Any, retriever: Any) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from knowledge import evaluation
+    from knowledge.eval import datasets, retrieval
     from knowledge.pipelines import settings_embedder
 
     data_file: Path = args.questions or args.squad
@@ -274,7 +278,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.judgments and not args.judgments.is_file():
         _usage_error(f"no such file: {args.judgments}")
     settings = _settings(args)
-    modes = tuple(args.modes or evaluation.MODES)
+    modes = tuple(args.modes or retrieval.MODES)
     embedder = None
     if any(mode != "bm25" for mode in modes):
         embedder = settings_embedder(settings)
@@ -289,16 +293,16 @@ def _eval(args: argparse.Namespace) -> int:
     }
     try:
         if args.squad:
-            metrics = evaluation.evaluate_squad(args.squad, embedder, limit=args.limit, **options)
+            metrics = retrieval.evaluate_squad(args.squad, embedder, limit=args.limit, **options)
             context: dict[str, Any] = {"data": str(args.squad)}
         else:
-            questions = evaluation.load_questions(args.questions)[: args.limit]
+            questions = datasets.load_questions(args.questions)[: args.limit]
             if args.judgments:
-                judgments = evaluation.load_judgments(args.judgments)
+                judgments = datasets.load_judgments(args.judgments)
                 if args.limit:  # judgments of the questions left out are not errors then
                     asked = {question.question for question in questions}
                     judgments = [j for j in judgments if j.question in asked]
-                questions = evaluation.with_judgments(questions, judgments)
+                questions = datasets.with_judgments(questions, judgments)
             metrics, context = _eval_questions(args, settings, embedder, questions, options)
     except DatasetError as exc:
         _usage_error(str(exc))
@@ -308,11 +312,11 @@ def _eval(args: argparse.Namespace) -> int:
         fusion=settings.fusion,
     )
     if args.json:
-        print(json.dumps(evaluation.report(metrics, **context), ensure_ascii=False, indent=2))
+        print(json.dumps(retrieval.report(metrics, **context), ensure_ascii=False, indent=2))
     else:
         first = next(iter(metrics.values()))
         print(f"{first.questions} questions, k={first.k}, {context['data']}")
-        print(evaluation.as_table(metrics))
+        print(retrieval.as_table(metrics))
     return 0
 
 
@@ -323,9 +327,9 @@ def _eval_questions(
     questions: list[Any],
     options: dict[str, Any],
 ) -> tuple[Any, dict[str, Any]]:
-    from knowledge import evaluation
-    from knowledge.eval_report import RetrievalRun, write_report
-    from knowledge.evaluation import HitRule
+    from knowledge.eval import retrieval
+    from knowledge.eval.answers import evaluate_answers
+    from knowledge.eval.report import retrieval_runs, write_report
     from knowledge.pipelines import build_answer_service, build_retriever
     from knowledge.stores import create_store
 
@@ -336,8 +340,8 @@ def _eval_questions(
             raise KnowledgeError(
                 f"the store in {settings.store_dir} is empty: run `{PROG} ingest` first"
             )
-        hit: HitRule = "page" if args.hit == "page" else "answering_page"
-        metrics = evaluation.evaluate_questions(
+        hit: retrieval.HitRule = "page" if args.hit == "page" else "answering_page"
+        metrics = retrieval.evaluate_questions(
             store, embedder, questions, product_filter=args.product_filter, hit=hit, **options
         )
         context: dict[str, Any] = {
@@ -351,7 +355,7 @@ def _eval_questions(
         if args.answers:
             retriever = build_retriever(settings, store=store, embedder=embedder)
             service = build_answer_service(settings, retriever)
-            answers = evaluation.evaluate_answers(
+            answers = evaluate_answers(
                 service,
                 questions,
                 product_filter=args.product_filter,
@@ -359,18 +363,7 @@ def _eval_questions(
             )
             context["answers"] = answers.as_dict()
         if args.report:
-            runs = []
-            settings_to_report: tuple[tuple[str, bool, HitRule], ...] = (
-                ("all documents, written page", False, "page"),
-                ("all documents, answering page", False, "answering_page"),
-                ("product filter, written page", True, "page"),
-                ("product filter, answering page", True, "answering_page"),
-            )
-            for label, product_filter, rule in settings_to_report:
-                found = evaluation.evaluate_questions(
-                    store, embedder, questions, product_filter=product_filter, hit=rule, **options
-                )
-                runs.append(RetrievalRun(label, product_filter, rule, found))
+            runs = retrieval_runs(store, embedder, questions, **options)
             report_context = {
                 **context,
                 "embedding_model": getattr(embedder, "model_name", None),

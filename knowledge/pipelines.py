@@ -9,7 +9,6 @@ import re
 from typing import TYPE_CHECKING, cast
 
 from knowledge.answering import AnswerService
-from knowledge.catalog import DEFAULT_CATALOG_DIR, load_document_catalog
 from knowledge.chunking import SectionChunker
 from knowledge.errors import KnowledgeError
 from knowledge.generation import LlamaCppGenerator
@@ -19,6 +18,7 @@ from knowledge.retrieval import StoreRetriever
 from knowledge.settings import KnowledgeSettings
 from knowledge.stores import create_store
 from knowledge.validation import AnswerValidator
+from product_catalog.documents import DocumentCatalog
 
 if TYPE_CHECKING:
     from knowledge.embedders import Precision
@@ -71,15 +71,17 @@ def build_chunker(settings: KnowledgeSettings) -> SectionChunker:
 def build_ingestion(
     settings: KnowledgeSettings,
     *,
+    catalog: DocumentCatalog,
     store: DocumentStore | None = None,
     embedder: Embedder | None = None,
     progress: bool = True,
 ) -> IngestionPipeline:
+    """`catalog`: which product each document belongs to (`product_catalog.documents`)."""
     return IngestionPipeline(
         store or create_store(settings),
         embedder or settings_embedder(settings),
         chunker=build_chunker(settings),
-        catalog=load_document_catalog(settings.catalog_dir or DEFAULT_CATALOG_DIR),
+        catalog=catalog,
         progress=progress,
     )
 

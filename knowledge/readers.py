@@ -2,9 +2,9 @@
 
 A PDF gives one `Page` per page, its headings recognised by their font. Formats without pages
 (DOCX, HTML, Markdown) give one `Page` per top-level section (a heading of level 1 or 2 starts a
-new one), numbered from 1. Headings are
-kept in the text as Markdown heading lines ("## Exclusions") so that the chunker knows the
-section of every passage whatever the format was; table rows become "cell | cell" lines.
+new one), numbered from 1. Headings are kept in the text as Markdown heading lines
+("## Exclusions") so that the chunker knows the section of every passage whatever the format
+was; table rows become "cell | cell" lines.
 
 Every failure is a `DocumentError` naming the file and the reason: the ingestion pipeline reports
 it and goes on with the other files.

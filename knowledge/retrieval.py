@@ -5,8 +5,8 @@ embedding) and `hybrid` (both, fused by the store like Weaviate does: `alpha` = 
 0 lexical only; `fusion` = relative score or reciprocal rank).
 
 With `distinct_pages` (the default), the results come from distinct pages: two overlapping
-chunks of one page take one place, so the top k shows k pages (measured in docs/benchmarks.md:
-hit@4 +0.013 to +0.025 on the hand-written questions, MRR unchanged or better).
+chunks of one page take one place, so the top k shows k pages (measured in docs/benchmarks.md,
+"Distinct pages").
 """
 
 from collections.abc import Sequence

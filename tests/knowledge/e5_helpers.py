@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.e5_conversion import convert
+from knowledge.conversion.model_dir import convert
 
 FRENCH_SENTENCES = (
     "Quelle est la franchise en cas de dégât des eaux ?",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.knowledge.documents import write_pdf
-from tests.knowledge.test_evaluation import SQUAD
+from tests.knowledge.eval.test_datasets import SQUAD
 
 pytestmark = pytest.mark.unit
 

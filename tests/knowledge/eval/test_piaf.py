@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from knowledge.errors import DatasetError
-from knowledge.piaf import fuse_rrf, load_squad, rank_dense, score
+from knowledge.eval.piaf import fuse_rrf, load_squad, rank_dense, score
 
 pytestmark = pytest.mark.unit
 

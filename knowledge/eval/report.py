@@ -1,17 +1,29 @@
 """The evaluation report that `python -m knowledge eval --questions ... --report FILE.md` writes.
 
 A markdown page with the retrieval metrics of each retriever under each evaluation setting
-(search scope × hit rule), the answer metrics (ROUGE-L against the reference answers, answer
-modes) when answers were evaluated, and a PNG bar chart of hit@k and MRR@k beside it.
+(search scope × hit rule, `retrieval_runs`), the answer metrics (ROUGE-L against the reference
+answers, answer modes) when answers were evaluated, and a PNG bar chart of hit@k and MRR@k
+beside it.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from knowledge.evaluation import AnswerMetrics, Metrics
+from knowledge.eval.answers import AnswerMetrics
+from knowledge.eval.datasets import Question
+from knowledge.eval.retrieval import HitRule, Metrics, evaluate_questions
+from knowledge.interfaces import DocumentStore, Embedder
+
+# The evaluation settings of a report: label, search only each question's product, hit rule.
+SETTINGS: tuple[tuple[str, bool, HitRule], ...] = (
+    ("all documents, written page", False, "page"),
+    ("all documents, answering page", False, "answering_page"),
+    ("product filter, written page", True, "page"),
+    ("product filter, answering page", True, "answering_page"),
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,26 @@ class RetrievalRun:
     product_filter: bool
     hit: str
     metrics: Mapping[str, Metrics]
+
+
+def retrieval_runs(
+    store: DocumentStore,
+    embedder: Embedder | None,
+    questions: Sequence[Question],
+    **options: Any,
+) -> list[RetrievalRun]:
+    """The questions evaluated under every setting of `SETTINGS` (options: `evaluate_store`'s)."""
+    return [
+        RetrievalRun(
+            label,
+            product_filter,
+            rule,
+            evaluate_questions(
+                store, embedder, questions, product_filter=product_filter, hit=rule, **options
+            ),
+        )
+        for label, product_filter, rule in SETTINGS
+    ]
 
 
 def write_report(

