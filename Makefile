@@ -94,8 +94,9 @@ format: $(VENV)/.installed ## Format the code and fix what ruff can fix
 	$(VENV)/bin/ruff check --fix .
 
 .PHONY: types
-types: $(VENV)/.installed ## Type-check our packages with mypy
+types: $(VENV)/.installed $(RASA_VENV)/.installed ## Type-check with mypy: the packages, then bot/ and channels/ with Rasa
 	$(VENV)/bin/mypy
+	$(RASA_VENV)/bin/mypy --config-file mypy-rasa.toml
 
 .PHONY: validate
 validate: $(RASA_VENV)/.installed ## Validate the Rasa domain and training data

@@ -1,17 +1,20 @@
-"""Settings of the action server deployable."""
+"""Settings of the action server deployable: its own, the lead store's and the knowledge base's.
 
-from pydantic import AliasChoices, Field
+`python -m actions` reads them once at start-up (`common.startup.load_settings`, one line naming a
+wrong variable) and passes them down: the adapters receive the components they need.
+"""
+
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_ADVISOR_DATABASE_URL = "sqlite:///.run/advisor.db"
+from advisor.config import AdvisorSettings
+from knowledge.settings import KnowledgeSettings
 
 
 class ActionServerSettings(BaseSettings):
-    """Read from the environment (prefix ACTION_SERVER_) and .env at start-up.
-
-    The knowledge base reads its own KNOWLEDGE_* settings (knowledge/settings.py); the lead store
-    is ADVISOR_DATABASE_URL, shared with the advisor console.
-    """
+    """ACTION_SERVER_* and .env, with the components each read from their own variables:
+    `advisor` from ADVISOR_* (lead store ADVISOR_DATABASE_URL, shared with the advisor console;
+    CRM webhook) and `knowledge` from KNOWLEDGE_* (knowledge/settings.py)."""
 
     model_config = SettingsConfigDict(env_prefix="ACTION_SERVER_", env_file=".env", extra="ignore")
 
@@ -22,7 +25,5 @@ class ActionServerSettings(BaseSettings):
     # about 20 ms on one thread, and more threads spin and starve the Rasa server on a small
     # shared machine (per-turn latency, docs/benchmarks.md).
     torch_threads: int = Field(default=1, ge=1, le=256)
-    advisor_database_url: str = Field(
-        default=DEFAULT_ADVISOR_DATABASE_URL,
-        validation_alias=AliasChoices("ADVISOR_DATABASE_URL", "ACTION_SERVER_ADVISOR_DATABASE_URL"),
-    )
+    advisor: AdvisorSettings = Field(default_factory=AdvisorSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)

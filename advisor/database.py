@@ -1,7 +1,7 @@
 """Engine creation and schema set-up of the lead store.
 
-`postgresql://` URLs are read as `postgresql+psycopg://` (psycopg 3 is the driver installed here),
-so the action server and the web app can share one `ADVISOR_DATABASE_URL` with Rasa's style of URL.
+`postgresql://` URLs are read as `postgresql+psycopg://` (`common.db.normalise_url`), so the action
+server and the web app can share one `ADVISOR_DATABASE_URL` with Rasa's style of URL.
 The schema is created or upgraded with the project's Alembic migrations (`ensure_schema`), the same
 path as `alembic upgrade head`, so a database made by the app and one made by hand never differ.
 """
@@ -21,23 +21,13 @@ from sqlalchemy.engine import make_url
 from common.db import engine_from_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "sqlite:///.run/advisor.db"
-
-
-def normalise_url(url: str) -> str:
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.removeprefix("postgres://")
-    return url
 
 
 def open_engine(url: str) -> Engine:
     """An engine for the lead store; SQLite waits up to 30 s for a concurrent writer."""
-    normalised = normalise_url(url)
-    if make_url(normalised).get_backend_name() == "sqlite":
-        return engine_from_url(normalised, connect_args={"timeout": 30})
-    return engine_from_url(normalised, pool_size=10, max_overflow=20)
+    if make_url(url).get_backend_name() == "sqlite":
+        return engine_from_url(url, connect_args={"timeout": 30})
+    return engine_from_url(url, pool_size=10, max_overflow=20)
 
 
 def alembic_config(url: str) -> Config:

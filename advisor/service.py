@@ -1,6 +1,6 @@
 """The handoff service the action server uses: the lead store behind the `HandoffService` contract.
 
-    service = open_handoff_service(os.environ.get("ADVISOR_DATABASE_URL", DEFAULT_DATABASE_URL))
+    service = open_handoff_service(settings.database_url, settings)  # settings: AdvisorSettings
     receipt = service.hand_off(request)   # durable once it returns; idempotent per conversation
 
 The schema is brought to the latest Alembic migration on first use (`ensure_schema`), so a fresh
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from advisor.config import AdvisorSettings
 from advisor.database import ensure_schema, open_engine
 from advisor.handoff import HandoffReceipt, HandoffRequest, HandoffUnavailableError
 from advisor.store import LeadStore
@@ -96,19 +97,20 @@ class SqlHandoffService:
         self.engine.dispose()
 
 
-def open_handoff_service(database_url: str) -> SqlHandoffService:
+def open_handoff_service(
+    database_url: str, settings: AdvisorSettings | None = None
+) -> SqlHandoffService:
     """The handoff service on `database_url` (e.g. `sqlite:///.run/advisor.db`).
 
     Nothing is connected yet: the first `hand_off` creates or upgrades the schema. Outgoing CRM
-    webhooks are sent after each new qualified lead when `ADVISOR_WEBHOOK_URL` is set.
+    webhooks are sent after each new qualified lead when `settings` has a `webhook_url`
+    (ADVISOR_WEBHOOK_URL); without settings, none is sent.
     """
-    from advisor.config import AdvisorSettings
     from advisor.webhook import WebhookSender
 
     engine = open_engine(database_url)
-    settings = AdvisorSettings()
     on_created: Callable[[HandoffReceipt], None] | None = None
-    if settings.webhook_url:
+    if settings is not None and settings.webhook_url:
         sender = WebhookSender.from_settings(engine, settings)
         on_created = sender.deliver_in_background
     return SqlHandoffService(engine, on_created=on_created)

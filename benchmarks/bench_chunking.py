@@ -15,14 +15,15 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.embedding_cache import CachedEmbedder
-from knowledge.catalog import load_document_catalog
 from knowledge.chunking import SectionChunker
-from knowledge.evaluation import MODES, evaluate_questions, load_questions
+from knowledge.eval.datasets import load_questions
+from knowledge.eval.retrieval import MODES, evaluate_questions
 from knowledge.ingestion import IngestionPipeline
 from knowledge.interfaces import RetrievalMode
 from knowledge.pipelines import build_embedder
 from knowledge.settings import KnowledgeSettings
 from knowledge.stores.embedded import EmbeddedStore
+from product_catalog.documents import load_document_catalog
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,6 @@ import platform
 import tempfile
 from pathlib import Path
 
-from knowledge.catalog import load_document_catalog
 from knowledge.chunking import SectionChunker
 from knowledge.embedders import cpu_has_native_bfloat16
 from knowledge.ingestion import IngestionPipeline, IngestionReport
@@ -27,6 +26,7 @@ from knowledge.interfaces import Embedder
 from knowledge.pipelines import build_embedder
 from knowledge.settings import KnowledgeSettings
 from knowledge.stores.embedded import EmbeddedStore
+from product_catalog.documents import load_document_catalog
 
 
 def main(argv: list[str] | None = None) -> int:

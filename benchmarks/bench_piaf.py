@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.embedding_cache import CachedEmbedder
-from knowledge.evaluation import evaluate_store, index_passages, load_squad
+from knowledge.eval.datasets import load_squad
+from knowledge.eval.retrieval import evaluate_store, index_passages
 from knowledge.interfaces import Fusion
 from knowledge.pipelines import build_embedder
 from knowledge.settings import KnowledgeSettings

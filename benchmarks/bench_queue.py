@@ -27,9 +27,11 @@ from sqlalchemy import insert
 
 from advisor.auth import create_user
 from advisor.database import ensure_schema, open_engine
-from advisor.models import LeadRow, utc_now
-from advisor.store import STATUSES, new_reference
+from advisor.models import LeadRow
+from advisor.store import new_reference
+from advisor.workflow import STATUSES
 from benchmarks.bench_recommend import p95
+from common.db import utc_now
 from product_catalog.categories import CATEGORIES
 from webapp.core.config import WebAppSettings
 
@@ -111,7 +113,7 @@ def timed(client: object, path: str, params: dict[str, str]) -> list[float]:
 def main() -> int:
     from fastapi.testclient import TestClient
 
-    from tests.advisor.helpers import log_in
+    from tests.webapp.helpers import log_in
     from webapp.main import create_app
 
     with tempfile.TemporaryDirectory() as folder:

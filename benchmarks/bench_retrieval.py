@@ -33,7 +33,7 @@ import numpy as np
 
 from benchmarks.bench_piaf import DEFAULT_DATA
 from benchmarks.embedding_cache import CachedEmbedder
-from knowledge.evaluation import load_squad
+from knowledge.eval.datasets import load_squad
 from knowledge.interfaces import Chunk, Embedder, SearchFilters, StoredDocument, Vector
 from knowledge.pipelines import build_embedder
 from knowledge.retrieval import StoreRetriever

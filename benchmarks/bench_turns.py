@@ -159,7 +159,7 @@ def trivial_model(cache: Path) -> Path:
     return model
 
 
-def trivial_service(model: Path, port: int) -> Service:
+def trivial_service(model: Path, port: int, settings: StackSettings) -> Service:
     """The trivial bot's server: REST channel only, in-memory tracker store, no action server."""
     base = f"http://127.0.0.1:{port}"
     (model.parent / "credentials.yml").write_text("rest:\n")
@@ -187,7 +187,7 @@ def trivial_service(model: Path, port: int) -> Service:
         health_url=f"{base}/status",
         url=base,
         env={
-            **tensorflow_threads_env(),  # as the assistant's Rasa server
+            **tensorflow_threads_env(settings),  # as the assistant's Rasa server
             "SANIC_WORKERS": "1",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -276,23 +276,23 @@ def _summary(values: list[float]) -> dict[str, float]:
 def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> TurnsResult:
     if not model_path().exists():
         raise SystemExit("no trained model: run `make train` first")
-    os.environ["KNOWLEDGE_LLM_MODEL"] = ""  # retrieval and extractive answers only
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
         settings = StackSettings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             rasa_port=_free_port(),
             action_server_port=_free_port(),
             webapp_port=_free_port(),
             tracker_store_url=f"sqlite:///{run_dir / 'tracker.db'}",
             advisor_database_url=f"sqlite:///{run_dir / 'advisor.db'}",
             run_dir=run_dir,
+            knowledge_llm_model="",  # retrieval and extractive answers only
         )
         trivial_port = _free_port()
         services = [
             action_service(settings),
             rasa_service(settings),
-            trivial_service(trivial_model(PROJECT_ROOT / ".run" / "bench"), trivial_port),
+            trivial_service(trivial_model(PROJECT_ROOT / ".run" / "bench"), trivial_port, settings),
         ]
         supervisor = Supervisor(services, run_dir / "logs", startup_timeout_s=600)
         supervisor.start()

@@ -20,7 +20,7 @@ from pathlib import Path
 from common.french_numbers import numbers_in
 from knowledge.chunking import SectionChunker
 from knowledge.cleaning import TextCleaner
-from knowledge.evaluation import Question, load_questions
+from knowledge.eval.datasets import Question, load_questions
 from knowledge.readers import PdfReader
 from knowledge.validation import AnswerValidator
 

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.feedback.conftest import alembic
-from tests.integration.conftest import free_port
-from tests.widget.conftest import CHROMIUM
-from tests.widget.fake_rasa import FakeRasa
-from tests.widget.servers import WebAppThread
+from tests.services import free_port
+from tests.webapp.conftest import CHROMIUM
+from tests.webapp.fake_rasa import FakeRasa
+from tests.webapp.servers import WebAppThread
 
 BUNDLE = Path(__file__).resolve().parents[1] / "webapp" / "static" / "widget" / "widget.js"
 PAINT_SCRIPT = """() => new Promise((resolve) => {

@@ -54,7 +54,7 @@ class Timings:
     """Seconds and calls per label over the run."""
 
     def __init__(self) -> None:
-        self.total: collections.Counter[str] = collections.Counter()
+        self.total: dict[str, float] = collections.defaultdict(float)
         self.calls: collections.Counter[str] = collections.Counter()
 
     def add(self, label: str, seconds: float) -> None:
@@ -144,7 +144,7 @@ async def profile(args: argparse.Namespace) -> None:
     turns = args.conversations * len(script)
     print(f"{turns} turns, tracker store: {store_class.__name__}")
     print("| ms per turn | calls per turn | what |\n|---|---|---|")
-    for label, seconds in timings.total.most_common():
+    for label, seconds in sorted(timings.total.items(), key=lambda item: -item[1]):
         if seconds * 1000 / turns >= 0.1:
             print(
                 f"| {seconds * 1000 / turns:.1f} | {timings.calls[label] / turns:.2f} | {label} |"

@@ -1,28 +1,14 @@
 """Rasa's SQL tracker store, keeping each conversation's tracker in memory between its turns.
 
-Rasa's `SQLTrackerStore` rebuilds the whole conversation from the database on every message: it
-reads every event of the session, turns each JSON row back into an event (Rasa looks the event
-class up by walking every subclass of `Event`, each time) and replays them; then, to save, it
-counts the stored events again. With a prospect's 200 events after 24 turns that was 20 ms of the
-Rasa server's time per message (docs/benchmarks.md, per-turn latency). This store keeps the
-database as the only truth and avoids the rebuilding:
+Configured in endpoints.yml (`type: bot.tracker_store.CachingSQLTrackerStore`) with the settings of
+Rasa's `SQL` type plus `cache_size` (conversations kept, least recently used out first) and
+`cache_ttl_s` (seconds a conversation may stay idle before it is read from the database again).
 
-- After a turn is saved, the tracker object stays in memory with a marker of what the database
-  holds for that conversation (number of rows and highest row id, known from the rows just
-  written). The next `retrieve` compares the marker with one indexed query: equal, the tracker is
-  handed out as it is; different (another Rasa process, an erasure, a restart), it is rebuilt
-  from the database. A tracker is handed out once: a second reader gets its own copy from the
-  database, and a turn that fails before saving leaves nothing behind in memory.
-- `save` writes only the events that are not stored yet, without counting them again when the
-  tracker is one it handed out.
-- Rebuilding reads event classes from a table made once.
-- On SQLite, one connection kept open in write-ahead-log mode: a commit no longer waits for two
-  file syncs, nor a session for opening and closing the file.
-
-Memory is bounded (`cache_size` conversations, least recently used first out) and a
-conversation idle for `cache_ttl_s` seconds is read from the database again. Configured in
-endpoints.yml (`type: bot.tracker_store.CachingSQLTrackerStore`), with the same settings as
-Rasa's `SQL` type plus those two.
+The database stays the only truth: a kept tracker is handed out only when one indexed query (row
+count and highest row id of the conversation) shows the database unchanged since it was saved, and
+only once; otherwise it is rebuilt from the database as Rasa's own store does. `save` writes only
+the events not stored yet. On SQLite one connection stays open in write-ahead-log mode. The design:
+docs/conversation.md (the tracker store); its effect on latency: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -76,7 +62,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         password: str | None = None,
         event_broker: EventBroker | None = None,
         login_db: str | None = None,
-        query: dict | None = None,
+        query: dict[str, Any] | None = None,
         cache_size: int | str = DEFAULT_CACHE_SIZE,
         cache_ttl_s: float | str = DEFAULT_CACHE_TTL_S,
         **kwargs: Any,
@@ -93,8 +79,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
                 f"must be numbers and must not be negative (got {cache_size!r} and "
                 f"{cache_ttl_s!r})"
             )
+        # Rasa annotates username and password `Text = None`: None is what it expects without them.
         super().__init__(
-            domain, dialect, host, port, db, username, password, event_broker, login_db, query,
+            domain, dialect, host, port, db, username, password, event_broker, login_db, query,  # type: ignore[arg-type]
             **kwargs,
         )  # fmt: skip
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in _IN_MEMORY:

@@ -33,6 +33,7 @@ class WhatsAppInput(DegradingChannel, RasaTwilioInput):
         "auth_token": "TWILIO_AUTH_TOKEN",
         "twilio_number": "TWILIO_WHATSAPP_NUMBER",
     }
+    webhook_url: str = ""  # TWILIO_WEBHOOK_URL, set by from_credentials
 
     @classmethod
     def name(cls) -> str:

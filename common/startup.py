@@ -1,7 +1,14 @@
-"""Start-up checks that end in one clear line instead of a traceback."""
+"""Start-up checks that end in one clear line instead of a traceback.
+
+A deployable reads its settings once with `load_settings` (its components, the packages' own
+settings classes, are read with it from their own variables), checks its port with
+`require_free_port`, and on a `StartupError` exits with `exit_with`: one line on stderr, exit
+status 2.
+"""
 
 import socket
 import sys
+from collections.abc import Collection
 from typing import NoReturn, TypeVar
 
 from pydantic import ValidationError
@@ -35,14 +42,40 @@ def require_free_port(host: str, port: int, what: str, variable: str) -> None:
         )
 
 
-def describe_validation_error(error: ValidationError, env_prefix: str = "") -> str:
-    """One line naming each invalid setting (as its environment variable) and why."""
+def describe_validation_error(
+    error: ValidationError, env_prefix: str = "", fields: Collection[str] = ()
+) -> str:
+    """One line naming each invalid setting (as its environment variable) and why.
+
+    A location that is not one of `fields` is a variable name of its own (a validation alias such
+    as ADVISOR_DATABASE_URL) and gets no prefix.
+    """
     problems = []
     for item in error.errors():
-        field = "_".join(str(part) for part in item["loc"]) or "settings"
-        name = (env_prefix + field).upper()
-        problems.append(f"{name}: {item['msg']}")
+        location = [str(part) for part in item["loc"]]
+        if not location:  # a check of several values together
+            name = env_prefix + "*" if env_prefix else "settings"
+        elif fields and location[0] not in fields:
+            name = "_".join(location)
+        else:
+            name = env_prefix + "_".join(location)
+        problems.append(f"{name.upper()}: {item['msg']}")
     return "invalid setting " + "; ".join(problems)
+
+
+def _source_of(error: ValidationError, settings_class: type[BaseSettings]) -> type[BaseSettings]:
+    """The settings class that refused a value: the deployable's, or one of its components (a
+    field whose type is a settings class, read from its own variables when the deployable's is
+    built)."""
+    for field in settings_class.model_fields.values():
+        component = field.annotation
+        if (
+            isinstance(component, type)
+            and issubclass(component, BaseSettings)
+            and component.__name__ == error.title
+        ):
+            return component
+    return settings_class
 
 
 def load_settings(settings_class: type[SettingsT]) -> SettingsT:
@@ -50,8 +83,10 @@ def load_settings(settings_class: type[SettingsT]) -> SettingsT:
     try:
         return settings_class()
     except ValidationError as error:
-        prefix = str(settings_class.model_config.get("env_prefix") or "")
-        raise StartupError(describe_validation_error(error, prefix)) from error
+        source = _source_of(error, settings_class)
+        prefix = str(source.model_config.get("env_prefix") or "")
+        message = describe_validation_error(error, prefix, tuple(source.model_fields))
+        raise StartupError(message) from error
 
 
 def exit_with(error: StartupError, program: str) -> NoReturn:

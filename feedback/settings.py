@@ -1,9 +1,12 @@
-"""Where the feedback is stored: the advisor database (ADVISOR_DATABASE_URL)."""
+"""Where the feedback is stored: the advisor database (ADVISOR_DATABASE_URL).
+
+Read by `python -m feedback`; the web app stores ratings in the lead store its own settings name.
+"""
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite:///.run/advisor.db"
+from common.db import DEFAULT_ADVISOR_DATABASE_URL, checked_url
 
 
 class FeedbackSettings(BaseSettings):
@@ -12,7 +15,7 @@ class FeedbackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default=DEFAULT_DATABASE_URL,
+        default=DEFAULT_ADVISOR_DATABASE_URL,
         validation_alias=AliasChoices("ADVISOR_DATABASE_URL", "advisor_database_url"),
         min_length=1,
     )
@@ -21,9 +24,4 @@ class FeedbackSettings(BaseSettings):
     @classmethod
     def _driver(cls, value: str) -> str:
         """Rasa-style `postgresql://` URLs use psycopg 3, the driver installed here."""
-        for prefix in ("postgresql://", "postgres://"):
-            if value.startswith(prefix):
-                return "postgresql+psycopg://" + value.removeprefix(prefix)
-        if not value.startswith(("sqlite:///", "postgresql+psycopg://")):
-            raise ValueError("must start with sqlite:///, postgresql:// or postgresql+psycopg://")
-        return value
+        return checked_url(value)

@@ -1,7 +1,8 @@
 """Alembic environment of the application database.
 
 The URL comes from `-x url=...` when given, else from the `sqlalchemy.url` option when a caller sets
-it programmatically, else from the web app settings (WEBAPP_DATABASE_URL).
+it programmatically, else from WEBAPP_DATABASE_URL (`common.db.ApplicationDatabaseSettings`, default
+`sqlite:///.run/webapp.db`). Rasa-style `postgresql://` URLs use psycopg 3 (`common.db`).
 """
 
 from logging.config import fileConfig
@@ -11,7 +12,7 @@ from alembic import context
 import advisor.models  # noqa: F401  # registers the advisor tables on Base.metadata
 import feedback.models  # noqa: F401  # registers the feedback table on Base.metadata
 import product_catalog.db  # noqa: F401  # registers the catalogue tables on Base.metadata
-from common.db import Base, engine_from_url
+from common.db import ApplicationDatabaseSettings, Base, engine_from_url, normalise_url
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -21,15 +22,12 @@ target_metadata = Base.metadata
 
 
 def database_url() -> str:
-    url = context.get_x_argument(as_dictionary=True).get("url")
-    if url:
-        return url
-    configured = config.get_main_option("sqlalchemy.url")
-    if configured:
-        return configured
-    from webapp.core.config import WebAppSettings  # only needed when no URL is given
-
-    return WebAppSettings().database_url
+    url = (
+        context.get_x_argument(as_dictionary=True).get("url")
+        or config.get_main_option("sqlalchemy.url")
+        or ApplicationDatabaseSettings().database_url
+    )
+    return normalise_url(url)
 
 
 def run_migrations_offline() -> None:

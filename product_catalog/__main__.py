@@ -144,14 +144,11 @@ def command_validate(arguments: argparse.Namespace) -> None:
 
 
 def command_load(arguments: argparse.Namespace) -> None:
-    from common.db import engine_from_url  # the database is only needed by this command
+    # The database is only needed by this command.
+    from common.db import ApplicationDatabaseSettings, engine_from_url
     from product_catalog.db import store_catalogue
 
-    url = arguments.database_url
-    if url is None:
-        from webapp.core.config import WebAppSettings
-
-        url = WebAppSettings().database_url
+    url = arguments.database_url or ApplicationDatabaseSettings().database_url
     catalogue = _catalogue(arguments)
     engine = engine_from_url(url)
     try:
@@ -192,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(handler=command_validate)
 
     load = commands.add_parser("load", help="store the catalogue in the database (one transaction)")
-    load.add_argument("--database-url", help="default: WEBAPP_DATABASE_URL or the web app default")
+    load.add_argument(
+        "--database-url", help="default: WEBAPP_DATABASE_URL, else sqlite:///.run/webapp.db"
+    )
     load.set_defaults(handler=command_load)
     return parser
 

@@ -27,7 +27,7 @@ def _train() -> None:
 def _run(settings: StackSettings) -> int:
     _train()
     try:
-        if ensure_knowledge_base():
+        if ensure_knowledge_base(settings.knowledge):
             print("Knowledge base built and ingested.")
     except KnowledgeBaseError as error:
         raise StartupError(str(error)) from error

@@ -12,6 +12,7 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+from knowledge.settings import KnowledgeSettings
 from stack.settings import PROJECT_ROOT
 
 CORPUS_DIR = Path("build/corpus")
@@ -35,14 +36,12 @@ def store_is_built(store_dir: Path) -> bool:
     return bool(count)
 
 
-def ensure_knowledge_base(root: Path = PROJECT_ROOT) -> bool:
-    """Build and ingest the corpus when the embedded store is absent; True when it did.
+def ensure_knowledge_base(settings: KnowledgeSettings, root: Path = PROJECT_ROOT) -> bool:
+    """Build and ingest the corpus when the embedded store of `settings` is absent; True when it
+    did.
 
     Relative paths (the store directory, `build/corpus`) are taken from `root`.
     """
-    from knowledge.settings import KnowledgeSettings
-
-    settings = KnowledgeSettings()
     if settings.store != "embedded":
         return False
     store_dir = (

@@ -1,8 +1,8 @@
 """Environment variables read by endpoints.yml, derived from the stack settings.
 
-endpoints.yml cannot hold defaults, so every value it references is set here: the action server URL,
-the SQL tracker store (a full URL) and the
-lock store (in-memory, or Redis split into host, port, db and password).
+endpoints.yml cannot hold defaults, so every value it references is set here: the action server
+URL, the SQL tracker store (a full URL) and the lock store (in-memory, or Redis split into host,
+port, db and password).
 """
 
 from urllib.parse import urlsplit

@@ -1,6 +1,6 @@
-"""The three servers of the assistant, as the supervisor starts them."""
+"""The three servers of the assistant, as the supervisor starts them: command, port, health check
+and the environment each receives, all derived from the stack settings."""
 
-import os
 import sys
 from pathlib import Path
 
@@ -41,7 +41,7 @@ def rasa_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:
         url=f"{base}  (REST: {base}/webhooks/rest/webhook, socket.io: {base}/socket.io)",
         env={
             **rasa_server_env(settings),
-            **tensorflow_threads_env(),
+            **tensorflow_threads_env(settings),
             "SANIC_WORKERS": "1",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -50,17 +50,14 @@ def rasa_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:
     )
 
 
-def tensorflow_threads_env() -> dict[str, str]:
-    """One TensorFlow thread per pool for the Rasa server unless the environment says otherwise.
+def tensorflow_threads_env(settings: StackSettings) -> dict[str, str]:
+    """The Rasa server's TensorFlow thread pools: one thread each unless the settings say otherwise.
 
-    TensorFlow's default pools take every core and spin while waiting; on a small machine that
-    the Rasa server shares with the action server, they steal the CPU the other process needs
-    (per-turn latency, docs/benchmarks.md). A policy prediction is far too small to gain from
-    several threads.
+    A policy prediction is far too small to gain from several threads (see the settings).
     """
     return {
-        name: os.environ.get(name, "1")
-        for name in ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS")
+        "TF_INTRA_OP_PARALLELISM_THREADS": str(settings.tf_intra_op_parallelism_threads),
+        "TF_INTER_OP_PARALLELISM_THREADS": str(settings.tf_inter_op_parallelism_threads),
     }
 
 

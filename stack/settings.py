@@ -1,9 +1,17 @@
-"""Settings of the local stack: ports, the Rasa API token and the stores of the Rasa server."""
+"""Settings of the local stack (`make run`): ports, the Rasa API token, the Rasa server's stores,
+what the stack passes to the action server and the web app, and the knowledge base it builds.
+
+Read once by `python -m stack` (unprefixed variables: RASA_PORT, ADVISOR_DATABASE_URL, …, and the
+KNOWLEDGE_* of the `knowledge` component) and passed down to the services it starts.
+"""
 
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.db import DEFAULT_ADVISOR_DATABASE_URL
+from knowledge.settings import KnowledgeSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,10 +35,18 @@ class StackSettings(BaseSettings):
     # Empty means Rasa's in-memory lock store; redis://host:6379/0 to share locks between replicas.
     lock_store_url: str = ""
     # The advisor lead store, shared by the action server (handoff) and the web app (console).
-    advisor_database_url: str = "sqlite:///.run/advisor.db"
-    # The action server's answer model: empty means extractive answers (the LLM is too slow for
-    # a conversation on a small CPU); production sets a GGUF path (see docs/conversation.md).
+    advisor_database_url: str = DEFAULT_ADVISOR_DATABASE_URL
+    # The action server's answer model (KNOWLEDGE_LLM_MODEL, passed to it): empty means extractive
+    # answers (the LLM is too slow for a conversation on a small CPU), whatever the knowledge
+    # package's own default; production sets a GGUF path (see docs/conversation.md).
     knowledge_llm_model: str = ""
+    # TensorFlow's thread pools in the Rasa server: one each (0 lets TensorFlow choose). Their
+    # default takes every core and spins while waiting, stealing the CPU the action server needs
+    # on a small machine (per-turn latency, docs/benchmarks.md).
+    tf_intra_op_parallelism_threads: int = Field(default=1, ge=0)
+    tf_inter_op_parallelism_threads: int = Field(default=1, ge=0)
+    # The knowledge base the stack builds on first start (KNOWLEDGE_STORE, KNOWLEDGE_STORE_DIR…).
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     run_dir: Path = PROJECT_ROOT / ".run"
     startup_timeout_s: float = Field(default=180.0, gt=0)
 

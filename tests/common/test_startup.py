@@ -1,7 +1,7 @@
 import socket
 
 import pytest
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.startup import StartupError, load_settings, port_in_use, require_free_port
@@ -13,6 +13,20 @@ class _DemoSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DEMO_")
     port: int = Field(default=1234, ge=1, le=65535)
     name: str = "x"
+
+
+class _ComponentSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PART_")
+    size: int = Field(default=3, ge=1)
+
+
+class _DeployableSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DEPLOY_")
+    port: int = 1
+    shared_url: str = Field(
+        default="x", min_length=1, validation_alias=AliasChoices("SHARED_URL", "DEPLOY_SHARED_URL")
+    )
+    part: _ComponentSettings = Field(default_factory=_ComponentSettings)
 
 
 class TestLoadSettings:
@@ -32,6 +46,20 @@ class TestLoadSettings:
     def test_valid_environment_is_read(self, monkeypatch):
         monkeypatch.setenv("DEMO_PORT", "4321")
         assert load_settings(_DemoSettings).port == 4321
+
+    def test_a_component_is_read_from_its_own_variables(self, monkeypatch):
+        monkeypatch.setenv("PART_SIZE", "7")
+        assert load_settings(_DeployableSettings).part.size == 7
+
+    def test_a_component_error_names_the_component_variable(self, monkeypatch):
+        monkeypatch.setenv("PART_SIZE", "0")
+        with pytest.raises(StartupError, match=r"^invalid setting PART_SIZE: .*greater than"):
+            load_settings(_DeployableSettings)
+
+    def test_a_shared_variable_is_named_without_the_prefix(self, monkeypatch):
+        monkeypatch.setenv("SHARED_URL", "")
+        with pytest.raises(StartupError, match=r"^invalid setting SHARED_URL: "):
+            load_settings(_DeployableSettings)
 
 
 class TestPorts:

@@ -1,9 +1,17 @@
+"""The stack builds the embedded knowledge base on first start, and only then."""
+
 import sqlite3
 from contextlib import closing
 
 import pytest
 
+from knowledge.settings import KnowledgeSettings
 from stack.knowledge_base import ensure_knowledge_base, store_is_built
+
+
+def _settings() -> KnowledgeSettings:
+    """The KNOWLEDGE_* settings of the environment each test sets, as the stack reads them."""
+    return KnowledgeSettings(_env_file=None)  # type: ignore[call-arg]
 
 
 class TestEnsureKnowledgeBase:
@@ -15,7 +23,7 @@ class TestEnsureKnowledgeBase:
             connection.execute("CREATE TABLE chunks (id TEXT)")
             connection.execute("INSERT INTO chunks VALUES ('c1')")
         monkeypatch.setenv("KNOWLEDGE_STORE_DIR", str(store))
-        assert ensure_knowledge_base(tmp_path) is False
+        assert ensure_knowledge_base(_settings(), tmp_path) is False
         assert not (tmp_path / "build").exists()
 
     @pytest.mark.unit
@@ -32,14 +40,14 @@ class TestEnsureKnowledgeBase:
     def test_weaviate_is_not_built_here(self, tmp_path, monkeypatch):
         monkeypatch.setenv("KNOWLEDGE_STORE", "weaviate")
         monkeypatch.setenv("KNOWLEDGE_WEAVIATE_URL", "http://127.0.0.1:1")
-        assert ensure_knowledge_base(tmp_path) is False
+        assert ensure_knowledge_base(_settings(), tmp_path) is False
 
     @pytest.mark.slow
     def test_first_start_builds_the_corpus_and_ingests_it(self, tmp_path, monkeypatch):
         monkeypatch.setenv("KNOWLEDGE_STORE_DIR", "store")  # relative: taken from the root
         monkeypatch.setenv("KNOWLEDGE_EMBEDDING_MODEL", "tests.knowledge.fakes:HashingEmbedder")
-        assert ensure_knowledge_base(tmp_path) is True
+        assert ensure_knowledge_base(_settings(), tmp_path) is True
         assert len(list((tmp_path / "build" / "corpus").rglob("*.pdf"))) == 62
         with sqlite3.connect(tmp_path / "store" / "knowledge.sqlite3") as connection:
             assert connection.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] > 1000
-        assert ensure_knowledge_base(tmp_path) is False  # second start: nothing to do
+        assert ensure_knowledge_base(_settings(), tmp_path) is False  # second start: nothing to do

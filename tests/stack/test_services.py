@@ -24,7 +24,7 @@ def test_the_rasa_server_gets_one_tensorflow_thread_per_pool(
 def test_an_operator_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TF_INTRA_OP_PARALLELISM_THREADS", "4")
     monkeypatch.delenv("TF_INTER_OP_PARALLELISM_THREADS", raising=False)
-    assert tensorflow_threads_env() == {
+    assert tensorflow_threads_env(StackSettings(_env_file=None)) == {  # type: ignore[call-arg]
         "TF_INTRA_OP_PARALLELISM_THREADS": "4",
         "TF_INTER_OP_PARALLELISM_THREADS": "1",
     }

@@ -1,9 +1,17 @@
-"""Settings of the web app deployable."""
+"""Settings of the web app deployable, read once by `python -m webapp` and kept on the app.
+
+The web app composes no package's settings class: the lead store's URL (ADVISOR_DATABASE_URL,
+shared with the action server) is the one setting it shares; the routes read `app.state.settings`.
+It serves the catalogue from its YAML files: WEBAPP_DATABASE_URL, the database the catalogue is
+loaded into, is read by Alembic and `python -m product_catalog load` (common.db).
+"""
 
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.db import DEFAULT_ADVISOR_DATABASE_URL
 
 DEV_SECRET_KEY = "change-me-local-dev-secret-key"  # noqa: S105
 
@@ -17,7 +25,6 @@ class WebAppSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: str = Field(default=DEV_SECRET_KEY, min_length=16)
-    database_url: str = "sqlite:///.run/webapp.db"
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
     # The Rasa server's socket.io channel as the visitor's browser reaches it (chat widget).
     rasa_public_url: str = Field(default="http://127.0.0.1:5005", pattern="^https?://")
@@ -25,7 +32,7 @@ class WebAppSettings(BaseSettings):
     documents_dir: Path = Path(__file__).resolve().parents[2] / "build" / "corpus"
     # The advisor lead store, shared with the action server (same variable, same default).
     advisor_database_url: str = Field(
-        default="sqlite:///.run/advisor.db",
+        default=DEFAULT_ADVISOR_DATABASE_URL,
         validation_alias=AliasChoices("ADVISOR_DATABASE_URL", "WEBAPP_ADVISOR_DATABASE_URL"),
     )
     # How long an advisor console session lasts (signed cookie keyed by WEBAPP_SECRET_KEY).
