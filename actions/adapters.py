@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
-from actions.parsing import normalize
+from actions.messages import UNSOURCED_MODES
 from actions.settings import ActionServerSettings
+from actions.text import normalize, vocabulary
+from advisor.config import AdvisorSettings
 from advisor.handoff import (
     HandoffReceipt,
     HandoffRequest,
@@ -22,7 +24,8 @@ from advisor.handoff import (
     HandoffUnavailableError,
 )
 from knowledge.interfaces import Answer, Source
-from product_catalog.engine import RecommendationResult, SuitabilityEngine
+from knowledge.settings import KnowledgeSettings
+from product_catalog.engine import Recommendation, RecommendationResult, SuitabilityEngine
 from product_catalog.profile import NeedsProfile
 from product_catalog.schema import Catalogue, Product
 
@@ -32,6 +35,17 @@ UNAVAILABLE_TEXT = (
     "Je ne peux pas consulter les documents de Vergemont Assurances pour le moment. "
     "Un conseiller pourra vous répondre précisément."
 )
+UNAVAILABLE = Answer(text=UNAVAILABLE_TEXT, sources=(), mode="unavailable", validated=True)
+# Products recommended at most, each shown with one supporting passage of its documents.
+MAX_PRODUCTS = 3
+
+# A recommended product and the passage of its documents that supports it (None: none found).
+Supported = tuple[Recommendation, Source | None]
+
+
+def supporting_question(name: str) -> str:
+    """The question whose answer supports a product: what it covers."""
+    return f"Quelles sont les garanties de {name} ?"
 
 
 class QuestionAnswerer(Protocol):
@@ -80,20 +94,9 @@ class CatalogueAdapter:
         for key, code in self._names:
             if re.search(r"\b" + re.escape(key) + r"\b", normalized):
                 return code
+        words = vocabulary()["categories"]
         for category, code in self._single_product_categories.items():
-            words = {
-                "auto": r"\b(?:assurance )?(?:auto|voiture)\b",
-                "obseques": r"\bobseques\b",
-                "gav": r"\baccidents? de la vie\b",
-                "protection_juridique": r"\bprotection juridique\b",
-                "scolaire": r"\b(?:assurance )?scolaire\b",
-                "animaux": r"\b(?:animaux|chien|chat)\b",
-                "emprunteur": r"\b(?:assurance )?(?:emprunteur|de pret|pret immobilier)\b",
-                "deux_roues": r"\b(?:moto|scooter|deux.?roues)\b",
-                "camping_car": r"\bcamping.?car\b",
-                "retraite": r"\b(?:per|plan d'epargne retraite)\b",
-            }.get(category)
-            if words and re.search(words, normalized):
+            if category in words and re.search(words[category], normalized):
                 return code
         return None
 
@@ -115,7 +118,7 @@ class KnowledgeAdapter:
         """`product`: named in the question; `context_product`: the one the conversation is
         about, used when the question fits its documents."""
         if self.answerer is None:
-            return Answer(text=UNAVAILABLE_TEXT, sources=(), mode="unavailable", validated=True)
+            return UNAVAILABLE
         try:
             # Actions call this from worker threads (the event loop stays free for the other
             # conversations); the models behind it (tokenizer, LLM) take one question at a time.
@@ -124,17 +127,17 @@ class KnowledgeAdapter:
         except Exception:
             # Whatever breaks in retrieval, the conversation goes on with an honest sentence.
             logger.exception("knowledge base failed to answer (product=%s)", product)
-            return Answer(text=UNAVAILABLE_TEXT, sources=(), mode="unavailable", validated=True)
+            return UNAVAILABLE
 
-    def supporting_source(self, code: str, question: str) -> Source | None:
-        """The best passage of a product's documents for a question (cached: same inputs, same
-        passage, and the documents change only with a new ingestion)."""
-        return self._cached_source(code, question)
+    def supporting_source(self, code: str, name: str) -> Source | None:
+        """The best passage of a product's documents on its cover (`supporting_question`), cached:
+        same product, same passage, and the documents change only with a new ingestion."""
+        return self._cached_source(code, supporting_question(name))
 
     @lru_cache(maxsize=512)  # noqa: B019 (one adapter per process, kept for its lifetime)
     def _cached_source(self, code: str, question: str) -> Source | None:
         answer = self.answer(question, product=code)
-        if answer.mode in ("refusal", "unavailable") or not answer.sources:
+        if answer.mode in UNSOURCED_MODES or not answer.sources:
             return None
         return answer.sources[0]
 
@@ -155,6 +158,16 @@ class Services:
     knowledge: KnowledgeAdapter
     advisor: HandoffService
 
+    def recommend(self, profile: NeedsProfile) -> tuple[RecommendationResult, list[Supported]]:
+        """The engine's result for a profile and its first `MAX_PRODUCTS` items, each with its
+        supporting passage (retrieval: call it from a worker thread)."""
+        result = self.catalogue.recommend(profile)
+        items = [
+            (item, self.knowledge.supporting_source(item.code, item.name))
+            for item in result.items[:MAX_PRODUCTS]
+        ]
+        return result, items
+
 
 _services: Services | None = None
 _services_lock = threading.Lock()
@@ -168,22 +181,22 @@ def install_services(services: Services | None) -> None:
 
 
 def get_services() -> Services:
-    """The services built at start-up; built on first use when the server did not warm up."""
-    global _services
+    """The services built at start-up (`warm_up`) or installed by a test."""
     with _services_lock:
         if _services is None:
-            _services = build_services(ActionServerSettings())
+            raise RuntimeError(
+                "the action services are built at start-up by `python -m actions` (warm_up); "
+                "a test installs its own (install_services)"
+            )
         return _services
 
 
-def build_knowledge(settings: ActionServerSettings) -> KnowledgeAdapter:
-    """The knowledge base of KNOWLEDGE_* settings; a polite refusal when it cannot be used."""
+def build_knowledge(knowledge_settings: KnowledgeSettings) -> KnowledgeAdapter:
+    """The knowledge base of these (KNOWLEDGE_*) settings; a polite refusal when unusable."""
     from knowledge.pipelines import build_answer_service, build_retriever
-    from knowledge.settings import KnowledgeSettings
     from knowledge.stores import create_store
 
     try:
-        knowledge_settings = KnowledgeSettings()
         database = knowledge_settings.store_dir / "knowledge.sqlite3"
         if knowledge_settings.store == "embedded" and not database.exists():
             logger.warning(
@@ -212,11 +225,13 @@ def build_knowledge(settings: ActionServerSettings) -> KnowledgeAdapter:
         return KnowledgeAdapter(None)
 
 
-def build_advisor(settings: ActionServerSettings) -> HandoffService:
+def build_advisor(settings: AdvisorSettings) -> HandoffService:
+    """The lead store of these (ADVISOR_*) settings; a service that fails honestly when it cannot
+    be opened."""
     try:
         from advisor.service import open_handoff_service
 
-        return open_handoff_service(settings.advisor_database_url)
+        return open_handoff_service(settings.database_url, settings)
     except Exception as error:
         logger.exception("advisor lead store could not be opened: handoffs will fail honestly")
         return UnavailableHandoffService(f"lead store unavailable: {type(error).__name__}")
@@ -227,8 +242,8 @@ def build_services(settings: ActionServerSettings) -> Services:
 
     return Services(
         catalogue=CatalogueAdapter(load_catalogue()),
-        knowledge=build_knowledge(settings),
-        advisor=build_advisor(settings),
+        knowledge=build_knowledge(settings.knowledge),
+        advisor=build_advisor(settings.advisor),
     )
 
 

@@ -1,9 +1,10 @@
 """Answering product questions from the insurer's documents, with their sources.
 
-Works inside the needs-discovery form (a digression: the form resumes after) and outside it. The
-answer is scoped to a product when the question names one, or when one is in context (the
+`action_answer_question` works inside a form (a digression: the form resumes after) and outside.
+The answer is scoped to a product when the question names one, or when one is in context (the
 `product` slot: the last product named or chosen with "En savoir plus") and the question fits
-its documents; otherwise every document is searched.
+its documents; otherwise every document is searched. It sends the answer as text with its
+citation, then an `answer` payload (actions/messages.py), and keeps the product in `product`.
 """
 
 import asyncio
@@ -13,11 +14,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.adapters import get_services
-from actions.parsing import MAX_PARSED_CHARS
-from actions.recommend import source_payload, supporting_question
-
-MAX_SOURCES_SHOWN = 2
+from actions.adapters import get_services, supporting_question
+from actions.messages import answer_payload, cited
+from actions.text import MAX_PARSED_CHARS
 
 
 class ActionAnswerQuestion(Action):
@@ -59,20 +58,11 @@ class ActionAnswerQuestion(Action):
         # Retrieval takes tens of milliseconds of CPU: in a thread, so that the action server
         # answers the other conversations' calls meanwhile.
         answer = await asyncio.to_thread(services.knowledge.answer, question, named, in_context)
-        sources = [source_payload(source) for source in answer.sources[:MAX_SOURCES_SHOWN]]
+        payload = answer_payload(answer)
         shown = answer.text
-        if sources and answer.mode not in ("refusal", "unavailable"):
-            cited = "; ".join(f"{s['document']}, page {s['page']}" for s in sources)
-            shown += f"\n\nSource : {cited}"
+        if payload["sources"]:
+            shown += f"\n\nSource : {cited(payload['sources'])}"
         dispatcher.utter_message(text=shown)
-        dispatcher.utter_message(
-            json_message={
-                "type": "answer",
-                "text": answer.text,
-                "sources": sources if answer.mode not in ("refusal", "unavailable") else [],
-                "mode": answer.mode,
-                "validated": answer.validated,
-            }
-        )
+        dispatcher.utter_message(json_message=payload)
         scope = named or in_context  # a product name in context is kept as its code
         return [SlotSet("product", scope)] if scope and scope != context else []

@@ -1,10 +1,12 @@
-"""Actions about the catalogue as a whole: which product families the insurer offers."""
+"""Actions about the catalogue as a whole: `action_list_product_categories` lists the product
+families the insurer offers, as text and as a `categories` payload (actions/messages.py)."""
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.messages import categories_payload
 from product_catalog.categories import CATEGORIES
 
 
@@ -26,11 +28,5 @@ class ActionListProductCategories(Action):
             + "\n".join(lines)
             + "\nDites-moi ce qui vous intéresse ou parlez-moi de votre situation."
         )
-        payload = {
-            "type": "categories",
-            "items": [
-                {"code": c.code, "label": c.label, "description": c.description} for c in CATEGORIES
-            ],
-        }
-        dispatcher.utter_message(text=text, json_message=payload)
+        dispatcher.utter_message(text=text, json_message=categories_payload(CATEGORIES))
         return []

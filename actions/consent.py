@@ -1,8 +1,10 @@
 """Consent to keep personal data (GDPR), asked before any fact about the prospect is stored.
 
 Both forms ask the `consent` slot first (`utter_ask_consent`, the short notice: purpose,
-retention, rights). Refusing ends the form: the assistant still answers questions, but keeps no
-profile and cannot pass contact details to an advisor.
+retention, rights): `read_consent` reads the answer, `consent_record` gives the slots it sets
+(`consent`, and `consent_at`, the time of the yes). Refusing ends the form: the assistant still
+answers questions, but keeps no profile and cannot pass contact details to an advisor.
+`CONSENT_TEXT_VERSION` names the notice accepted, recorded with the lead.
 """
 
 from datetime import UTC, datetime
@@ -10,7 +12,7 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.parsing import is_dont_know, yes_no
+from actions.slot_parsers import is_dont_know, yes_no
 
 # Recorded with the lead: which notice the prospect accepted.
 CONSENT_TEXT_VERSION = "vergemont-rgpd-2026-11"
@@ -25,18 +27,30 @@ UNCLEAR_TEXT = (
 )
 
 
-def read_consent(text: str, intent: str | None, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-    """Slot updates for an answer to the consent question (consent None: ask again)."""
+def read_consent(text: str, intent: str | None, dispatcher: CollectingDispatcher) -> bool | None:
+    """The answer to the consent question; a refusal is acknowledged, an unclear answer (None)
+    explained so that the question is asked again."""
     if intent not in ("give_consent", "refuse_consent", "affirm", "deny") and is_dont_know(text):
         dispatcher.utter_message(text=UNCLEAR_TEXT)
-        return {"consent": None}
+        return None
     answer = yes_no(text, intent)
     if answer is None:
         dispatcher.utter_message(text=UNCLEAR_TEXT)
+    elif not answer:
+        dispatcher.utter_message(text=REFUSAL_TEXT)
+    return answer
+
+
+def consent_record(consent: bool | None, given_at: str | None) -> dict[str, Any]:
+    """The slots of a consent answer: a yes keeps the time it was first given (now if not yet),
+    a refusal clears it, an unclear answer leaves the question open."""
+    if consent is None:
         return {"consent": None}
-    if answer:
-        return {"consent": True, "consent_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    dispatcher.utter_message(text=REFUSAL_TEXT)
+    if consent:
+        return {
+            "consent": True,
+            "consent_at": given_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        }
     return {"consent": False, "consent_at": None}
 
 

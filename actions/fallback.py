@@ -1,10 +1,13 @@
-"""Not understood: suggestions first, an advisor offered after two misses in a row."""
+"""Not understood: `action_handle_misunderstanding` makes suggestions first, and offers an advisor
+after two misses in a row (setting `handoff_reason`)."""
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.messages import ADVISOR_BUTTON, CATEGORIES_BUTTON, NEEDS_BUTTON
 
 MISSES_BEFORE_ADVISOR = 2
 
@@ -33,23 +36,13 @@ class ActionHandleMisunderstanding(Action):
             dispatcher.utter_message(
                 text="Je n'ai pas bien compris, et je ne voudrais pas vous faire perdre votre "
                 "temps. Souhaitez-vous qu'un conseiller vous recontacte ?",
-                buttons=[
-                    {"title": "Parler à un conseiller", "payload": "/ask_advisor"},
-                    {
-                        "title": "Voir les familles de produits",
-                        "payload": "/ask_product_categories",
-                    },
-                ],
+                buttons=[ADVISOR_BUTTON, CATEGORIES_BUTTON],
             )
             return [SlotSet("handoff_reason", "misunderstanding")]
         dispatcher.utter_message(
             text="Je n'ai pas bien compris votre demande. Vous pouvez par exemple faire le point "
             "sur vos besoins, me poser une question sur un contrat (« Quel est le délai de "
             "carence de l'assurance santé ? ») ou demander à parler à un conseiller.",
-            buttons=[
-                {"title": "Faire le point sur mes besoins", "payload": "/request_recommendation"},
-                {"title": "Voir les familles de produits", "payload": "/ask_product_categories"},
-                {"title": "Parler à un conseiller", "payload": "/ask_advisor"},
-            ],
+            buttons=[NEEDS_BUTTON, CATEGORIES_BUTTON, ADVISOR_BUTTON],
         )
         return []

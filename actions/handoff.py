@@ -1,9 +1,11 @@
 """Handing the prospect over to an advisor: contact details, then a durable lead.
 
 `validate_handoff_form` collects consent (when not given yet), the name, an e-mail and/or a phone
-number (validated) and a preferred callback slot. `action_hand_off` builds the `HandoffRequest`
-of `advisor.handoff` from the conversation and confirms the lead reference only once the advisor
-service has stored it. Logs never hold the e-mail or phone in clear.
+number (found with `common.contact`) and a preferred callback slot. `action_hand_off` builds the
+`HandoffRequest` of `advisor.handoff` from the conversation, with the recommendation the prospect
+saw while their profile has not changed since (recomputed otherwise), and confirms the lead
+reference only once the advisor service has stored it. Logs never hold the e-mail or phone in
+clear (`common.contact`'s masks).
 """
 
 import asyncio
@@ -16,21 +18,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.adapters import get_services
-from actions.consent import CONSENT_TEXT_VERSION, consent_given, read_consent
-from actions.parsing import (
-    MAX_PARSED_CHARS,
-    ParseError,
-    clean_name,
-    find_email,
-    find_phone,
-    is_dont_know,
-    mask_email,
-    mask_phone,
-    normalize,
-)
-from actions.profile_slots import build_profile
-from actions.recommend import recommendation_items, source_payload
+from actions.adapters import Services, get_services
+from actions.consent import CONSENT_TEXT_VERSION, consent_given
+from actions.forms import NotAnAnswerError, QuestionForm, answer_to, latest
+from actions.messages import RECOMMENDATIONS_TYPE, RecommendationsPayload
+from actions.profile_slots import build_profile, profile_fingerprint
+from actions.slot_parsers import ParseError, clean_name, is_dont_know
+from actions.text import MAX_PARSED_CHARS, normalize
 from advisor.handoff import (
     Channel,
     ConsentRecord,
@@ -41,13 +35,17 @@ from advisor.handoff import (
     SourceRef,
     TranscriptTurn,
 )
+from common.contact import find_email, find_phone, mask_email, mask_phone
 from product_catalog.engine import advisor_reasons
+from product_catalog.profile import NeedsProfile
 
 logger = logging.getLogger(__name__)
 
 HANDOFF_INTERRUPTIONS = frozenset(
     {"ask_product_question", "bot_challenge", "restart", "ask_instructions", "goodbye"}
 )
+# Asked in this order; the e-mail and phone come with the answer to `contact`.
+QUESTIONS = ("consent", "contact_name", "contact", "callback_slot")
 CHANNELS: dict[str, Channel] = {
     "rest": "rest",
     "socketio": "website",
@@ -61,21 +59,18 @@ MAX_TRANSCRIPT_TURNS = 60
 MAX_TURN_CHARS = 2000
 
 
-def _latest(tracker: Tracker) -> tuple[str, str | None]:
-    message = tracker.latest_message or {}
-    return str(message.get("text") or ""), (message.get("intent") or {}).get("name")
-
-
 def next_contact_slot(slots: dict[str, Any]) -> str | None:
     if not consent_given(slots):
         return None if slots.get("consent") is False else "consent"
-    for slot in ("contact_name", "contact", "callback_slot"):
+    for slot in QUESTIONS[1:]:
         if not slots.get(slot):
             return slot
     return None
 
 
 def read_contact(text: str) -> dict[str, Any]:
+    """The e-mail and phone of an answer, and which were given; ParseError when there is none."""
+    text = text[:MAX_PARSED_CHARS]
     email, phone = find_email(text), find_phone(text)
     if email is None and phone is None:
         if "@" in text:
@@ -114,35 +109,98 @@ def read_callback_slot(text: str, intent: str | None) -> str:
     return cleaned
 
 
-class ValidateHandoffForm(Action):
+class ValidateHandoffForm(QuestionForm):
+    """Reads each answer to the handoff questions (`QUESTIONS`, in this order)."""
+
+    # The questions, and the e-mail and phone read with the answer to `contact`.
+    form_slots = ("consent", "contact_name", "contact_email", "contact_phone", *QUESTIONS[2:])
+
     def name(self) -> str:
         return "validate_handoff_form"
 
-    async def run(
+    def next_question(self, slots: dict[str, Any]) -> str | None:
+        return next_contact_slot(slots)
+
+    def extract_contact_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        text, intent = _latest(tracker)
-        slots = dict(tracker.slots)
-        requested = slots.get("requested_slot")
-        updates: dict[str, Any] = {}
+    ) -> dict[str, Any]:
+        return answer_to("contact_name", tracker)
+
+    def extract_contact_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._contact_part("contact_email", tracker)
+
+    def extract_contact_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._contact_part("contact_phone", tracker)
+
+    def extract_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return answer_to("contact", tracker)
+
+    def extract_callback_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return answer_to("callback_slot", tracker)
+
+    @staticmethod
+    def _contact_part(slot: str, tracker: Tracker) -> dict[str, Any]:
+        """The answer to `contact` as the candidate of its e-mail or phone, when it holds one."""
+        answer = answer_to("contact", tracker)
+        text = answer.get("contact")
+        if text is None or (find_email(text) is None and find_phone(text) is None):
+            return {}
+        return {slot: text}
+
+    def validate_contact_name(
+        self, value: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         try:
-            if requested == "consent":
-                updates.update(read_consent(text, intent, dispatcher))
-            elif requested == "contact_name":
-                updates["contact_name"] = clean_name(text)
-            elif requested == "contact":
-                updates.update(read_contact(text))
-            elif requested == "callback_slot":
-                updates["callback_slot"] = read_callback_slot(text, intent)
+            return {"contact_name": clean_name(value)}
         except ParseError as error:
-            if intent in HANDOFF_INTERRUPTIONS:
-                return []  # a question or a digression: the rules answer, the form resumes
-            dispatcher.utter_message(text=str(error))
-            updates[str(requested)] = None
-        merged = {**slots, **updates}
-        events: list[EventType] = [SlotSet(name, value) for name, value in updates.items()]
-        events.append(SlotSet("requested_slot", next_contact_slot(merged)))
-        return events
+            return self._unreadable("contact_name", error, dispatcher, tracker)
+
+    def validate_contact_email(
+        self, value: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {"contact_email": read_contact(value)["contact_email"]}
+
+    def validate_contact_phone(
+        self, value: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {"contact_phone": read_contact(value)["contact_phone"]}
+
+    def validate_contact(
+        self, value: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if not answer_to("contact", tracker):
+            return {"contact": value}  # given before the form started: kept
+        try:
+            return {"contact": read_contact(value)["contact"]}
+        except ParseError as error:
+            return self._unreadable("contact", error, dispatcher, tracker)
+
+    def validate_callback_slot(
+        self, value: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        try:
+            return {"callback_slot": read_callback_slot(value, latest(tracker)[1])}
+        except ParseError as error:
+            return self._unreadable("callback_slot", error, dispatcher, tracker)
+
+    @staticmethod
+    def _unreadable(
+        slot: str, error: ParseError, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """An answer that cannot be read is asked again with the hint, unless the message was a
+        question or a digression for the rules."""
+        if latest(tracker)[1] in HANDOFF_INTERRUPTIONS:
+            raise NotAnAnswerError from error
+        dispatcher.utter_message(text=str(error))
+        return {slot: None}
 
 
 def _transcript(tracker: Tracker) -> list[TranscriptTurn]:
@@ -163,23 +221,56 @@ def _transcript(tracker: Tracker) -> list[TranscriptTurn]:
     return turns[-MAX_TRANSCRIPT_TURNS:]
 
 
-def build_request(tracker: Tracker) -> HandoffRequest:
-    """The lead of this conversation; raises pydantic's ValidationError on impossible data."""
-    slots = dict(tracker.slots)
-    services = get_services()
-    profile = build_profile(slots)
-    result = services.catalogue.recommend(profile)
-    recommended = [
+def shown_recommendation(tracker: Tracker) -> RecommendationsPayload | None:
+    """The last `recommendations` payload sent in this conversation (since its last restart)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "restart":
+            return None
+        custom = (event.get("data") or {}).get("custom") if event.get("event") == "bot" else None
+        if isinstance(custom, dict) and custom.get("type") == RECOMMENDATIONS_TYPE:
+            return custom  # type: ignore[return-value]
+    return None
+
+
+def recommendations(
+    tracker: Tracker, profile: NeedsProfile, services: Services
+) -> tuple[list[RecommendedProduct], str]:
+    """The products recommended to the prospect and the catalogue version they come from: those
+    shown while the profile has not changed since, else computed again (engine and retrieval)."""
+    shown = shown_recommendation(tracker)
+    if shown is not None and shown.get("profile_fingerprint") == profile_fingerprint(profile):
+        products = [RecommendedProduct.model_validate(item) for item in shown["items"]]
+        return products, shown["catalogue_version"]
+    result, items = services.recommend(profile)
+    products = [
         RecommendedProduct(
             code=item.code,
             name=item.name,
             category=item.category,
             reasons=list(item.reasons),
             warnings=list(item.warnings),
-            sources=[SourceRef(**source_payload(source), score=source.score)] if source else [],
+            sources=[
+                SourceRef(
+                    document=source.document,
+                    page=source.page,
+                    passage=source.passage,
+                    score=source.score,
+                )
+            ]
+            if source
+            else [],
         )
-        for item, source in recommendation_items(result, services)
+        for item, source in items
     ]
+    return products, result.catalogue_version
+
+
+def build_request(tracker: Tracker) -> HandoffRequest:
+    """The lead of this conversation; raises pydantic's ValidationError on impossible data."""
+    slots = dict(tracker.slots)
+    profile = build_profile(slots)
+    recommended, catalogue_version = recommendations(tracker, profile, get_services())
+    reasons = advisor_reasons(profile)
     given_at = slots.get("consent_at")
     channel = CHANNELS.get(str(tracker.get_latest_input_channel() or ""), "other")
     reason = slots.get("handoff_reason") or (
@@ -201,9 +292,9 @@ def build_request(tracker: Tracker) -> HandoffRequest:
         ),
         profile=profile.model_dump(mode="json", exclude_none=True),
         recommendations=recommended,
-        catalogue_version=result.catalogue_version,
-        advisor_required=result.advisor_required,
-        advisor_reasons=advisor_reasons(profile),
+        catalogue_version=catalogue_version,
+        advisor_required=bool(reasons),
+        advisor_reasons=reasons,
         reason=str(reason),
         transcript=_transcript(tracker),
     )
@@ -229,7 +320,8 @@ class ActionHandOff(Action):
             )
             return []
         try:
-            # Retrieval for the recommendations' sources and the lead store's write: in a thread.
+            # Retrieval (when the recommendation is computed again) and the lead store's write:
+            # in a thread.
             request = await asyncio.to_thread(build_request, tracker)
             receipt = await asyncio.to_thread(get_services().advisor.hand_off, request)
         except (HandoffError, ValidationError) as error:
@@ -246,8 +338,8 @@ class ActionHandOff(Action):
             "lead %s stored for conversation %s (email %s, phone %s)",
             receipt.lead_reference,
             tracker.sender_id,
-            mask_email(slots["contact_email"]) if slots.get("contact_email") else "-",
-            mask_phone(slots["contact_phone"]) if slots.get("contact_phone") else "-",
+            mask_email(slots.get("contact_email")),
+            mask_phone(slots.get("contact_phone")),
         )
         reach = f"par {slots.get('contact')}" if slots.get("contact") else "par le moyen indiqué"
         dispatcher.utter_message(

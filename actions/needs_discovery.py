@@ -1,11 +1,13 @@
 """The needs-discovery form: asks only the facts that would change the recommendation.
 
-`validate_needs_discovery_form` is the form's validation action. On each turn it reads the answer
-to the question asked (`requested_slot`), any fact stated along the way (a correction: "en fait
-j'ai 42 ans"), checks the whole profile for contradictions, and chooses the next question from the
-engine's missing facts. It sets `requested_slot` itself, to None when nothing useful is left or a
-special situation needs an advisor, which ends the form. Digressions (a product question, a request
-for an advisor...) are rejected so that the rules answer them and the form resumes.
+`validate_needs_discovery_form` is the form's validation action (actions/forms.py). On each turn it
+reads the consent answer or, once consent is given, the answer to the question asked
+(`requested_slot`) and any fact stated along the way (a correction: "en fait j'ai 42 ans"); each
+fact read is checked against the whole profile (a contradiction is explained and its fact asked
+again); then it chooses the next question from the engine's missing facts, None when nothing
+useful is left or a special situation needs an advisor, which ends the form. Digressions (a product
+question, a request for an advisor...) are rejected so that the rules answer them and the form
+resumes. `action_summarize_profile` and `action_correct_fact` follow the form.
 """
 
 import logging
@@ -15,10 +17,12 @@ from pydantic import ValidationError
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 
 from actions.adapters import get_services
-from actions.consent import consent_given, read_consent
-from actions.parsing import SKIPPED, ParseError, is_dont_know, parse_answer, volunteered_facts
+from actions.consent import consent_given
+from actions.forms import NotAnAnswerError, QuestionForm, latest
+from actions.messages import ADVISOR_BUTTON, CATEGORIES_BUTTON
 from actions.profile_slots import (
     FACT_SLOTS,
     MANDATORY_SLOTS,
@@ -27,6 +31,13 @@ from actions.profile_slots import (
     contradiction_message,
     pending_pet_age,
     summary_lines,
+)
+from actions.slot_parsers import (
+    SKIPPED,
+    ParseError,
+    is_dont_know,
+    parse_answer,
+    volunteered_facts,
 )
 from product_catalog.engine import advisor_reasons
 
@@ -51,6 +62,7 @@ INTERRUPTIONS = frozenset(
 # Intents that may still carry an answer the parser can read ("un labrador" is sometimes taken
 # for chitchat); when it cannot, the form lets the rules handle them.
 WEAK_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "chitchat"})
+CONSENT_INTENTS = frozenset({"give_consent", "refuse_consent"})
 
 FAILURES_BEFORE_EXPLAINING = 2
 FIRST_QUESTIONS = ("resides_in_france", "age")
@@ -79,13 +91,6 @@ INVESTOR_WHY = (
 )
 
 
-def _latest(tracker: Tracker) -> tuple[str, str | None]:
-    message = tracker.latest_message or {}
-    text = str(message.get("text") or "")
-    intent = (message.get("intent") or {}).get("name")
-    return text, intent
-
-
 def next_slot(slots: dict[str, Any]) -> str | None:
     """The next question worth asking, or None when the form is complete."""
     if not consent_given(slots):
@@ -109,8 +114,11 @@ def next_slot(slots: dict[str, Any]) -> str | None:
     return None
 
 
-class ValidateNeedsDiscoveryForm(Action):
+class ValidateNeedsDiscoveryForm(QuestionForm):
     """Reads answers and corrections, and chooses the next question (see the module doc)."""
+
+    # Consent and every profile fact, asked or stated; which one to ask is `next_question`'s.
+    form_slots = ("consent", *PROFILE_SLOTS)
 
     def name(self) -> str:
         return "validate_needs_discovery_form"
@@ -118,37 +126,60 @@ class ValidateNeedsDiscoveryForm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        text, intent = _latest(tracker)
-        slots = dict(tracker.slots)
-        requested = slots.get("requested_slot")
-        if requested is not None and intent in INTERRUPTIONS:
-            return []  # not an answer: rejected, the rules handle it and the form resumes
-
-        updates: dict[str, Any] = {}
-        if requested == "consent" or (
-            requested is None
-            and intent in ("give_consent", "refuse_consent")
-            and slots.get("consent") is None
-        ):
-            updates.update(read_consent(text, intent, dispatcher))
-        elif consent_given(slots):
-            updates.update(self._read_facts(requested, text, intent, slots, dispatcher))
-            if requested is not None and not updates and intent in WEAK_INTENTS:
-                return []
-        merged = {**slots, **updates}
-        updates.update(self._clear_contradictions(merged, updates, dispatcher))
-        merged = {**slots, **updates}
-        following = next_slot(merged)
-        if requested is not None and following == requested and requested in updates:
-            failures = int(slots.get("failed_attempts") or 0) + 1
-            updates["failed_attempts"] = float(failures)
+        """rasa-sdk's turn, then the count of failed answers to the same question: after
+        `FAILURES_BEFORE_EXPLAINING` in a row, why it is asked."""
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        failed = tracker.get_slot("failed_attempts")
+        events = await super().run(dispatcher, tracker, domain)
+        if not events:
+            return events  # a digression
+        following = events[-1]  # the next question (next_requested_slot)
+        read = {event["name"] for event in events[:-1]}
+        if requested is not None and following["value"] == requested and requested in read:
+            failures = int(failed or 0) + 1
+            events.insert(-1, SlotSet("failed_attempts", float(failures)))
             if failures >= FAILURES_BEFORE_EXPLAINING:
                 self._explain(requested, dispatcher)
-        elif slots.get("failed_attempts"):
-            updates["failed_attempts"] = 0.0
-        events: list[EventType] = [SlotSet(name, value) for name, value in updates.items()]
-        events.append(SlotSet("requested_slot", following))
+        elif failed:
+            events.insert(-1, SlotSet("failed_attempts", 0.0))
         return events
+
+    def next_question(self, slots: dict[str, Any]) -> str | None:
+        return next_slot(slots)
+
+    def answers_consent(self, tracker: Tracker) -> bool:
+        """The answer to the consent question, or consent given or refused before any question."""
+        _, intent = latest(tracker)
+        return super().answers_consent(tracker) or (
+            tracker.get_slot(REQUESTED_SLOT) is None
+            and intent in CONSENT_INTENTS
+            and tracker.get_slot("consent") is None
+        )
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """The consent answer (`extract_consent`) or, once consent is given, the facts of the
+        message. These are read together, the answer to the question asked and the facts stated
+        along the way, hence here rather than by one `extract_<slot>` method per fact."""
+        text, intent = latest(tracker)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested is not None and intent in INTERRUPTIONS:
+            raise NotAnAnswerError
+        updates = self.extract_consent(dispatcher, tracker, domain)
+        if not updates and consent_given(tracker.slots):
+            updates = self._read_facts(requested, text, intent, dict(tracker.slots), dispatcher)
+            if requested is not None and not updates and intent in WEAK_INTENTS:
+                raise NotAnAnswerError
+        return [SlotSet(name, value) for name, value in updates.items()]
+
+    def validate_fact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Every profile fact (`validate_<fact>`): the profile must hold together. A contradiction
+        is explained with the model's French reason and the fact pydantic blames is cleared, to
+        be asked again; the first fact validated in a turn clears them all."""
+        return self._clear_contradictions(dict(tracker.slots), dispatcher)
 
     def _read_facts(
         self,
@@ -197,7 +228,7 @@ class ValidateNeedsDiscoveryForm(Action):
 
     @staticmethod
     def _clear_contradictions(
-        merged: dict[str, Any], updates: dict[str, Any], dispatcher: CollectingDispatcher
+        merged: dict[str, Any], dispatcher: CollectingDispatcher
     ) -> dict[str, Any]:
         """Blame the field pydantic names: it is cleared and asked again, with the reason."""
         cleared: dict[str, Any] = {}
@@ -235,6 +266,13 @@ class ValidateNeedsDiscoveryForm(Action):
         )
 
 
+# rasa-sdk calls `validate_<slot>` for each slot read in a turn: every fact has the same check.
+for _fact in PROFILE_SLOTS:
+    setattr(
+        ValidateNeedsDiscoveryForm, f"validate_{_fact}", ValidateNeedsDiscoveryForm.validate_fact
+    )
+
+
 def _label_of(slot: str) -> str:
     return {
         "age": "Âge",
@@ -264,9 +302,7 @@ class ActionSummarizeProfile(Action):
                 text="Sans votre accord, je ne garde aucune information sur votre situation. "
                 "Vous pouvez me poser vos questions sur nos contrats, ou découvrir nos familles "
                 "de produits.",
-                buttons=[
-                    {"title": "Voir les familles de produits", "payload": "/ask_product_categories"}
-                ],
+                buttons=[CATEGORIES_BUTTON],
             )
             return []
         profile = build_profile(slots)
@@ -277,7 +313,7 @@ class ActionSummarizeProfile(Action):
                 + "\n".join(f"• {reason}" for reason in reasons)
                 + "\nJe peux transmettre votre demande à un conseiller qui vous recontactera.",
                 buttons=[
-                    {"title": "Parler à un conseiller", "payload": "/ask_advisor"},
+                    ADVISOR_BUTTON,
                     {"title": "Voir quand même les produits", "payload": "/affirm"},
                 ],
             )
@@ -304,7 +340,7 @@ class ActionCorrectFact(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        text, _ = _latest(tracker)
+        text, _ = latest(tracker)
         slots = dict(tracker.slots)
         if not consent_given(slots):
             dispatcher.utter_message(

@@ -3,14 +3,17 @@
 Each profile fact lives in one slot (named as the fact, `investor.` facts flattened); the engine
 names its missing facts by profile path, `FACT_SLOTS` maps them to the slots the form asks.
 A slot holding `SKIPPED` means the prospect did not know: the fact stays unknown and is not
-asked again.
+asked again. `summary_lines` words the facts for the summary; `profile_fingerprint` tells whether
+two profiles hold the same facts.
 """
 
+import hashlib
+import json
 from typing import Any
 
 from pydantic import ValidationError
 
-from actions.parsing import SKIPPED
+from actions.slot_parsers import SKIPPED
 from product_catalog.profile import NeedsProfile
 from product_catalog.vocabulary import (
     EMPLOYMENT_STATUS_LABELS,
@@ -135,6 +138,12 @@ def profile_data(slots: dict[str, Any]) -> dict[str, Any]:
 def build_profile(slots: dict[str, Any]) -> NeedsProfile:
     """The profile of the slots; raises pydantic's ValidationError on contradictory facts."""
     return NeedsProfile.model_validate(profile_data(slots))
+
+
+def profile_fingerprint(profile: NeedsProfile) -> str:
+    """A short digest of the profile's facts: equal for profiles holding the same facts."""
+    facts = json.dumps(profile.model_dump(mode="json", exclude_none=True), sort_keys=True)
+    return hashlib.sha256(facts.encode()).hexdigest()[:16]
 
 
 def contradiction_message(error: ValidationError) -> str:

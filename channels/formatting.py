@@ -1,9 +1,11 @@
 """Bot messages → what a messaging app can show.
 
-A Rasa bot message may carry text, buttons and a `custom` payload (`answer` with sources,
-`recommendations` with product cards, `categories`). Messaging apps have no cards and limited or no
-buttons, so `render()` turns a message into plain texts, within the app's length limit, and either
-keeps the buttons (when the app can show all of them) or offers them as numbered options.
+A Rasa bot message may carry text, buttons and a `custom` payload: `answer` with sources,
+`recommendations` with product cards, `categories` (the contract of `actions/messages.py`,
+documented in docs/conversation.md, "Chat messages"). Messaging apps have no cards and limited or
+no buttons, so `render()` turns a message into plain texts, within the app's length limit, and
+either keeps the buttons (when the app can show all of them) or offers them as numbered options.
+Payloads are read as untrusted data: a field of the wrong shape is left out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+# The payload type names (a module of the standard library only, importable in this environment).
+from actions.messages import ANSWER_TYPE, CATEGORIES_TYPE, RECOMMENDATIONS_TYPE
 
 try:  # the category labels of the catalogue, when the project root is on the path
     from product_catalog.categories import CATEGORIES
@@ -117,7 +122,7 @@ def _sources_block(sources: Any, documents_url: str) -> str | None:
 
 
 def _cards_block(items: Any, profile: ChannelProfile, documents_url: str) -> str | None:
-    cards = []
+    cards: list[str] = []
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, Mapping) or not _string(item.get("name")):
             continue
@@ -157,13 +162,13 @@ def _body(message: Mapping[str, Any], profile: ChannelProfile, documents_url: st
     custom = message.get("custom")
     kind = custom.get("type") if isinstance(custom, Mapping) else None
     parts: list[str | None] = []
-    if kind == "answer" and isinstance(custom, Mapping):
+    if kind == ANSWER_TYPE and isinstance(custom, Mapping):
         parts.append(text or _string(custom.get("text")))
         parts.append(_sources_block(custom.get("sources"), documents_url))
-    elif kind == "recommendations" and isinstance(custom, Mapping):
+    elif kind == RECOMMENDATIONS_TYPE and isinstance(custom, Mapping):
         parts.append(text)
         parts.append(_cards_block(custom.get("items"), profile, documents_url))
-    elif kind == "categories" and isinstance(custom, Mapping):
+    elif kind == CATEGORIES_TYPE and isinstance(custom, Mapping):
         # The text of the categories action already lists them; the payload is for rich clients.
         parts.append(text or _categories_block(custom.get("items")))
     else:

@@ -6,6 +6,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandOff, ValidateHandoffForm
+from actions.recommend import ActionRecommendProducts
 from tests.actions.conftest import FakeHandoffService, tracker
 
 pytestmark = pytest.mark.unit
@@ -105,6 +106,25 @@ class TestValidateHandoffForm:
             SlotSet("requested_slot", None),
         ]
 
+    def test_details_given_before_the_form_are_kept_when_it_starts_again(self):
+        # A second handoff: Rasa has the form validate the slots already filled, then ends it.
+        given = ["consent", "contact_name", "contact", "callback_slot"]
+        message = {"text": "un conseiller", "intent": {"name": "ask_advisor"}, "entities": []}
+        events = [{"event": "user", "text": "un conseiller", "parse_data": message}]
+        events += [SlotSet(name, READY[name]) for name in given]
+        dispatcher = CollectingDispatcher()
+        validated = asyncio.run(
+            ValidateHandoffForm().run(
+                dispatcher, tracker(READY, "un conseiller", "ask_advisor", events=events), {}
+            )
+        )
+        assert {e["name"]: e["value"] for e in validated} == {
+            **{name: READY[name] for name in given},
+            "consent_at": READY["consent_at"],
+            "requested_slot": None,
+        }
+        assert dispatcher.messages == []
+
 
 class TestActionHandOff:
     def test_reference_is_confirmed_once_the_lead_is_stored(self, advisor):
@@ -141,3 +161,58 @@ class TestActionHandOff:
         assert "camille.martin@exemple.fr" not in caplog.text
         assert "06 12 34 56 78" not in caplog.text
         assert "VG-LEAD-0001" in caplog.text
+
+
+def shown_recommendation(slots):
+    """The recommendation message `action_recommend_products` sends, as the tracker keeps it."""
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionRecommendProducts().run(dispatcher, tracker(slots), {}))
+    [payload] = [message["custom"] for message in dispatcher.messages if message.get("custom")]
+    event = {"event": "bot", "text": None, "data": {"custom": payload}, "timestamp": 1764150003.0}
+    return payload, event
+
+
+@pytest.fixture
+def engine_runs(services, monkeypatch):
+    """The profiles the catalogue engine is run on, from here on."""
+    runs = []
+    recommend = services.catalogue.recommend
+
+    def counting(profile):
+        runs.append(profile)
+        return recommend(profile)
+
+    monkeypatch.setattr(services.catalogue, "recommend", counting)
+    return runs
+
+
+class TestTheRecommendationInTheLead:
+    def test_the_recommendation_shown_is_handed_off_when_the_profile_is_unchanged(
+        self, advisor, engine_runs
+    ):
+        payload, event = shown_recommendation(READY)
+        events, _ = hand_off(READY, events=[*HISTORY, event])
+        assert events == [SlotSet("lead_reference", "VG-LEAD-0001")]
+        assert len(engine_runs) == 1  # the recommendation's run only: not again for the lead
+        [request] = advisor.requests
+        assert [r.model_dump(mode="json", exclude_none=True) for r in request.recommendations] == (
+            payload["items"]
+        )
+        assert request.catalogue_version == payload["catalogue_version"]
+
+    def test_the_recommendation_is_computed_again_when_the_profile_changed(
+        self, advisor, engine_runs
+    ):
+        payload, event = shown_recommendation({**READY, "vehicles": []})  # before "une voiture"
+        hand_off(READY, events=[*HISTORY, event])
+        assert len(engine_runs) == 2
+        [request] = advisor.requests
+        assert "VG-AUTO" not in {item["code"] for item in payload["items"]}
+        assert "VG-AUTO" in {r.code for r in request.recommendations}
+
+    def test_a_recommendation_shown_before_a_restart_is_not_reused(self, advisor, engine_runs):
+        _, event = shown_recommendation(READY)
+        hand_off(READY, events=[event, {"event": "restart"}, *HISTORY])
+        assert len(engine_runs) == 2
+        [request] = advisor.requests
+        assert {r.code for r in request.recommendations} >= {"VG-AUTO", "VG-HAB-LOC"}

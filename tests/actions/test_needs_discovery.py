@@ -11,7 +11,7 @@ from actions.needs_discovery import (
     ValidateNeedsDiscoveryForm,
     next_slot,
 )
-from actions.parsing import SKIPPED
+from actions.slot_parsers import SKIPPED
 from tests.actions.conftest import tracker
 
 pytestmark = pytest.mark.unit

@@ -1,9 +1,11 @@
 // Posts a rating to the web app, with the question, the answer and its sources.
 
+import { PAYLOAD } from './messages.js';
+
 function answerText(entry) {
   const custom = entry.custom || {};
-  if (custom.type === 'answer') return entry.text || custom.text || '';
-  if (custom.type === 'recommendations') {
+  if (custom.type === PAYLOAD.ANSWER) return entry.text || custom.text || '';
+  if (custom.type === PAYLOAD.RECOMMENDATIONS) {
     const names = custom.items.map((item) => `${item.name} : ${item.reasons.join(' ; ')}`);
     return [entry.text, ...names].filter(Boolean).join('\n');
   }
@@ -12,8 +14,8 @@ function answerText(entry) {
 
 function answerSources(entry) {
   const custom = entry.custom || {};
-  if (custom.type === 'answer') return custom.sources;
-  if (custom.type === 'recommendations') return custom.items.flatMap((item) => item.sources);
+  if (custom.type === PAYLOAD.ANSWER) return custom.sources;
+  if (custom.type === PAYLOAD.RECOMMENDATIONS) return custom.items.flatMap((item) => item.sources);
   return [];
 }
 
@@ -26,8 +28,8 @@ export async function postFeedback(url, sessionId, entry, rating) {
     question: entry.question || '',
     answer: answerText(entry).slice(0, 20000) || '(réponse vide)',
     sources: answerSources(entry).slice(0, 50),
-    mode: custom.type === 'answer' ? custom.mode : 'recommendations',
-    validated: custom.type === 'answer' ? custom.validated : null,
+    mode: custom.type === PAYLOAD.ANSWER ? custom.mode : 'recommendations',
+    validated: custom.type === PAYLOAD.ANSWER ? custom.validated : null,
     channel: 'website',
   };
   const response = await fetch(url, {

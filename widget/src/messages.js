@@ -1,7 +1,16 @@
 // Turns what the Rasa socket.io channel sends into plain, validated entries. Only strings, numbers
 // and known shapes survive: whatever else a message holds is dropped, never interpreted.
+// The payloads and their fields are the chat message contract of the actions
+// (actions/messages.py, documented in docs/conversation.md, "Chat messages").
 
 import { newId } from './storage.js';
+
+// The `type` of each `custom` payload.
+export const PAYLOAD = Object.freeze({
+  ANSWER: 'answer',
+  RECOMMENDATIONS: 'recommendations',
+  CATEGORIES: 'categories',
+});
 
 const MAX_TEXT = 20000;
 
@@ -45,7 +54,7 @@ function buttons(value) {
 function custom(value) {
   if (!value || typeof value !== 'object') return null;
   const type = str(value.type, 40);
-  if (type === 'answer') {
+  if (type === PAYLOAD.ANSWER) {
     return {
       type,
       text: str(value.text),
@@ -54,7 +63,7 @@ function custom(value) {
       validated: typeof value.validated === 'boolean' ? value.validated : null,
     };
   }
-  if (type === 'recommendations') {
+  if (type === PAYLOAD.RECOMMENDATIONS) {
     return {
       type,
       items: list(value.items, 10)
@@ -70,7 +79,7 @@ function custom(value) {
         .filter((item) => item.name),
     };
   }
-  if (type === 'categories') {
+  if (type === PAYLOAD.CATEGORIES) {
     return {
       type,
       items: list(value.items, 30)
@@ -100,5 +109,6 @@ export function normalizeBotMessage(data, question) {
 }
 
 export function isRateable(entry) {
-  return Boolean(entry.custom && (entry.custom.type === 'answer' || entry.custom.type === 'recommendations'));
+  const type = entry.custom && entry.custom.type;
+  return type === PAYLOAD.ANSWER || type === PAYLOAD.RECOMMENDATIONS;
 }

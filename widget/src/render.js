@@ -3,7 +3,7 @@
 
 import { el, srOnly } from './dom.js';
 import { CATEGORY_LABELS, RATINGS, TEXT } from './text.js';
-import { isRateable } from './messages.js';
+import { PAYLOAD, isRateable } from './messages.js';
 
 const PDF_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.pdf$/i;
 
@@ -96,16 +96,16 @@ export function renderEntry(entry, { documentsUrl, onQuickReply, onRate }) {
   node.appendChild(srOnly(`${isUser ? TEXT.you : TEXT.bot} : `));
   const custom = entry.custom;
   let text = entry.text;
-  if (!text && custom && custom.type === 'answer') text = custom.text;
+  if (!text && custom && custom.type === PAYLOAD.ANSWER) text = custom.text;
   if (text) node.appendChild(el('p', { className: 'vg-text', text }));
   if (entry.pending) node.appendChild(el('span', { className: 'vg-pending-note', text: TEXT.pending }));
-  if (custom && custom.type === 'answer') {
+  if (custom && custom.type === PAYLOAD.ANSWER) {
     if (custom.mode === 'extractive') node.appendChild(el('p', { className: 'vg-mode', text: TEXT.extractive }));
     const block = sourcesBlock(custom.sources, documentsUrl);
     if (block) node.appendChild(block);
-  } else if (custom && custom.type === 'recommendations' && custom.items.length) {
+  } else if (custom && custom.type === PAYLOAD.RECOMMENDATIONS && custom.items.length) {
     node.appendChild(recommendationCards(custom, documentsUrl));
-  } else if (custom && custom.type === 'categories' && custom.items.length && !text) {
+  } else if (custom && custom.type === PAYLOAD.CATEGORIES && custom.items.length && !text) {
     node.appendChild(categoriesList(custom));
   }
   if (!isUser) {

@@ -1,15 +1,6 @@
 import pytest
 
-from actions.parsing import (
-    ParseError,
-    clean_name,
-    find_email,
-    find_phone,
-    mask_email,
-    mask_phone,
-    parse_answer,
-    volunteered_facts,
-)
+from actions.slot_parsers import ParseError, clean_name, parse_answer, volunteered_facts
 
 pytestmark = pytest.mark.unit
 
@@ -86,17 +77,7 @@ class TestVolunteeredFacts:
         assert volunteered_facts("a" * 10_000 + " j'ai 42 ans") == {}
 
 
-class TestContact:
-    def test_email_and_phone(self):
-        assert find_email("écrivez à Jo.Doe+x@exemple.fr merci") == "jo.doe+x@exemple.fr"
-        assert find_phone("+33 6 12 34 56 78") == "06 12 34 56 78"
-        assert find_phone("0033612345678") == "06 12 34 56 78"
-        assert find_phone("12 34") is None
-
-    def test_masks_for_logs(self):
-        assert mask_email("camille@exemple.fr") == "c***@exemple.fr"
-        assert mask_phone("06 12 34 56 78") == "** ** ** ** 78"
-
+class TestCleanName:
     @pytest.mark.parametrize("text", ["", "1234", "x" * 300, "<script>", "a@b.fr"])
     def test_names_must_look_like_names(self, text):
         with pytest.raises(ParseError):
