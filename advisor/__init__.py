@@ -1,1 +1,4 @@
-"""Qualified-lead handoff, duty-of-advice records and the advisor console."""
+"""Qualified leads: the handoff, the lead store and its workflow, duty-of-advice records, GDPR.
+
+The console and the REST API that advisors use are in webapp/.
+"""

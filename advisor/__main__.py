@@ -1,3 +1,5 @@
+"""`python -m advisor`: see advisor/cli.py."""
+
 import sys
 
 from advisor.cli import main

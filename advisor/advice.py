@@ -9,17 +9,19 @@ a new version, drafted from the frozen one.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, event, func, inspect, select
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 
+from advisor import audit
 from advisor.errors import FrozenRecordError, InvalidInputError, LeadNotFoundError
-from advisor.models import AdviceRecordRow, LeadRow, utc_now
+from advisor.models import AdviceRecordRow, LeadRow
 from advisor.pdf import render_advice_pdf
-from advisor.store import Actor, LeadDetail, LeadStore
+from advisor.schemas import MAX_ADVICE_FIELD_CHARS, AdviceVersion, LeadPublic
+from advisor.store import LeadStore
+from advisor.workflow import Actor, check_can_work_on
+from common.db import utc_now
 from product_catalog.errors import UnknownProductError
 from product_catalog.schema import Catalogue
 from product_catalog.vocabulary import (
@@ -29,7 +31,6 @@ from product_catalog.vocabulary import (
     VEHICLE_KIND_LABELS,
 )
 
-MAX_FIELD_CHARS = 10_000
 FAMILY_LABELS = {
     "single": "célibataire",
     "married": "marié(e)",
@@ -97,7 +98,7 @@ def describe_situation(profile: dict[str, Any]) -> list[str]:
     return lines
 
 
-def build_draft(lead: LeadDetail, catalogue: Catalogue | None) -> dict[str, Any]:
+def build_draft(lead: LeadPublic, catalogue: Catalogue | None) -> dict[str, Any]:
     """The first draft of the record, from what the conversation established."""
     products = []
     for recommendation in lead.recommendations:
@@ -146,35 +147,6 @@ def build_draft(lead: LeadDetail, catalogue: Catalogue | None) -> dict[str, Any]
     }
 
 
-@dataclass(frozen=True)
-class AdviceVersion:
-    version: int
-    status: str
-    content: dict[str, Any]
-    sha256: str | None
-    created_at: datetime
-    updated_at: datetime
-    frozen_at: datetime | None
-    frozen_by: str | None
-
-    @property
-    def frozen(self) -> bool:
-        return self.status == "frozen"
-
-
-def _version(row: AdviceRecordRow) -> AdviceVersion:
-    return AdviceVersion(
-        row.version,
-        row.status,
-        row.content,
-        row.sha256,
-        row.created_at,
-        row.updated_at,
-        row.frozen_at,
-        row.frozen_by,
-    )
-
-
 class AdviceRecords:
     def __init__(self, engine: Engine, catalogue: Catalogue | None) -> None:
         self.leads = LeadStore(engine)
@@ -189,7 +161,7 @@ class AdviceRecords:
                 .where(AdviceRecordRow.lead_id == lead_id)
                 .order_by(AdviceRecordRow.version)
             ).all()
-            return [_version(row) for row in rows]
+            return [AdviceVersion.model_validate(row) for row in rows]
 
     def _draft_row(self, session: Session, lead_id: int) -> AdviceRecordRow | None:
         latest = session.scalar(
@@ -210,7 +182,7 @@ class AdviceRecords:
                 raise LeadNotFoundError(reference)
             latest = self._draft_row(session, lead_row.id)
             if latest is not None and latest.status == "draft":
-                return _version(latest)
+                return AdviceVersion.model_validate(latest)
             content = build_draft(lead, self.catalogue) if latest is None else dict(latest.content)
             now = utc_now()
             row = AdviceRecordRow(
@@ -223,10 +195,10 @@ class AdviceRecords:
             )
             session.add(row)
             session.flush()
-            self.leads.audit(
-                session, lead_row.id, actor, "advice_drafted", {"version": row.version}
+            audit.record(
+                session, lead_row.id, actor, "advice_drafted", {"version": row.version}, now
             )
-            return _version(row)
+            return AdviceVersion.model_validate(row)
 
     def save_draft(self, reference: str, actor: Actor, edits: dict[str, Any]) -> AdviceVersion:
         """Apply the advisor's edits to the draft: the free texts and each product's reasons."""
@@ -237,9 +209,9 @@ class AdviceRecords:
             for text in texts:
                 if not isinstance(text, str):
                     raise InvalidInputError(f"Champ {key} : un texte est attendu.")
-                if len(text) > MAX_FIELD_CHARS:
+                if len(text) > MAX_ADVICE_FIELD_CHARS:
                     raise InvalidInputError(
-                        f"Un champ dépasse {MAX_FIELD_CHARS} caractères : raccourcissez-le."
+                        f"Un champ dépasse {MAX_ADVICE_FIELD_CHARS} caractères : raccourcissez-le."
                     )
         with self.leads.transaction() as session:
             lead_id = session.scalar(select(LeadRow.id).where(LeadRow.reference == lead.reference))
@@ -260,8 +232,15 @@ class AdviceRecords:
             ]
             row.content = content
             row.updated_at = utc_now()
-            self.leads.audit(session, row.lead_id, actor, "advice_edited", {"version": row.version})
-            return _version(row)
+            audit.record(
+                session,
+                row.lead_id,
+                actor,
+                "advice_edited",
+                {"version": row.version},
+                row.updated_at,
+            )
+            return AdviceVersion.model_validate(row)
 
     def freeze(self, reference: str, actor: Actor) -> AdviceVersion:
         """Render the draft as a PDF, hash it and freeze the version."""
@@ -284,14 +263,15 @@ class AdviceRecords:
             row.frozen_at = now
             row.frozen_by = actor.username
             row.updated_at = now
-            self.leads.audit(
+            audit.record(
                 session,
                 row.lead_id,
                 actor,
                 "advice_frozen",
                 {"version": row.version, "sha256": row.sha256},
+                now,
             )
-            return _version(row)
+            return AdviceVersion.model_validate(row)
 
     def pdf(self, reference: str, version: int) -> tuple[bytes, str]:
         lead_id = self.leads.lead_id(reference)
@@ -314,12 +294,9 @@ class AdviceRecords:
             )
 
     @staticmethod
-    def _check_can_edit(lead: LeadDetail, actor: Actor) -> None:
-        from advisor.errors import PermissionDeniedError
-
-        if actor.is_supervisor:
-            return
-        if actor.role != "advisor" or lead.claimed_by_id != actor.id:
-            raise PermissionDeniedError(
-                "Prenez d'abord ce prospect en charge pour rédiger son devoir de conseil."
-            )
+    def _check_can_edit(lead: LeadPublic, actor: Actor) -> None:
+        check_can_work_on(
+            lead.claimed_by_id,
+            actor,
+            "Prenez d'abord ce prospect en charge pour rédiger son devoir de conseil.",
+        )

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from advisor.errors import InvalidInputError
-from advisor.models import UserRow, utc_now
-from advisor.store import ROLES, Actor
+from advisor.models import UserRow
+from advisor.workflow import ROLES, Actor
+from common.db import utc_now
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")

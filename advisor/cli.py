@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -26,8 +24,8 @@ from advisor.config import AdvisorSettings
 from advisor.database import ensure_schema, open_engine
 from advisor.errors import AdvisorError
 from advisor.gdpr import erase_person, export_person, write_export
-from advisor.store import CLI
 from advisor.webhook import WebhookSender
+from advisor.workflow import CLI
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,8 +88,7 @@ def _run(arguments: argparse.Namespace, settings: AdvisorSettings, engine: Engin
         print(issue_api_token(engine, arguments.username))
     elif arguments.command == "export":
         data = export_person(engine, email=arguments.email, reference=arguments.reference)
-        export_dir = Path(os.environ.get("ADVISOR_EXPORT_DIR", ".run/exports"))
-        path = write_export(data, arguments.output, export_dir)
+        path = write_export(data, arguments.output, settings.export_dir)
         print(f"{len(data['leads'])} prospect(s) exporté(s) dans {path}")
     elif arguments.command == "erase":
         if not arguments.yes:

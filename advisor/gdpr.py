@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
-from advisor.contact import normalise_email
+from advisor import audit
 from advisor.errors import ExportPathError, InvalidInputError, LeadNotFoundError
-from advisor.models import AdviceRecordRow, AuditEventRow, LeadRow, NoteRow, utc_now
-from advisor.store import Actor, LeadStore
+from advisor.models import AdviceRecordRow, AuditEventRow, LeadRow, NoteRow
+from advisor.schemas import AdviceExport, LeadExport, PersonExport
+from advisor.store import LeadStore
+from advisor.workflow import Actor
+from common.contact import normalise_email
+from common.db import utc_now
 
 ERASED = "[effacé]"
 
@@ -48,26 +51,17 @@ def _lead_ids(session: Session, email: str | None, reference: str | None) -> lis
     return list(rows)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def export_person(
     engine: Engine, email: str | None = None, reference: str | None = None
 ) -> dict[str, Any]:
+    """Every lead of the person, as the JSON document `write_export` writes (`PersonExport`)."""
     store = LeadStore(engine)
     with Session(engine) as session:
         ids = _lead_ids(session, email, reference)
         references = session.scalars(select(LeadRow.reference).where(LeadRow.id.in_(ids))).all()
         advice = {
             lead_id: [
-                {
-                    "version": row.version,
-                    "status": row.status,
-                    "content": row.content,
-                    "sha256": row.sha256,
-                    "frozen_at": _iso(row.frozen_at),
-                }
+                AdviceExport.model_validate(row)
                 for row in session.scalars(
                     select(AdviceRecordRow)
                     .where(AdviceRecordRow.lead_id == lead_id)
@@ -76,41 +70,11 @@ def export_person(
             ]
             for lead_id in ids
         }
-    leads = []
-    for lead_id, ref in zip(ids, references, strict=True):
-        lead = store.get_lead(ref)
-        leads.append(
-            {
-                "reference": lead.reference,
-                "created_at": _iso(lead.created_at),
-                "channel": lead.channel,
-                "status": lead.status,
-                "contact": {
-                    "name": lead.contact_name,
-                    "email": lead.contact_email,
-                    "phone": lead.contact_phone,
-                    "preferred_slot": lead.preferred_slot,
-                },
-                "consent": {
-                    "text_version": lead.consent_text_version,
-                    "given_at": _iso(lead.consent_given_at),
-                    "channel": lead.consent_channel,
-                },
-                "profile": lead.profile,
-                "recommendations": lead.recommendations,
-                "transcript": lead.transcript,
-                "notes": [
-                    {"author": n.author, "text": n.text, "at": _iso(n.created_at)}
-                    for n in lead.notes
-                ],
-                "audit": [
-                    {"actor": e.actor, "action": e.action, "details": e.details, "at": _iso(e.at)}
-                    for e in lead.audit
-                ],
-                "duty_of_advice": advice[lead_id],
-            }
-        )
-    return {"exported_at": utc_now().isoformat(), "leads": leads}
+    leads = [
+        LeadExport.of(store.get_lead(ref), advice[lead_id])
+        for lead_id, ref in zip(ids, references, strict=True)
+    ]
+    return PersonExport(exported_at=utc_now(), leads=leads).model_dump(mode="json")
 
 
 def safe_export_path(target: str, export_dir: Path) -> Path:
@@ -172,5 +136,5 @@ def erase_person(
             .execution_options(synchronize_session=False)
         )
         for lead_id in ids:
-            store.audit(session, lead_id, actor, "erased", {})
+            audit.record(session, lead_id, actor, "erased", {}, now)
         return [lead.reference for lead in leads]

@@ -10,14 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from advisor.errors import AppendOnlyError
-from common.db import Base
-
-JsonType = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+from common.db import Base, JsonType, utc_now
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -37,10 +34,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class UserRow(Base):

@@ -1,6 +1,7 @@
-"""The lead store: handoff, queue, claim, status workflow, notes, audit trail, dashboard.
+"""The lead store: persistence of the leads, their notes and their webhook outbox.
 
-Every change writes an audit event in the same transaction as the change itself. The claim is one
+Each public method of `LeadStore` is one transaction, in which the change's audit event is written
+too (`advisor.audit`); the status rules are the workflow's (`advisor.workflow`). The claim is one
 conditional UPDATE (`WHERE status = 'new' AND claimed_by_id IS NULL`) whose row count tells the
 winner, so two advisors claiming at once can never both succeed, on SQLite or PostgreSQL.
 """
@@ -11,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,54 +20,39 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from advisor.contact import mask_email, mask_phone
-from advisor.errors import (
-    ClaimConflictError,
-    InvalidInputError,
-    LeadNotFoundError,
-    PermissionDeniedError,
-    TransitionError,
-)
+from advisor import audit
+from advisor.errors import InvalidInputError, LeadNotFoundError
 from advisor.handoff import HandoffReceipt, HandoffRequest
-from advisor.models import (
-    AuditEventRow,
-    LeadRow,
-    NoteRow,
-    UserRow,
-    WebhookDeliveryRow,
-    utc_now,
-)
+from advisor.models import LeadRow, NoteRow, UserRow, WebhookDeliveryRow
 from advisor.qualification import QUALIFIED_LEVELS, qualify
+from advisor.schemas import (
+    MAX_NOTE_CHARS,
+    Dashboard,
+    LeadPage,
+    LeadPublic,
+    LeadSummary,
+    NotePublic,
+)
+from advisor.workflow import (
+    ASSISTANT,
+    STATUSES,
+    TERMINAL,
+    Actor,
+    check_can_claim,
+    check_can_write_notes,
+    check_known_status,
+    check_status_change,
+    claim_refusal,
+)
+from common.contact import mask_email, mask_phone
+from common.db import utc_now
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out on the phone
 MAX_TRANSCRIPT_TURNS = 500
 MAX_TURN_CHARS = 4_000
-MAX_NOTE_CHARS = 5_000
-PAGE_SIZE = 50
-
-STATUSES = ("new", "claimed", "contacted", "offer_sent", "won", "lost", "closed")
-STATUS_LABELS = {
-    "new": "Nouveau",
-    "claimed": "Pris en charge",
-    "contacted": "Contacté",
-    "offer_sent": "Offre envoyée",
-    "won": "Gagné",
-    "lost": "Perdu",
-    "closed": "Clos",
-}
-TERMINAL = frozenset({"won", "lost", "closed"})
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "new": frozenset({"closed"}),
-    "claimed": frozenset({"contacted", "lost", "closed"}),
-    "contacted": frozenset({"offer_sent", "lost", "closed"}),
-    "offer_sent": frozenset({"won", "lost", "closed"}),
-    "won": frozenset(),
-    "lost": frozenset(),
-    "closed": frozenset(),
-}
-ROLES = ("advisor", "supervisor")
+MAX_PER_PAGE = 200
 # Age filter: (at least this old, younger than this).
 AGES: dict[str, tuple[timedelta | None, timedelta | None]] = {
     "24h": (None, timedelta(days=1)),
@@ -82,24 +68,6 @@ SORTS = {
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who does something: a console or API user, or a system actor (id None)."""
-
-    id: int | None
-    username: str
-    display_name: str
-    role: str
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role == "supervisor"
-
-
-ASSISTANT = Actor(None, "assistant", "Assistant", "system")
-CLI = Actor(None, "cli", "Ligne de commande", "system")
-
-
-@dataclass(frozen=True)
 class LeadFilters:
     status: str | None = None
     category: str | None = None
@@ -109,105 +77,19 @@ class LeadFilters:
     mine: bool = False
     sort: str = "recent"
     page: int = 1
-    per_page: int = PAGE_SIZE
+    per_page: int = 50
 
     def checked(self) -> LeadFilters:
         """Unknown filter values are refused with a French message, never silently ignored."""
-        if self.status and self.status not in STATUSES:
-            raise InvalidInputError(f"Statut inconnu : {self.status}.")
+        if self.status:
+            check_known_status(self.status)
         if self.age and self.age not in AGES:
             raise InvalidInputError(f"Ancienneté inconnue : {self.age}.")
         if self.sort not in SORTS:
             raise InvalidInputError(f"Tri inconnu : {self.sort}.")
-        if self.page < 1 or not 1 <= self.per_page <= 200:
+        if self.page < 1 or not 1 <= self.per_page <= MAX_PER_PAGE:
             raise InvalidInputError("Page demandée invalide.")
         return self
-
-
-@dataclass(frozen=True)
-class LeadSummary:
-    reference: str
-    contact_name: str
-    category: str | None
-    channel: str
-    level: str
-    score: int
-    status: str
-    created_at: datetime
-    claimed_by: str | None
-
-
-@dataclass(frozen=True)
-class LeadPage:
-    items: list[LeadSummary]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-@dataclass(frozen=True)
-class Note:
-    author: str
-    text: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    actor: str
-    action: str
-    details: dict[str, Any]
-    at: datetime
-
-
-@dataclass(frozen=True)
-class LeadDetail:
-    reference: str
-    conversation_id: str
-    channel: str
-    status: str
-    category: str | None
-    level: str
-    score: int
-    qualification_rule: str
-    reason: str
-    contact_name: str
-    contact_email: str | None
-    contact_phone: str | None
-    preferred_slot: str | None
-    consent_text_version: str
-    consent_given_at: datetime
-    consent_channel: str
-    profile: dict[str, Any]
-    recommendations: list[dict[str, Any]]
-    catalogue_version: str | None
-    advisor_required: bool
-    advisor_reasons: list[str]
-    transcript: list[dict[str, Any]]
-    claimed_by_id: int | None
-    claimed_by: str | None
-    claimed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    erased: bool
-    notes: list[Note] = field(default_factory=list)
-    audit: list[AuditEvent] = field(default_factory=list)
-
-    @property
-    def next_statuses(self) -> list[str]:
-        return [status for status in STATUSES if status in TRANSITIONS[self.status]]
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    per_status: dict[str, int]
-    total: int
-    conversion_rate: float | None
-    workload: list[tuple[str, int, int]]  # advisor, open leads, won leads
 
 
 def new_reference() -> str:
@@ -226,24 +108,6 @@ class LeadStore:
     def transaction(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
             yield session
-
-    def audit(
-        self,
-        session: Session,
-        lead_id: int | None,
-        actor: Actor,
-        action: str,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        session.add(
-            AuditEventRow(
-                lead_id=lead_id,
-                actor=actor.username,
-                action=action,
-                details=details or {},
-                at=self.clock(),
-            )
-        )
 
     # ------------------------------------------------------------------ handoff
 
@@ -324,7 +188,7 @@ class LeadStore:
             }
             if truncated:
                 details["transcript_truncated"] = True
-            self.audit(session, lead.id, ASSISTANT, "created", details)
+            audit.record(session, lead.id, ASSISTANT, "created", details, now)
             if qualification.level in QUALIFIED_LEVELS:
                 session.add(
                     WebhookDeliveryRow(
@@ -350,7 +214,7 @@ class LeadStore:
             LeadRow.score,
             LeadRow.status,
             LeadRow.created_at,
-            UserRow.display_name,
+            UserRow.display_name.label("claimed_by"),
         ).outerjoin(UserRow, UserRow.id == LeadRow.claimed_by_id)
         conditions = []
         if filters.status:
@@ -380,7 +244,7 @@ class LeadStore:
                 .limit(filters.per_page)
                 .offset((filters.page - 1) * filters.per_page)
             ).all()
-        items = [LeadSummary(*row) for row in rows]
+        items = [LeadSummary.model_validate(row._mapping) for row in rows]
         return LeadPage(items=items, total=total, page=filters.page, per_page=filters.per_page)
 
     def _lead(self, session: Session, reference: str) -> LeadRow:
@@ -393,19 +257,14 @@ class LeadStore:
         with self._sessions() as session:
             return self._lead(session, reference).id
 
-    def get_lead(self, reference: str) -> LeadDetail:
+    def get_lead(self, reference: str) -> LeadPublic:
         with self._sessions() as session:
             lead = self._lead(session, reference)
             claimant = session.get(UserRow, lead.claimed_by_id) if lead.claimed_by_id else None
             notes = session.scalars(
                 select(NoteRow).where(NoteRow.lead_id == lead.id).order_by(NoteRow.id)
             ).all()
-            events = session.scalars(
-                select(AuditEventRow)
-                .where(AuditEventRow.lead_id == lead.id)
-                .order_by(AuditEventRow.id)
-            ).all()
-            return LeadDetail(
+            return LeadPublic(
                 reference=lead.reference,
                 conversation_id=lead.conversation_id,
                 channel=lead.channel,
@@ -434,18 +293,17 @@ class LeadStore:
                 created_at=lead.created_at,
                 updated_at=lead.updated_at,
                 erased=lead.erased_at is not None,
-                notes=[Note(n.author, n.text, n.created_at) for n in notes],
-                audit=[AuditEvent(e.actor, e.action, e.details, e.at) for e in events],
+                notes=[
+                    NotePublic(author=n.author, text=n.text, created_at=n.created_at) for n in notes
+                ],
+                audit=audit.events_of(session, lead.id),
             )
 
     # ------------------------------------------------------------------ changes
 
     def claim(self, reference: str, actor: Actor) -> None:
         """Atomic: exactly one of several simultaneous claims wins; the others get the winner."""
-        if actor.role not in ROLES or actor.id is None:
-            raise PermissionDeniedError(
-                "Seuls les conseillers peuvent prendre un prospect en charge."
-            )
+        check_can_claim(actor)
         now = self.clock()
         with self.transaction() as session:
             lead_id = self._lead(session, reference).id
@@ -460,44 +318,29 @@ class LeadStore:
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
-                self.audit(session, lead_id, actor, "claimed", {"status": ["new", "claimed"]})
+                audit.record(
+                    session, lead_id, actor, "claimed", {"status": ["new", "claimed"]}, now
+                )
                 return
-        detail = self.get_lead(reference)
-        if detail.claimed_by:
-            raise ClaimConflictError(
-                f"Ce prospect a déjà été pris en charge par {detail.claimed_by}."
-            )
-        raise ClaimConflictError(
-            f"Ce prospect n'est plus nouveau (statut : {STATUS_LABELS[detail.status]})."
-        )
-
-    def _check_can_work_on(self, lead: LeadRow, actor: Actor) -> None:
-        if actor.is_supervisor:
-            return
-        if actor.role != "advisor" or lead.claimed_by_id != actor.id:
-            raise PermissionDeniedError(
-                "Seul le conseiller qui a pris ce prospect en charge (ou un superviseur) "
-                "peut le modifier."
-            )
+        lead = self.get_lead(reference)
+        raise claim_refusal(lead.status, lead.claimed_by)
 
     def change_status(self, reference: str, actor: Actor, status: str) -> None:
-        if status not in STATUSES:
-            raise InvalidInputError(f"Statut inconnu : {status}.")
+        check_known_status(status)
         with self.transaction() as session:
             lead = self._lead(session, reference)
-            if status == "closed" and lead.status == "new" and not actor.is_supervisor:
-                raise PermissionDeniedError("Seul un superviseur peut clore un prospect nouveau.")
-            if lead.status != "new":
-                self._check_can_work_on(lead, actor)
-            if status not in TRANSITIONS[lead.status]:
-                raise TransitionError(
-                    f"Passage impossible de « {STATUS_LABELS[lead.status]} » "
-                    f"à « {STATUS_LABELS[status]} »."
-                )
+            check_status_change(lead.status, status, lead.claimed_by_id, actor)
             previous = lead.status
             lead.status = status
             lead.updated_at = self.clock()
-            self.audit(session, lead.id, actor, "status_changed", {"status": [previous, status]})
+            audit.record(
+                session,
+                lead.id,
+                actor,
+                "status_changed",
+                {"status": [previous, status]},
+                lead.updated_at,
+            )
 
     def add_note(self, reference: str, actor: Actor, text: str) -> None:
         cleaned = text.strip()
@@ -507,8 +350,7 @@ class LeadStore:
             raise InvalidInputError(
                 f"La note dépasse {MAX_NOTE_CHARS} caractères ({len(cleaned)}) : raccourcissez-la."
             )
-        if actor.role not in ROLES:
-            raise PermissionDeniedError("Seuls les conseillers peuvent ajouter une note.")
+        check_can_write_notes(actor)
         with self.transaction() as session:
             lead = self._lead(session, reference)
             now = self.clock()
@@ -516,7 +358,7 @@ class LeadStore:
                 NoteRow(lead_id=lead.id, author=actor.username, text=cleaned, created_at=now)
             )
             lead.updated_at = now
-            self.audit(session, lead.id, actor, "note_added", {"characters": len(cleaned)})
+            audit.record(session, lead.id, actor, "note_added", {"characters": len(cleaned)}, now)
 
     # ------------------------------------------------------------------ supervision
 

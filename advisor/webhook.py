@@ -24,7 +24,9 @@ from sqlalchemy.orm import sessionmaker
 
 from advisor.config import AdvisorSettings
 from advisor.handoff import HandoffReceipt
-from advisor.models import LeadRow, WebhookDeliveryRow, utc_now
+from advisor.models import LeadRow, WebhookDeliveryRow
+from advisor.schemas import WebhookLead, WebhookPayload
+from common.db import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -46,45 +48,8 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
 
 
 def lead_payload(lead: LeadRow, event: str, delivery_id: int) -> dict[str, Any]:
-    return {
-        "event": event,
-        "delivery_id": delivery_id,
-        "lead": {
-            "reference": lead.reference,
-            "created_at": lead.created_at.isoformat(),
-            "channel": lead.channel,
-            "status": lead.status,
-            "category": lead.category,
-            "qualification": {
-                "score": lead.score,
-                "level": lead.level,
-                "rule": lead.qualification_rule,
-            },
-            "reason": lead.reason,
-            "contact": {
-                "name": lead.contact_name,
-                "email": lead.contact_email,
-                "phone": lead.contact_phone,
-                "preferred_slot": lead.preferred_slot,
-            },
-            "consent": {
-                "text_version": lead.consent_text_version,
-                "given_at": lead.consent_given_at.isoformat(),
-                "channel": lead.consent_channel,
-            },
-            "recommendations": [
-                {
-                    "code": product.get("code"),
-                    "name": product.get("name"),
-                    "category": product.get("category"),
-                    "reasons": product.get("reasons", []),
-                }
-                for product in lead.recommendations
-            ],
-            "advisor_required": lead.advisor_required,
-            "advisor_reasons": lead.advisor_reasons,
-        },
-    }
+    payload = WebhookPayload(event=event, delivery_id=delivery_id, lead=WebhookLead.of(lead))
+    return payload.model_dump(mode="json")
 
 
 class WebhookSender:

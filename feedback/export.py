@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Literal, TextIO
 
-from feedback.models import FeedbackPublic
+from feedback.schemas import FeedbackPublic
 
 ExportFormat = Literal["csv", "jsonl"]
 CSV_COLUMNS = [

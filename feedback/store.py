@@ -10,17 +10,17 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from common.db import utc_now
 from feedback.errors import FeedbackStorageError
-from feedback.models import (
+from feedback.models import FeedbackRow
+from feedback.schemas import (
     RATING_EMOJIS,
     RATING_LABELS,
     FeedbackCreate,
     FeedbackPublic,
-    FeedbackRow,
     FeedbackSummary,
     LevelCount,
     ModeSummary,
-    utc_now,
 )
 
 logger = logging.getLogger(__name__)

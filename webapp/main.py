@@ -1,12 +1,18 @@
-"""Application factory of the web app."""
+"""Application factory of the web app: its start-up and shutdown, its routers, its error pages."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from webapp.api.deps import install_catalogue, load_catalogue_resources
+from webapp.api.deps import (
+    install_advisor,
+    install_catalogue,
+    load_catalogue_resources,
+    open_advisor_resources,
+)
 from webapp.api.routes import (
+    advisor_api,
     advisor_console,
     categories,
     documents,
@@ -16,25 +22,40 @@ from webapp.api.routes import (
     recommendations,
     site,
 )
+from webapp.console.pages import ERROR_HANDLERS
 from webapp.core.config import WebAppSettings
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start-up: validate the catalogue and compile the suitability engine, once."""
-    install_catalogue(app, load_catalogue_resources())
-    yield
+    """Start-up: validate the catalogue and compile the suitability engine, once; then open the
+    lead store (schema migrated). Shutdown: close the lead store's connections."""
+    settings: WebAppSettings = app.state.settings
+    catalogue = load_catalogue_resources()
+    install_catalogue(app, catalogue)
+    advisor = open_advisor_resources(settings, catalogue.catalogue)
+    install_advisor(app, advisor)
+    try:
+        yield
+    finally:
+        advisor.engine.dispose()
 
 
 def create_app(settings: WebAppSettings) -> FastAPI:
     app = FastAPI(title="Vergemont Assurances — assistant", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.include_router(health.router)
-    app.include_router(categories.router)
-    app.include_router(products.router)
-    app.include_router(recommendations.router)
-    app.include_router(site.router)
-    app.include_router(documents.router)
-    app.include_router(feedback.router)
-    advisor_console.mount_advisor(app, settings)
+    for router in (
+        health.router,
+        categories.router,
+        products.router,
+        recommendations.router,
+        site.router,
+        documents.router,
+        feedback.router,
+        advisor_console.router,
+        advisor_api.router,
+    ):
+        app.include_router(router)
+    for error, handler in ERROR_HANDLERS.items():
+        app.add_exception_handler(error, handler)
     return app

@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from advisor.auth import create_user
 from advisor.database import ensure_schema, open_engine
-from advisor.store import Actor, LeadStore
+from advisor.store import LeadStore
+from advisor.workflow import Actor
 from tests.services import require_service
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"

@@ -11,7 +11,7 @@ from advisor.advice import AdviceRecords
 from advisor.cli import main
 from advisor.errors import ExportPathError
 from advisor.gdpr import erase_person, export_person, safe_export_path
-from advisor.store import CLI
+from advisor.workflow import CLI
 from tests.advisor.factories import handoff_request
 
 

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from advisor import audit
 from advisor.database import open_engine
 from advisor.handoff import Contact, HandoffUnavailableError, TranscriptTurn
 from advisor.models import AuditEventRow, LeadRow, WebhookDeliveryRow
@@ -137,12 +138,11 @@ class TestUnavailableStore:
 
     def test_nothing_is_half_written_when_the_transaction_fails(self, sqlite_url, monkeypatch):
         service = open_handoff_service(sqlite_url)
-        store = service.store
 
         def failing_audit(*args: object, **kwargs: object) -> None:
             raise RuntimeError("audit write failed")
 
-        monkeypatch.setattr(store, "audit", failing_audit)
+        monkeypatch.setattr(audit, "record", failing_audit)
         with pytest.raises(RuntimeError):
             service.hand_off(handoff_request())
         with service.engine.connect() as connection:

@@ -16,8 +16,10 @@ from advisor.errors import (
     TransitionError,
 )
 from advisor.handoff import Contact, TranscriptTurn
-from advisor.models import LeadRow, utc_now
-from advisor.store import MAX_NOTE_CHARS, LeadFilters, LeadStore
+from advisor.models import LeadRow
+from advisor.schemas import MAX_NOTE_CHARS
+from advisor.store import LeadFilters, LeadStore
+from common.db import utc_now
 from tests.advisor.factories import handoff_request
 
 

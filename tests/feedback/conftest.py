@@ -13,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from common.db import engine_from_url
-from feedback.models import FeedbackCreate
+from feedback.schemas import FeedbackCreate
 from feedback.store import FeedbackStore
 from tests.services import require_service
 

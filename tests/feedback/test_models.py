@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from feedback.privacy import EMAIL_MASK, PHONE_MASK, mask_contact_details
+from common.contact import EMAIL_MASK, PHONE_MASK, mask_contact_details
 from tests.feedback.conftest import make_feedback
 
 pytestmark = pytest.mark.unit

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.integration.conftest import stack_settings, start_servers
-from tests.widget.conftest import CHROMIUM, require_chromium
+from tests.webapp.conftest import CHROMIUM, require_chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

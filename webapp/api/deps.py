@@ -1,14 +1,57 @@
-"""Dependencies of the API routes: resources built once at start-up and shared by requests."""
+"""Dependencies of the routes: the resources the lifespan builds once and requests share.
 
+The catalogue and its suitability engine; the lead store, the duty-of-advice records and the
+console's session signer; the API user of a bearer token, the HTTP status of an advisor error and
+the request size limits; the ratings store.
+"""
+
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import Engine
 
+from advisor.advice import AdviceRecords
+from advisor.auth import user_by_token
+from advisor.database import ensure_schema, open_engine
+from advisor.errors import (
+    AdvisorError,
+    ClaimConflictError,
+    FrozenRecordError,
+    InvalidInputError,
+    LeadNotFoundError,
+    PermissionDeniedError,
+    TransitionError,
+)
+from advisor.store import LeadStore
+from advisor.workflow import Actor
+from common.db import engine_from_url
+from feedback.store import FeedbackStore
 from product_catalog.engine import SuitabilityEngine
 from product_catalog.loader import DEFAULT_INSURER_FILE, DEFAULT_PRODUCTS_DIR, load_catalogue
 from product_catalog.schema import Catalogue
+from webapp.core.config import WebAppSettings
+
+SESSION_SALT = "advisor-console-session"
+MAX_FORM_BYTES = 64 * 1024
+MAX_API_BYTES = 256 * 1024
+
+
+_T = TypeVar("_T")
+
+
+def _installed(request: Request, name: str, kind: type[_T]) -> _T:
+    """What the app's lifespan put on `app.state` under `name`; RuntimeError if it has not run."""
+    value = getattr(request.app.state, name, None)
+    if not isinstance(value, kind):
+        raise RuntimeError(f"app.state.{name} is set by the app's lifespan, which has not run")
+    return value
+
+
+# ------------------------------------------------------------------ catalogue
 
 
 @dataclass(frozen=True)
@@ -30,10 +73,7 @@ def install_catalogue(app: FastAPI, resources: CatalogueResources) -> None:
 
 
 def _resources(request: Request) -> CatalogueResources:
-    resources = getattr(request.app.state, "catalogue_resources", None)
-    if not isinstance(resources, CatalogueResources):
-        raise RuntimeError("the catalogue is loaded by the app's lifespan; it has not run")
-    return resources
+    return _installed(request, "catalogue_resources", CatalogueResources)
 
 
 def get_catalogue(request: Request) -> Catalogue:
@@ -46,3 +86,128 @@ def get_suitability_engine(request: Request) -> SuitabilityEngine:
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 SuitabilityEngineDep = Annotated[SuitabilityEngine, Depends(get_suitability_engine)]
+
+
+# ------------------------------------------------------------------ advisor workflow
+
+
+@dataclass
+class AdvisorResources:
+    engine: Engine
+    store: LeadStore
+    records: AdviceRecords
+    signer: URLSafeTimedSerializer
+    session_max_age_s: int
+    secure_cookie: bool
+
+
+def open_advisor_resources(
+    settings: WebAppSettings, catalogue: Catalogue | None
+) -> AdvisorResources:
+    """Open the lead store, its schema at the latest migration; the caller disposes of `engine`."""
+    engine = open_engine(settings.advisor_database_url)
+    ensure_schema(engine)
+    return AdvisorResources(
+        engine=engine,
+        store=LeadStore(engine),
+        records=AdviceRecords(engine, catalogue),
+        signer=URLSafeTimedSerializer(settings.secret_key, salt=SESSION_SALT),
+        session_max_age_s=settings.advisor_session_max_age_s,
+        secure_cookie=settings.environment != "local",
+    )
+
+
+def install_advisor(app: FastAPI, resources: AdvisorResources) -> None:
+    app.state.advisor = resources
+
+
+def advisor_resources(request: Request) -> AdvisorResources:
+    return _installed(request, "advisor", AdvisorResources)
+
+
+AdvisorDep = Annotated[AdvisorResources, Depends(advisor_resources)]
+
+ERROR_STATUS: dict[type[AdvisorError], int] = {
+    LeadNotFoundError: status.HTTP_404_NOT_FOUND,
+    ClaimConflictError: status.HTTP_409_CONFLICT,
+    TransitionError: status.HTTP_409_CONFLICT,
+    FrozenRecordError: status.HTTP_409_CONFLICT,
+    PermissionDeniedError: status.HTTP_403_FORBIDDEN,
+    InvalidInputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+
+
+def status_of(error: AdvisorError) -> int:
+    """The HTTP status of an advisor error, for the API and the console alike."""
+    for kind, code in ERROR_STATUS.items():
+        if isinstance(error, kind):
+            return code
+    return status.HTTP_400_BAD_REQUEST
+
+
+class PayloadTooLargeError(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"La requête dépasse {limit // 1024} Ko.")
+        self.limit = limit
+
+
+async def check_body_size(request: Request, limit: int) -> None:
+    """Refuse a body over `limit` bytes, by its announced length and by what actually came."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise PayloadTooLargeError(limit)
+    if len(await request.body()) > limit:
+        raise PayloadTooLargeError(limit)
+
+
+async def api_actor(request: Request) -> Actor:
+    """The user of the API token (`Authorization: Bearer <token>`); 401 without a valid one."""
+    await check_body_size(request, MAX_API_BYTES)
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    actor = (
+        user_by_token(advisor_resources(request).engine, token.strip())
+        if scheme.lower() == "bearer"
+        else None
+    )
+    if actor is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Jeton d'API absent ou invalide.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return actor
+
+
+ApiActorDep = Annotated[Actor, Depends(api_actor)]
+
+
+# ------------------------------------------------------------------ feedback
+
+_FEEDBACK_STORE_LOCK = threading.Lock()
+
+
+def install_feedback_store(app: FastAPI, store: FeedbackStore) -> None:
+    app.state.feedback_store = store
+
+
+def get_feedback_store(request: Request) -> FeedbackStore:
+    """The ratings store: on the lead store's engine the lifespan opened, else on its own engine
+    (created once and kept on the app); tests install their own."""
+    store = getattr(request.app.state, "feedback_store", None)
+    if isinstance(store, FeedbackStore):
+        return store
+    with _FEEDBACK_STORE_LOCK:
+        store = getattr(request.app.state, "feedback_store", None)
+        if not isinstance(store, FeedbackStore):
+            advisor = getattr(request.app.state, "advisor", None)
+            engine = getattr(advisor, "engine", None)
+            if not isinstance(engine, Engine):
+                settings: WebAppSettings = request.app.state.settings
+                engine = engine_from_url(settings.advisor_database_url)
+            store = FeedbackStore(engine)
+            install_feedback_store(request.app, store)
+    return store
+
+
+FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]

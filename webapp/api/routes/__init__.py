@@ -1,0 +1,1 @@
+"""One router per resource; `webapp.main.create_app` includes them all."""

@@ -9,158 +9,44 @@ text the user typed, so nothing is lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from advisor.advice import AdviceVersion
 from advisor.auth import authenticate
 from advisor.errors import AdvisorError, FrozenRecordError, LeadNotFoundError
-from advisor.qualification import LEVEL_LABELS, LEVELS
-from advisor.store import AGES, SORTS, STATUS_LABELS, STATUSES, Actor, LeadFilters
+from advisor.qualification import LEVELS
+from advisor.schemas import AdviceVersion
+from advisor.store import LeadFilters
+from advisor.workflow import STATUSES, Actor
 from product_catalog.categories import CATEGORIES
-from webapp.api.routes import advisor_api
-from webapp.api.routes.advisor_deps import (
-    MAX_FORM_BYTES,
-    TEMPLATES,
-    WEBAPP_DIR,
+from webapp.api.deps import advisor_resources, get_feedback_store, status_of
+from webapp.console.pages import (
+    Refusal,
+    checked_form,
+    console_post,
+    feedback_summary,
+    info_of,
+    page,
+    redirect,
+    safe_next,
+)
+from webapp.console.session import (
     ConsoleSession,
-    LoginRequiredError,
-    PayloadTooLargeError,
-    RoleRequiredError,
-    advisor_resources,
-    check_body_size,
-    check_csrf,
     current_actor,
-    install_advisor_lifespan,
+    new_csrf_token,
     read_session,
     set_session_cookie,
-    status_of,
 )
-from webapp.api.routes.feedback import feedback_summary, get_feedback_store
-from webapp.api.routes.site import _asset
-from webapp.core.config import WebAppSettings
+from webapp.console.wording import AGE_LABELS, CHANNEL_LABELS, PAGE_SIZE, SORT_LABELS
+from webapp.core.assets import STATIC_DIR, asset_response
 
 router = APIRouter(prefix="/conseiller", include_in_schema=False)
-STATIC_DIR = WEBAPP_DIR / "static" / "advisor"
-
-CHANNEL_LABELS = {
-    "website": "Site web",
-    "telegram": "Telegram",
-    "whatsapp": "WhatsApp",
-    "messenger": "Messenger",
-    "slack": "Slack",
-    "rest": "API",
-    "other": "Autre",
-}
-AGE_LABELS = {
-    "24h": "Moins de 24 h",
-    "7j": "1 à 7 jours",
-    "30j": "7 à 30 jours",
-    "plus": "Plus de 30 jours",
-}
-SORT_LABELS = {"recent": "Plus récents", "ancien": "Plus anciens", "score": "Meilleur score"}
-MESSAGES = {
-    "claimed": "Vous avez pris ce prospect en charge.",
-    "status": "Le statut a été mis à jour.",
-    "note": "La note a été ajoutée.",
-    "saved": "Le brouillon a été enregistré.",
-    "frozen": "Le devoir de conseil a été validé et figé.",
-    "draft": "Un brouillon est ouvert.",
-    "logout": "Vous êtes déconnecté.",
-}
-CATEGORY_LABELS = {category.code: category.label for category in CATEGORIES}
-COMMON = {
-    "status_labels": STATUS_LABELS,
-    "level_labels": LEVEL_LABELS,
-    "channel_labels": CHANNEL_LABELS,
-    "category_labels": CATEGORY_LABELS,
-}
-
-
-def mount_advisor(app: FastAPI, settings: WebAppSettings) -> None:
-    """Everything of the advisor workflow: console pages, REST API, lead store lifespan."""
-    install_advisor_lifespan(app, settings)
-    app.include_router(router)
-    app.include_router(advisor_api.router)
-
-    @app.exception_handler(LoginRequiredError)
-    async def _login(request: Request, _error: LoginRequiredError) -> Response:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(
-            "/conseiller/connexion?" + urlencode({"suivant": target}),
-            status_code=status.HTTP_303_SEE_OTHER,
-        )
-
-    @app.exception_handler(RoleRequiredError)
-    async def _role(request: Request, _error: RoleRequiredError) -> Response:
-        return page(
-            request,
-            "advisor/error.html",
-            {"message": "Votre rôle ne donne pas accès à cette page."},
-            status.HTTP_403_FORBIDDEN,
-        )
-
-    @app.exception_handler(PayloadTooLargeError)
-    async def _too_large(request: Request, error: PayloadTooLargeError) -> Response:
-        if request.url.path.startswith("/api/"):
-            from fastapi.responses import JSONResponse
-
-            return JSONResponse({"detail": str(error)}, status.HTTP_413_CONTENT_TOO_LARGE)
-        return page(request, "advisor/error.html", {"message": str(error)}, 413)
-
-
-def page(
-    request: Request,
-    template: str,
-    context: dict[str, Any],
-    status_code: int = 200,
-    session: ConsoleSession | None = None,
-    actor: Actor | None = None,
-) -> HTMLResponse:
-    session = session or read_session(request)
-    response = TEMPLATES.TemplateResponse(
-        request,
-        template,
-        {**COMMON, **context, "csrf": session.csrf, "actor": actor},
-        status_code=status_code,
-        headers={
-            "Cache-Control": "no-store",
-            "X-Frame-Options": "DENY",
-            "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-        },
-    )
-    if session.is_new:
-        set_session_cookie(request, response, session)
-    return response
-
-
-def redirect(url: str, message: str | None = None) -> RedirectResponse:
-    target = f"{url}?{urlencode({'info': message})}" if message else url
-    return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
-
-
-async def checked_form(request: Request, session: ConsoleSession) -> FormData:
-    check_body_size(request, MAX_FORM_BYTES)
-    if len(await request.body()) > MAX_FORM_BYTES:
-        raise PayloadTooLargeError(MAX_FORM_BYTES)
-    form = await request.form()
-    check_csrf(session, form.get("csrf_token"))
-    return form
-
-
-def info_of(request: Request) -> str | None:
-    return MESSAGES.get(request.query_params.get("info", ""))
-
-
-def safe_next(target: str | None) -> str:
-    """Only a path of the console itself: never an open redirect."""
-    if target and target.startswith("/conseiller/") and not target.startswith("//"):
-        return target
-    return "/conseiller/prospects"
+CONSOLE_STATIC_DIR = STATIC_DIR / "advisor"
 
 
 # ------------------------------------------------------------------ login
@@ -173,7 +59,7 @@ def console_root() -> RedirectResponse:
 
 @router.get("/static/{name}")
 def console_asset(name: str) -> Response:
-    return _asset(STATIC_DIR, name)
+    return asset_response(CONSOLE_STATIC_DIR, name)
 
 
 @router.get("/connexion", response_class=HTMLResponse)
@@ -207,14 +93,8 @@ async def login(request: Request) -> Response:
         )
     response = redirect(target)
     # A fresh CSRF token at login: a token seen before authentication is never reused.
-    set_session_cookie(request, response, ConsoleSession(actor.id, _new_token(), False))
+    set_session_cookie(request, response, ConsoleSession(actor.id, new_csrf_token(), False))
     return response
-
-
-def _new_token() -> str:
-    import secrets
-
-    return secrets.token_urlsafe(32)
 
 
 @router.post("/deconnexion")
@@ -225,7 +105,7 @@ async def logout(request: Request) -> Response:
     except AdvisorError as error:
         return page(request, "advisor/error.html", {"message": str(error)}, 403)
     response = redirect("/conseiller/connexion", "logout")
-    set_session_cookie(request, response, ConsoleSession(None, _new_token(), False))
+    set_session_cookie(request, response, ConsoleSession(None, new_csrf_token(), False))
     return response
 
 
@@ -250,6 +130,7 @@ def queue(request: Request) -> HTMLResponse:
         mine=params.get("mes") == "1",
         sort=params.get("tri") or "recent",
         page=page_number,
+        per_page=PAGE_SIZE,
     )
     context: dict[str, Any] = {
         "filters": filters,
@@ -282,16 +163,23 @@ def queue(request: Request) -> HTMLResponse:
 
 # ------------------------------------------------------------------ one lead
 
+LEAD_PAGE = "advisor/lead.html"
+ADVICE_PAGE = "advisor/advice.html"
+# A lead page's own context, made from the lead's duty-of-advice versions.
+Extras = Callable[[list[AdviceVersion]], dict[str, Any]]
 
-def lead_page(
+
+def lead_view(
     request: Request,
     session: ConsoleSession,
     actor: Actor,
     reference: str,
-    error: str | None = None,
-    status_code: int = 200,
-    typed_note: str = "",
+    template: str,
+    extras: Extras,
+    error: AdvisorError | None = None,
 ) -> HTMLResponse:
+    """A page about one lead (`LEAD_PAGE` or `ADVICE_PAGE`), with the refusal when there is one;
+    a French 404 page for an unknown reference."""
     resources = advisor_resources(request)
     try:
         lead = resources.store.get_lead(reference)
@@ -301,118 +189,102 @@ def lead_page(
     context = {
         "lead": lead,
         "versions": versions,
-        "error": error,
-        "typed_note": typed_note,
+        "error": str(error) if error else None,
         "info": info_of(request),
         "can_work": actor.is_supervisor or lead.claimed_by_id == actor.id,
+        **extras(versions),
     }
-    return page(request, "advisor/lead.html", context, status_code, session, actor)
+    status_code = status_of(error) if error else status.HTTP_200_OK
+    return page(request, template, context, status_code, session, actor)
+
+
+def refusal(
+    request: Request,
+    reference: str,
+    template: str,
+    extras_of: Callable[[FormData | None, AdvisorError], Extras],
+) -> Refusal:
+    """The page a refused form came from, with the reason and what `extras_of` keeps of the form."""
+
+    def refused(
+        session: ConsoleSession, actor: Actor, error: AdvisorError, form: FormData | None
+    ) -> HTMLResponse:
+        extras = extras_of(form, error)
+        return lead_view(request, session, actor, reference, template, extras, error)
+
+    return refused
+
+
+def with_note(typed_note: str = "") -> Extras:
+    """The lead page's context: the note the user typed, shown again when it was refused."""
+    return lambda _versions: {"typed_note": typed_note}
+
+
+def with_draft(typed: dict[str, Any] | None = None) -> Extras:
+    """The advice page's context: the draft, or what the advisor typed when a save was refused."""
+
+    def extras(versions: list[AdviceVersion]) -> dict[str, Any]:
+        draft = versions[-1] if versions and not versions[-1].frozen else None
+        content = dict(draft.content) if draft else {}
+        if typed and draft:  # a refused save shows what the advisor typed, not the stored draft
+            content.update({k: v for k, v in typed.items() if k != "product_reasons"})
+            content["products"] = [
+                {**p, "reasons": typed.get("product_reasons", {}).get(p["code"], p["reasons"])}
+                for p in content["products"]
+            ]
+        return {"draft": draft, "content": content}
+
+    return extras
+
+
+def no_note(_form: FormData | None, _error: AdvisorError) -> Extras:
+    return with_note()
+
+
+def kept_note(form: FormData | None, _error: AdvisorError) -> Extras:
+    return with_note(str(form.get("texte", "")) if form is not None else "")
 
 
 @router.get("/prospects/{reference}", response_class=HTMLResponse)
 def lead_detail(request: Request, reference: str) -> HTMLResponse:
     session = read_session(request)
     actor = current_actor(request, session)
-    return lead_page(request, session, actor, reference)
+    return lead_view(request, session, actor, reference, LEAD_PAGE, with_note())
 
 
 @router.post("/prospects/{reference}/prise-en-charge")
 async def claim(request: Request, reference: str) -> Response:
-    session = read_session(request)
-    actor = current_actor(request, session)
-    try:
-        await checked_form(request, session)
+    def act(_form: FormData, actor: Actor) -> str:
         advisor_resources(request).store.claim(reference, actor)
-    except AdvisorError as error:
-        return lead_page(request, session, actor, reference, str(error), status_of(error))
-    return redirect(f"/conseiller/prospects/{reference}", "claimed")
+        return "claimed"
+
+    done = f"/conseiller/prospects/{reference}"
+    return await console_post(request, act, done, refusal(request, reference, LEAD_PAGE, no_note))
 
 
 @router.post("/prospects/{reference}/statut")
 async def change_status(request: Request, reference: str) -> Response:
-    session = read_session(request)
-    actor = current_actor(request, session)
-    try:
-        form = await checked_form(request, session)
+    def act(form: FormData, actor: Actor) -> str:
         advisor_resources(request).store.change_status(
             reference, actor, str(form.get("statut", ""))
         )
-    except AdvisorError as error:
-        return lead_page(request, session, actor, reference, str(error), status_of(error))
-    return redirect(f"/conseiller/prospects/{reference}", "status")
+        return "status"
+
+    done = f"/conseiller/prospects/{reference}"
+    return await console_post(request, act, done, refusal(request, reference, LEAD_PAGE, no_note))
 
 
 @router.post("/prospects/{reference}/notes")
 async def add_note(request: Request, reference: str) -> Response:
-    session = read_session(request)
-    actor = current_actor(request, session)
-    text = ""
-    try:
-        form = await checked_form(request, session)
-        text = str(form.get("texte", ""))
-        advisor_resources(request).store.add_note(reference, actor, text)
-    except AdvisorError as error:
-        return lead_page(
-            request, session, actor, reference, str(error), status_of(error), typed_note=text
-        )
-    return redirect(f"/conseiller/prospects/{reference}", "note")
+    def act(form: FormData, actor: Actor) -> str:
+        advisor_resources(request).store.add_note(reference, actor, str(form.get("texte", "")))
+        return "note"
+
+    done = f"/conseiller/prospects/{reference}"
+    return await console_post(request, act, done, refusal(request, reference, LEAD_PAGE, kept_note))
 
 
 # ------------------------------------------------------------------ duty of advice
-
-
-def advice_page(
-    request: Request,
-    session: ConsoleSession,
-    actor: Actor,
-    reference: str,
-    error: str | None = None,
-    status_code: int = 200,
-    typed: dict[str, Any] | None = None,
-) -> HTMLResponse:
-    resources = advisor_resources(request)
-    try:
-        lead = resources.store.get_lead(reference)
-    except LeadNotFoundError as missing:
-        return page(request, "advisor/error.html", {"message": str(missing)}, 404, session, actor)
-    versions = resources.records.versions(reference)
-    draft: AdviceVersion | None = versions[-1] if versions and not versions[-1].frozen else None
-    content = dict(draft.content) if draft else {}
-    if typed and draft:  # a refused save shows what the advisor typed, not the stored draft
-        content.update({k: v for k, v in typed.items() if k != "product_reasons"})
-        content["products"] = [
-            {**p, "reasons": typed.get("product_reasons", {}).get(p["code"], p["reasons"])}
-            for p in content["products"]
-        ]
-    context = {
-        "lead": lead,
-        "versions": versions,
-        "draft": draft,
-        "content": content,
-        "error": error,
-        "info": info_of(request),
-        "can_work": actor.is_supervisor or lead.claimed_by_id == actor.id,
-    }
-    return page(request, "advisor/advice.html", context, status_code, session, actor)
-
-
-@router.get("/prospects/{reference}/devoir-de-conseil", response_class=HTMLResponse)
-def advice(request: Request, reference: str) -> HTMLResponse:
-    session = read_session(request)
-    actor = current_actor(request, session)
-    return advice_page(request, session, actor, reference)
-
-
-@router.post("/prospects/{reference}/devoir-de-conseil/brouillon")
-async def open_draft(request: Request, reference: str) -> Response:
-    session = read_session(request)
-    actor = current_actor(request, session)
-    try:
-        await checked_form(request, session)
-        advisor_resources(request).records.open_draft(reference, actor)
-    except AdvisorError as error:
-        return advice_page(request, session, actor, reference, str(error), status_of(error))
-    return redirect(f"/conseiller/prospects/{reference}/devoir-de-conseil", "draft")
 
 
 def edits_of(form: FormData) -> dict[str, Any]:
@@ -429,23 +301,50 @@ def edits_of(form: FormData) -> dict[str, Any]:
     return edits
 
 
-@router.post("/prospects/{reference}/devoir-de-conseil")
-async def save_advice(request: Request, reference: str) -> Response:
+def kept_edits(form: FormData | None, error: AdvisorError) -> Extras:
+    """What the advisor typed, unless the version is frozen now (then the stored one shows)."""
+    if form is None or isinstance(error, FrozenRecordError):
+        return with_draft()
+    return with_draft(edits_of(form))
+
+
+def no_edits(_form: FormData | None, _error: AdvisorError) -> Extras:
+    return with_draft()
+
+
+@router.get("/prospects/{reference}/devoir-de-conseil", response_class=HTMLResponse)
+def advice(request: Request, reference: str) -> HTMLResponse:
     session = read_session(request)
     actor = current_actor(request, session)
-    edits: dict[str, Any] | None = None
-    records = advisor_resources(request).records
-    try:
-        form = await checked_form(request, session)
-        edits = edits_of(form)
-        records.save_draft(reference, actor, edits)
+    return lead_view(request, session, actor, reference, ADVICE_PAGE, with_draft())
+
+
+@router.post("/prospects/{reference}/devoir-de-conseil/brouillon")
+async def open_draft(request: Request, reference: str) -> Response:
+    def act(_form: FormData, actor: Actor) -> str:
+        advisor_resources(request).records.open_draft(reference, actor)
+        return "draft"
+
+    done = f"/conseiller/prospects/{reference}/devoir-de-conseil"
+    return await console_post(
+        request, act, done, refusal(request, reference, ADVICE_PAGE, no_edits)
+    )
+
+
+@router.post("/prospects/{reference}/devoir-de-conseil")
+async def save_advice(request: Request, reference: str) -> Response:
+    def act(form: FormData, actor: Actor) -> str:
+        records = advisor_resources(request).records
+        records.save_draft(reference, actor, edits_of(form))
         if form.get("action") == "valider":
             records.freeze(reference, actor)
-            return redirect(f"/conseiller/prospects/{reference}/devoir-de-conseil", "frozen")
-    except AdvisorError as error:
-        typed = None if isinstance(error, FrozenRecordError) else edits
-        return advice_page(request, session, actor, reference, str(error), status_of(error), typed)
-    return redirect(f"/conseiller/prospects/{reference}/devoir-de-conseil", "saved")
+            return "frozen"
+        return "saved"
+
+    done = f"/conseiller/prospects/{reference}/devoir-de-conseil"
+    return await console_post(
+        request, act, done, refusal(request, reference, ADVICE_PAGE, kept_edits)
+    )
 
 
 @router.get("/prospects/{reference}/devoir-de-conseil/v{version}.pdf")
@@ -483,6 +382,3 @@ def dashboard(request: Request) -> HTMLResponse:
         "feedback_summary": feedback_summary(get_feedback_store(request)),
     }
     return page(request, "advisor/dashboard.html", context, 200, session, actor)
-
-
-__all__ = ["AGES", "SORTS", "mount_advisor", "router"]

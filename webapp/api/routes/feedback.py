@@ -1,65 +1,23 @@
-"""Ratings of the assistant's answers, posted by the chat widget; their summary for supervisors.
+"""Ratings of the assistant's answers, posted by the chat widget.
 
-The feedback table lives beside the advisor's leads (ADVISOR_DATABASE_URL). The store uses the
-engine the advisor console opened at start-up (which also brought the schema to the latest
-migration); without the console, it opens its own engine on first use. Either way it is created
-once and kept on the app; tests install their own.
+The ratings live beside the advisor's leads (ADVISOR_DATABASE_URL), in the store
+`webapp.api.deps.get_feedback_store` gives; their summary is on the supervisor's dashboard
+(webapp/console/pages.py).
 """
 
 import logging
-import threading
-from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
-from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
-from sqlalchemy import Engine
-from starlette.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Response, status
 
-from common.db import engine_from_url
 from feedback.errors import FeedbackStorageError
-from feedback.models import FeedbackCreate, FeedbackSummary
-from feedback.settings import FeedbackSettings
-from feedback.store import FeedbackStore
+from feedback.schemas import FeedbackCreate, FeedbackReceipt
+from webapp.api.deps import FeedbackStoreDep
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["feedback"])
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
-_STORE_LOCK = threading.Lock()
 UNAVAILABLE = (
     "Votre avis n'a pas pu être enregistré pour le moment. Merci de réessayer dans un instant."
 )
-
-
-def install_feedback_store(app: FastAPI, store: FeedbackStore) -> None:
-    app.state.feedback_store = store
-
-
-def get_feedback_store(request: Request) -> FeedbackStore:
-    store = getattr(request.app.state, "feedback_store", None)
-    if isinstance(store, FeedbackStore):
-        return store
-    with _STORE_LOCK:
-        store = getattr(request.app.state, "feedback_store", None)
-        if not isinstance(store, FeedbackStore):
-            advisor = getattr(request.app.state, "advisor", None)
-            engine = getattr(advisor, "engine", None)
-            if not isinstance(engine, Engine):
-                engine = engine_from_url(FeedbackSettings().database_url)
-            store = FeedbackStore(engine)
-            install_feedback_store(request.app, store)
-    return store
-
-
-FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
-
-
-class FeedbackReceipt(BaseModel):
-    id: int
-    rating: int
-    created: bool
-    message: str
 
 
 @router.post(
@@ -83,22 +41,3 @@ def post_feedback(
     return FeedbackReceipt(
         id=stored.id, rating=stored.rating, created=created, message="Merci pour votre avis !"
     )
-
-
-def feedback_summary(store: FeedbackStore) -> FeedbackSummary | None:
-    """The summary, or None when the database cannot be read (the dashboard says so)."""
-    try:
-        return store.summary()
-    except FeedbackStorageError:
-        logger.exception("feedback summary unavailable")
-        return None
-
-
-def render_feedback_summary(request: Request, store: FeedbackStore) -> str:
-    """The HTML fragment of the supervisor dashboard (French, escaped by Jinja2)."""
-    template = TEMPLATES.get_template("site/feedback_summary.html")
-    return template.render(summary=feedback_summary(store), request=request)
-
-
-def summary_fragment(request: Request, store: FeedbackStore) -> HTMLResponse:
-    return HTMLResponse(render_feedback_summary(request, store))

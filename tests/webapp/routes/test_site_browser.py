@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.widget.fake_rasa import LONG_WORD, FakeRasa
-from tests.widget.servers import WebAppThread
+from tests.webapp.fake_rasa import LONG_WORD, FakeRasa
+from tests.webapp.servers import WebAppThread
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

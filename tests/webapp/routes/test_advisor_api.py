@@ -8,7 +8,7 @@ from advisor.auth import create_user, issue_api_token
 from advisor.database import open_engine
 from advisor.service import open_handoff_service
 from tests.advisor.factories import handoff_request
-from tests.advisor.helpers import console_app
+from tests.webapp.helpers import console_app
 
 pytestmark = pytest.mark.unit
 

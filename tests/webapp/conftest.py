@@ -1,5 +1,9 @@
-"""Browser fixtures: Debian's Chromium through Playwright, the web app and a scripted socket.io
-server, each started once per module; every test gets a fresh browser context (empty storage)."""
+"""Fixtures of the web app's tests.
+
+A migrated SQLite lead store per test (`sqlite_url`, shared with tests/advisor). Browser fixtures:
+Debian's Chromium through Playwright, the web app and a scripted socket.io server, each started
+once per module; every test gets a fresh browser context (empty storage).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.advisor.conftest import sqlite_template, sqlite_url  # noqa: F401  (fixtures)
 from tests.feedback.conftest import alembic
 from tests.services import IN_CI, free_port
-from tests.widget.fake_rasa import FakeRasa
-from tests.widget.servers import WebAppThread
+from tests.webapp.fake_rasa import FakeRasa
+from tests.webapp.servers import WebAppThread
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

@@ -12,7 +12,7 @@ from advisor.handoff import Contact, TranscriptTurn
 from advisor.service import open_handoff_service
 from advisor.store import LeadStore
 from tests.advisor.factories import handoff_request
-from tests.advisor.helpers import console_app, csrf_of, log_in, post_form
+from tests.webapp.helpers import console_app, csrf_of, log_in, post_form
 
 pytestmark = pytest.mark.unit
 

@@ -20,16 +20,16 @@ import uvicorn
 from advisor.auth import create_user
 from advisor.database import open_engine
 from advisor.handoff import Contact, RecommendedProduct, TranscriptTurn
-from advisor.models import utc_now
 from advisor.service import SqlHandoffService
 from advisor.store import LeadStore
+from common.db import utc_now
 from tests.advisor.factories import handoff_request
 from tests.services import free_port
 from webapp.core.config import WebAppSettings
 from webapp.main import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.integration,

@@ -8,8 +8,8 @@ import pytest
 from advisor.auth import create_user
 from common.db import engine_from_url
 from feedback.store import FeedbackStore
-from tests.advisor.helpers import console_app, log_in
 from tests.feedback.conftest import alembic, make_feedback
+from tests.webapp.helpers import console_app, log_in
 
 pytestmark = pytest.mark.unit
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.widget.servers import tiny_pdf
+from tests.webapp.servers import tiny_pdf
 from webapp.api.routes.documents import DocumentIndex
 from webapp.core.config import WebAppSettings
 from webapp.main import create_app
 
 pytestmark = pytest.mark.unit
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = Path(__file__).resolve().parents[3]
 BUNDLE = REPOSITORY / "webapp" / "static" / "widget" / "widget.js"
 
 

@@ -9,7 +9,7 @@ import uvicorn
 
 from common.db import engine_from_url
 from feedback.store import FeedbackStore
-from webapp.api.routes.feedback import install_feedback_store
+from webapp.api.deps import install_feedback_store
 from webapp.core.config import WebAppSettings
 from webapp.main import create_app
 

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from common.db import engine_from_url
 from feedback.store import FeedbackStore
 from tests.feedback.conftest import alembic, make_feedback
-from webapp.api.routes.feedback import install_feedback_store, render_feedback_summary
+from webapp.api.deps import install_feedback_store
+from webapp.console.pages import render_feedback_summary
 from webapp.core.config import WebAppSettings
 from webapp.main import create_app
 
