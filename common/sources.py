@@ -8,6 +8,8 @@ cites: file names, pages counted from 1, passages of one chunk. Frozen, hence ha
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_PASSAGE_CHARS = 5_000
+
 
 def _unset(value: str) -> bool:
     return not value
@@ -24,7 +26,14 @@ class SourceRef(BaseModel):
 
     document: str = Field(min_length=1, max_length=300)  # file name, e.g. "vg-auto-ipid.pdf"
     page: int | None = Field(default=None, ge=1, le=100_000)
-    passage: str = Field(default="", max_length=5_000)
+    passage: str = Field(default="", max_length=MAX_PASSAGE_CHARS)
     score: float | None = None
     product_code: str = Field(default="", exclude_if=_unset)
     section: str = Field(default="", exclude_if=_unset)
+
+
+def quoted(passage: str) -> str:
+    """`passage` as a source can quote it: cut to `MAX_PASSAGE_CHARS` with an ellipsis."""
+    if len(passage) <= MAX_PASSAGE_CHARS:
+        return passage
+    return passage[: MAX_PASSAGE_CHARS - 1].rstrip() + "…"

@@ -7,6 +7,7 @@ relevant, the service says the documents do not hold the answer.
 
 import logging
 
+from common.sources import quoted
 from knowledge.errors import GenerationError
 from knowledge.extractive import extractive_answer, mark
 from knowledge.interfaces import Answer, Generator, Retriever, ScoredChunk, SearchFilters, Source
@@ -29,7 +30,7 @@ def _sources(
         Source(
             document=item.chunk.document,
             page=item.chunk.page,
-            passage=passages.get(item.chunk.chunk_id, item.chunk.text),
+            passage=quoted(passages.get(item.chunk.chunk_id, item.chunk.text)),
             score=round(item.score, 4),
             product_code=item.chunk.product_code,
             section=item.chunk.section,

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from common.sources import SourceRef
+from common.sources import MAX_PASSAGE_CHARS, SourceRef, quoted
 
 pytestmark = pytest.mark.unit
 
@@ -40,3 +40,17 @@ class TestSourceRef:
     def test_values_out_of_bounds_are_refused(self, values: dict[str, object]) -> None:
         with pytest.raises(ValidationError):
             SourceRef.model_validate(values)
+
+
+@pytest.mark.unit
+class TestQuoted:
+    def test_a_passage_within_the_limit_is_kept_whole(self) -> None:
+        assert (
+            quoted("Le délai de carence est de 45 jours.") == "Le délai de carence est de 45 jours."
+        )
+
+    def test_a_longer_passage_is_cut_to_what_a_source_accepts(self) -> None:
+        passage = quoted("mot " * 2_000)
+        assert len(passage) <= MAX_PASSAGE_CHARS
+        assert passage.endswith("…")
+        assert SourceRef(document="a.pdf", page=1, passage=passage).passage == passage

@@ -39,6 +39,17 @@ class TestExtractiveMode:
         assert (top.document, top.page) == ("vg-hab-loc-conditions-generales.pdf", 5)
         assert "« Vous pouvez renoncer au contrat" in top.passage
 
+    def test_a_passage_longer_than_a_source_can_quote_still_answers(self):
+        long_article = chunk(
+            RENUNCIATION.text + " " + "Les modalités sont précisées en annexe. " * 200, page=9
+        )
+        svc, _ = service(chunks=(long_article,))
+        answer = svc.answer("Quel est le délai de renonciation ?")
+        assert answer.mode == "extractive"
+        assert "14 jours" in answer.text
+        assert answer.sources[0].page == 9
+        assert answer.sources[0].passage.endswith("…")
+
     def test_product_scope_is_passed_to_retrieval(self):
         svc, retriever = service()
         svc.answer("Quel plafond pour les frais vétérinaires ?", product="VG-ANIMAUX")
