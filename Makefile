@@ -62,6 +62,14 @@ $(RASA_VENV)/.installed: requirements/rasa.txt
 	$(RASA_VENV)/bin/python -m pip install --quiet -r requirements/rasa.txt
 	@touch $@
 
+# The deployment checks' own environment (kubernetes-validate wants a jsonschema Rasa refuses).
+TOOLS_VENV := .venv-tools
+
+$(TOOLS_VENV)/.installed: requirements/tools.txt
+	@test -x $(TOOLS_VENV)/bin/python || $$(scripts/find-python 3.11) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet -r requirements/tools.txt
+	@touch $@
+
 .PHONY: install
 install: ## Create or update both environments from the lock files
 	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(RASA_VENV)/.installed
@@ -70,6 +78,7 @@ install: ## Create or update both environments from the lock files
 lock: ## Re-resolve requirements/*.in into the pinned lock files requirements/*.txt
 	scripts/lock app 3.11
 	scripts/lock rasa 3.10
+	scripts/lock tools 3.11
 
 # ---------------------------------------------------------------- running
 
@@ -123,8 +132,12 @@ rasa-env-test: $(RASA_VENV)/.installed ## Run the tests that need Rasa itself: c
 bench: train ## Run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(PY) -m benchmarks
 
+.PHONY: deploy-check
+deploy-check: $(TOOLS_VENV)/.installed ## Render the Kubernetes manifests, validate them and the Compose file (scripts/check-deploy)
+	scripts/check-deploy
+
 .PHONY: test
-test: install lint types validate rasa-test pytest rasa-env-test ## Create or update the environments and run every check and test
+test: install lint types validate deploy-check rasa-test pytest rasa-env-test ## Create or update the environments and run every check and test
 
 .PHONY: widget
 widget: ## Rebuild the chat widget bundle (webapp/static/widget/, committed) with npm ci + esbuild
