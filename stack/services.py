@@ -2,18 +2,33 @@
 and the environment each receives, all derived from the stack settings."""
 
 import sys
+from functools import partial
 from pathlib import Path
 
+from common.rasa_api import auth_headers
 from stack.rasa_env import rasa_server_env
 from stack.settings import PROJECT_ROOT, StackSettings
 from stack.supervisor import Service
 from stack.training import model_path, rasa_executable
 
+# `rasa run` takes its JWT secret only as an argument, which every local user can read in the
+# process list. Rasa's own command line is started inside this process instead, with the secret
+# taken from the environment (RASA_JWT_SECRET, readable by the owner only).
+RASA_RUN_LAUNCHER = (
+    "import os, sys; from rasa.__main__ import main; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--jwt-secret', os.environ.pop('RASA_JWT_SECRET')]; "
+    "sys.exit(main())"
+)
+
 
 def rasa_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:
+    """The Rasa server: REST and socket.io channels, and the HTTP API behind signed tokens
+    (`Authorization: Bearer <JWT>`, common/rasa_api.py), which only harnesses use."""
     base = f"http://{settings.host}:{settings.rasa_port}"
     command = [
-        str(rasa_executable(root)),
+        str(rasa_executable(root).with_name("python")),
+        "-c",
+        RASA_RUN_LAUNCHER,
         "run",
         "--model",
         str(model_path(root)),
@@ -22,8 +37,8 @@ def rasa_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:
         "--port",
         str(settings.rasa_port),
         "--enable-api",
-        "--auth-token",
-        settings.rasa_auth_token,
+        "--jwt-method",
+        "HS256",
         "--cors",
         f"http://{settings.host}:{settings.webapp_port}",
         "--credentials",
@@ -37,7 +52,8 @@ def rasa_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:
         host=settings.host,
         port=settings.rasa_port,
         port_variable="RASA_PORT",
-        health_url=f"{base}/status?token={settings.rasa_auth_token}",
+        health_url=f"{base}/status",
+        health_headers=partial(auth_headers, settings.rasa_jwt_secret),
         url=f"{base}  (REST: {base}/webhooks/rest/webhook, socket.io: {base}/socket.io)",
         env={
             **rasa_server_env(settings),
@@ -45,6 +61,7 @@ def rasa_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:
             "SANIC_WORKERS": "1",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_JWT_SECRET": settings.rasa_jwt_secret,
         },
         cwd=root,
     )

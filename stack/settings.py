@@ -1,5 +1,6 @@
-"""Settings of the local stack (`make run`): ports, the Rasa API token, the Rasa server's stores,
-what the stack passes to the action server and the web app, and the knowledge base it builds.
+"""Settings of the local stack (`make run`): ports, the secret of the Rasa HTTP API's tokens, the
+Rasa server's stores, what the stack passes to the action server and the web app, and the knowledge
+base it builds.
 
 Read once by `python -m stack` (unprefixed variables: RASA_PORT, ADVISOR_DATABASE_URL, …, and the
 KNOWLEDGE_* of the `knowledge` component) and passed down to the services it starts.
@@ -16,7 +17,9 @@ from knowledge.settings import KnowledgeSettings
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Only acceptable on a developer's machine: the Rasa HTTP API listens on localhost.
-DEV_RASA_TOKEN = "change-me-local-dev-token"  # noqa: S105
+DEV_RASA_JWT_SECRET = "change-me-local-dev-rasa-jwt-secret"  # noqa: S105
+# HS256 needs a key of at least 256 bits (RFC 7518, section 3.2).
+MIN_JWT_SECRET_LENGTH = 32
 
 
 class StackSettings(BaseSettings):
@@ -29,7 +32,8 @@ class StackSettings(BaseSettings):
     rasa_port: int = Field(default=5005, ge=1, le=65535)
     action_server_port: int = Field(default=5055, ge=1, le=65535)
     webapp_port: int = Field(default=8000, ge=1, le=65535)
-    rasa_auth_token: str = DEV_RASA_TOKEN
+    # Signs the JWTs that harnesses send to the Rasa HTTP API (common/rasa_api.py).
+    rasa_jwt_secret: str = DEV_RASA_JWT_SECRET
     # Rasa's SQL tracker store: an SQLite file by default, e.g. postgresql://user@host:5432/db.
     tracker_store_url: str = "sqlite:///.run/rasa_tracker.db"
     # Empty means Rasa's in-memory lock store; redis://host:6379/0 to share locks between replicas.
@@ -64,14 +68,14 @@ class StackSettings(BaseSettings):
             raise ValueError("must be empty (in-memory) or start with redis://")
         return value
 
-    @field_validator("rasa_auth_token")
+    @field_validator("rasa_jwt_secret")
     @classmethod
-    def _check_token(cls, value: str) -> str:
-        if len(value) < 16:
-            raise ValueError("must be at least 16 characters long")
+    def _check_jwt_secret(cls, value: str) -> str:
+        if len(value) < MIN_JWT_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_JWT_SECRET_LENGTH} characters long")
         return value
 
     def check_secrets(self) -> None:
-        """Refuse the development token outside local development."""
-        if self.environment != "local" and self.rasa_auth_token == DEV_RASA_TOKEN:
-            raise ValueError("RASA_AUTH_TOKEN must be changed outside local development")
+        """Refuse the development secret outside local development."""
+        if self.environment != "local" and self.rasa_jwt_secret == DEV_RASA_JWT_SECRET:
+            raise ValueError("RASA_JWT_SECRET must be set outside local development")

@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -36,6 +36,8 @@ class Service:
     url: str
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None
+    # Headers of each health request, made anew for each (a short-lived token).
+    health_headers: Callable[[], Mapping[str, str]] = dict
 
 
 @dataclass
@@ -46,9 +48,10 @@ class _Running:
     log_file: IO[bytes]
 
 
-def is_healthy(url: str, timeout_s: float = 2.0) -> bool:
+def is_healthy(url: str, timeout_s: float = 2.0, headers: Mapping[str, str] | None = None) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310
+        request = urllib.request.Request(url, headers=dict(headers or {}))  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -129,7 +132,11 @@ class Supervisor:
             if self._stop_requested.is_set():
                 raise KeyboardInterrupt
             self._raise_if_one_exited(starting=True)
-            waiting = [item for item in waiting if not is_healthy(item.service.health_url)]
+            waiting = [
+                item
+                for item in waiting
+                if not is_healthy(item.service.health_url, headers=item.service.health_headers())
+            ]
             if waiting and time.monotonic() > deadline:
                 names = ", ".join(item.service.name for item in waiting)
                 raise StartupError(

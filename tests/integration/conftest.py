@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from common.rasa_api import auth_headers, tracker_url
 from stack.services import action_service, rasa_service, webapp_service
 from stack.settings import StackSettings
 from stack.supervisor import Supervisor
@@ -30,7 +31,7 @@ class RasaClient:
 
     def __init__(self, settings: StackSettings) -> None:
         self.base = f"http://{settings.host}:{settings.rasa_port}"
-        self.token = settings.rasa_auth_token
+        self.jwt_secret = settings.rasa_jwt_secret
 
     def say(self, sender: str, message: str) -> list[dict[str, object]]:
         response = httpx.post(
@@ -44,7 +45,9 @@ class RasaClient:
 
     def tracker(self, sender: str) -> dict[str, object]:
         response = httpx.get(
-            f"{self.base}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+            tracker_url(self.base, sender),
+            headers=auth_headers(self.jwt_secret, sender),
+            timeout=30,
         )
         response.raise_for_status()
         result: dict[str, object] = response.json()

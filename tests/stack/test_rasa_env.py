@@ -49,7 +49,7 @@ def test_every_variable_of_endpoints_yml_is_set():
     [
         ("tracker_store_url", "mysql://root@localhost/db"),
         ("lock_store_url", "memcached://localhost"),
-        ("rasa_auth_token", "short"),
+        ("rasa_jwt_secret", "x" * 31),
     ],
 )
 def test_invalid_stack_settings_are_refused(field, value):
@@ -59,7 +59,17 @@ def test_invalid_stack_settings_are_refused(field, value):
         StackSettings(**{field: value}, _env_file=None)
 
 
-def test_development_token_is_refused_outside_local():
+def test_development_jwt_secret_is_refused_outside_local():
     settings = StackSettings(environment="production", _env_file=None)
-    with pytest.raises(ValueError, match="RASA_AUTH_TOKEN"):
+    with pytest.raises(ValueError, match="RASA_JWT_SECRET"):
         settings.check_secrets()
+
+
+def test_a_jwt_secret_of_its_own_is_accepted_outside_local():
+    StackSettings(
+        environment="production", rasa_jwt_secret="s" * 32, _env_file=None
+    ).check_secrets()
+
+
+def test_the_development_jwt_secret_serves_local_runs():
+    StackSettings(_env_file=None).check_secrets()

@@ -1,4 +1,9 @@
-"""How the stack starts the servers: the thread limits that keep them from starving each other."""
+"""How the stack starts the servers: the thread limits that keep them from starving each other, and
+the Rasa HTTP API's secret kept out of the process list and of URLs."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -6,6 +11,7 @@ from actions.serving import limit_torch_threads
 from actions.settings import ActionServerSettings
 from stack.services import rasa_service, tensorflow_threads_env
 from stack.settings import StackSettings
+from stack.supervisor import Service
 
 pytestmark = pytest.mark.unit
 
@@ -48,3 +54,50 @@ def test_limit_torch_threads_sets_them() -> None:
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+class TestRasaHttpApiAccess:
+    """The HTTP API's secret reaches Rasa through the environment, and the health check signs a
+    token for the header: neither the process list nor a URL holds a secret."""
+
+    SECRET = "a-secret-of-this-test-only-0123456789"
+
+    def service(self) -> Service:
+        return rasa_service(StackSettings(rasa_jwt_secret=self.SECRET, _env_file=None))  # type: ignore[call-arg]
+
+    def test_the_secret_is_in_the_environment_not_in_the_command(self) -> None:
+        service = self.service()
+        assert not any(self.SECRET in argument for argument in service.command)
+        assert "--auth-token" not in service.command
+        assert service.env["RASA_JWT_SECRET"] == self.SECRET
+
+    def test_the_launcher_hands_the_secret_to_rasa_run(self, tmp_path: Path) -> None:
+        # A stand-in for Rasa's command line that prints the arguments it receives.
+        (tmp_path / "rasa").mkdir()
+        (tmp_path / "rasa" / "__init__.py").write_text("")
+        (tmp_path / "rasa" / "__main__.py").write_text(
+            "import os, sys\n"
+            "def main():\n"
+            "    print(' '.join(sys.argv), 'RASA_JWT_SECRET' in os.environ)\n"
+            "    return 0\n"
+        )
+        service = self.service()
+        launched = subprocess.run(
+            [sys.executable, *service.command[1:3], "run", "--enable-api"],
+            env={"RASA_JWT_SECRET": self.SECRET, "PYTHONPATH": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        # The secret reaches `rasa run` and leaves the environment its children would inherit.
+        assert launched.stdout.split() == [
+            "rasa", "run", "--enable-api", "--jwt-secret", self.SECRET, "False"
+        ]  # fmt: skip
+
+    def test_the_health_check_sends_a_bearer_token_not_a_url_token(self) -> None:
+        service = self.service()
+        assert "token" not in service.health_url
+        first, second = service.health_headers(), service.health_headers()
+        assert first["Authorization"].startswith("Bearer ")
+        assert self.SECRET not in first["Authorization"]
+        assert second["Authorization"].startswith("Bearer ")

@@ -89,6 +89,24 @@ class TestSupervisor:
             supervisor.start()
         assert supervisor._running == []
 
+    def test_the_health_check_sends_fresh_headers_of_the_service(self, tmp_path):
+        guarded = toy("guarded", "--require-authorization", "Bearer secret-1")
+        calls: list[int] = []
+
+        def headers() -> dict[str, str]:
+            calls.append(1)
+            return {"Authorization": "Bearer secret-1"}
+
+        guarded.health_headers = headers
+        with Supervisor([guarded], tmp_path / "logs", startup_timeout_s=20):
+            assert calls
+
+    def test_a_health_check_without_the_required_header_never_succeeds(self, tmp_path):
+        guarded = toy("guarded", "--require-authorization", "Bearer secret-1")
+        supervisor = Supervisor([guarded], tmp_path / "logs", startup_timeout_s=2)
+        with pytest.raises(StartupError, match="guarded not healthy"):
+            supervisor.start()
+
     def test_crash_during_start_up_is_reported(self, tmp_path):
         broken = Service(
             name="broken",
