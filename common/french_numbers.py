@@ -1,10 +1,13 @@
 """Numbers written in French: digits with French separators and number words.
 
 Used wherever a user's or a model's text is compared with figures: "1 500 €", "1,5 k€",
-"quatorze jours", "quatre-vingt-dix-neuf", "deux mille cinq cents".
+"quatorze jours", "quatre-vingt-dix-neuf", "deux mille cinq cents"; `find_numbers` also reads
+approximate quantities ("une cinquantaine", "la quarantaine", "une dizaine de milliers") and says
+where each number stands in the text.
 """
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 _UNITS = {
@@ -135,4 +138,82 @@ def quantities_in(text: str) -> set[tuple[str, str]]:
             value = Decimal(words) if words is not None else None
         if value is not None:
             found.add((canonical(value), _UNIT_ALIASES[unit]))
+    return found
+
+
+# "une cinquantaine" is about 50, "deux centaines" 200, "un millier" 1 000.
+APPROXIMATE_NOUNS = {
+    "dizaine": 10, "douzaine": 12, "quinzaine": 15, "vingtaine": 20, "trentaine": 30,
+    "quarantaine": 40, "cinquantaine": 50, "soixantaine": 60, "septantaine": 70,
+    "huitantaine": 80, "nonantaine": 90, "centaine": 100, "millier": 1_000,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NumberSpan:
+    """A number found in a text: where it stands, its value, and how it was written."""
+
+    start: int
+    end: int
+    value: Decimal
+    # A bare "un" / "une": as often an article as a number.
+    article: bool = False
+    # An approximation: "une trentaine", "une dizaine de milliers".
+    approximate: bool = False
+
+
+_WORD = "|".join(sorted(NUMBER_WORDS - {"et"}, key=len, reverse=True))
+# "et" joins numbers only after the tens: "vingt et un", "soixante et onze".
+_TENS_ET = (
+    "(?:"
+    + "|".join(f"(?<={tens})" for tens in ("vingt", "trente", "quarante", "cinquante", "soixante",
+                                           "septante", "huitante", "octante", "nonante"))
+    + r")[\s-]+et[\s-]+(?:un|une|onze)\b"
+)  # fmt: skip
+_FOUND_NUMBER = re.compile(
+    # "une cinquantaine", "deux centaines", "une dizaine de milliers"
+    r"\b(?:(?P<count>" + _WORD + r")[\s-]+)?(?P<approx>" + "|".join(APPROXIMATE_NOUNS) + r")s?\b"
+    r"(?P<thousands>\s*(?:de\s+|d')(?:milliers|mille)\b)?"
+    # 10 000 / 10.000 / 1 500,50, then plain digits, never glued after a letter ("T2", "F3");
+    # a scale word may follow ("30 mille", "1,2 million")
+    r"|(?<![\w.,])(?P<digits>\d{1,3}(?:([ .])\d{3})(?:\2\d{3})*(?:,\d+)?(?![\d])"
+    r"|\d+(?:[.,]\d+)?)(?:[\s-]+(?P<scale>mille|millions?|milliards?)\b)?"
+    # "quarante-deux", "deux mille cinq cents", "soixante et onze" (but "trois et cinq" is two)
+    r"|\b(?P<words>(?:" + _WORD + r")(?:[\s-]+(?:" + _WORD + r")|" + _TENS_ET + r")*)\b",
+    re.IGNORECASE,
+)
+
+
+def _digits_value(digits: str) -> Decimal | None:
+    if re.fullmatch(r"\d{1,3}(?:[ .]\d{3})+(?:,\d+)?", digits):
+        digits = re.sub(r"[ .]", "", digits)  # thousands separators, "." included
+    return parse_decimal(digits)
+
+
+def find_numbers(text: str) -> list[NumberSpan]:
+    """Every number of a lower-case text, in order, with its position: digits with French
+    separators (also "35.000"), a scale word after digits ("30 mille"), runs of number words,
+    approximate nouns ("une cinquantaine" = 50, "une dizaine de milliers" = 10 000). Digits
+    glued after letters ("T2", "F3") are not numbers; "45ans", "50e" are."""
+    found: list[NumberSpan] = []
+    for match in _FOUND_NUMBER.finditer(text):
+        start, end = match.span()
+        if match.group("approx"):
+            count = words_to_number(match.group("count") or "un") or 1
+            value = Decimal(count * APPROXIMATE_NOUNS[match.group("approx").lower()])
+            if match.group("thousands"):
+                value *= 1000
+            found.append(NumberSpan(start, end, value, approximate=True))
+        elif match.group("digits"):
+            parsed = _digits_value(match.group("digits"))
+            if parsed is not None:
+                scale = match.group("scale")
+                if scale:
+                    parsed *= _SCALES[scale.lower()]
+                found.append(NumberSpan(start, end, parsed))
+        else:
+            number = words_to_number(match.group("words"))
+            if number is not None:
+                article = match.group("words").lower() in {"un", "une"}
+                found.append(NumberSpan(start, end, Decimal(number), article=article))
     return found

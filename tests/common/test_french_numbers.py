@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from common.french_numbers import numbers_in, parse_amount, words_to_number
+from common.french_numbers import find_numbers, numbers_in, parse_amount, words_to_number
 
 pytestmark = pytest.mark.unit
 
@@ -71,3 +71,31 @@ def test_quantities_keep_their_unit():
         ("14", "jour"), ("1500", "eur"), ("12.5", "pct"), ("2", "an"),
         ("25", "km"), ("48", "heure"), ("3", "mois"),
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("une cinquantaine d'euros", [50]),
+        ("la quarantaine", [40]),
+        ("une dizaine de milliers d'euros", [10_000]),
+        ("deux centaines", [200]),
+        ("35.000 ou 1.5", [35_000, Decimal("1.5")]),
+        ("30 mille euros", [30_000]),
+        ("10 000 sur mon livret et 5 000", [10_000, 5_000]),
+        ("trois et cinq ans", [3, 5]),
+        ("soixante et onze", [71]),
+        ("un T2 et un F3", [1, 1]),
+        ("45ans, 50e", [45, 50]),
+    ],
+)
+def test_find_numbers_reads_digits_words_and_approximations(text, values):
+    assert [number.value for number in find_numbers(text)] == values
+
+
+def test_find_numbers_says_where_and_how_each_number_is_written():
+    text = "un chien d'une vingtaine de kilos"
+    first, second = find_numbers(text)
+    assert (text[first.start : first.end], first.article, first.approximate) == ("un", True, False)
+    assert (text[second.start : second.end], second.article) == ("une vingtaine", False)
+    assert second.approximate
