@@ -8,15 +8,31 @@ citation, then an `answer` payload (actions/messages.py), and keeps the product 
 """
 
 import asyncio
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.adapters import get_services, supporting_question
 from actions.messages import answer_payload, cited
-from actions.text import MAX_PARSED_CHARS
+from actions.text import MAX_PARSED_CHARS, has, normalize
+
+GUARDRAILS_FILE = Path(__file__).with_name("guardrails.yml")
+
+
+@cache
+def _fraud_patterns() -> tuple[str, ...]:
+    with GUARDRAILS_FILE.open(encoding="utf-8") as file:
+        return tuple(yaml.safe_load(file)["fraud"])
+
+
+def asks_for_fraud(text: str) -> bool:
+    """Whether a message asks for help with insurance fraud (actions/guardrails.yml)."""
+    return has(normalize(text), _fraud_patterns())
 
 
 class ActionAnswerQuestion(Action):
@@ -29,6 +45,11 @@ class ActionAnswerQuestion(Action):
         services = get_services()
         message = tracker.latest_message or {}
         text = str(message.get("text") or "")[:MAX_PARSED_CHARS]
+        intent = (message.get("intent") or {}).get("name")
+        if intent == "ask_fraud" or asks_for_fraud(text):
+            # A safety net behind the NLU: fraud is refused, never answered from the documents.
+            dispatcher.utter_message(response="utter_fraud_refusal")
+            return []
         named = services.catalogue.find_product(text) if not text.startswith("/") else None
         for entity in message.get("entities") or []:
             if entity.get("entity") == "product" and named is None:

@@ -1,12 +1,16 @@
 """Not understood: `action_handle_misunderstanding` makes suggestions first, and offers an advisor
-after two misses in a row (setting `handoff_reason`)."""
+after two misses in a row (setting `handoff_reason`). Before that, two safety nets behind the
+classifier: a request for help with fraud is refused, and a message stating a goal or a situation
+starts the needs discovery (which acknowledges it)."""
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answer import asks_for_fraud
+from actions.goals import stated_goals
 from actions.messages import ADVISOR_BUTTON, CATEGORIES_BUTTON, NEEDS_BUTTON
 
 MISSES_BEFORE_ADVISOR = 2
@@ -32,6 +36,12 @@ class ActionHandleMisunderstanding(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if asks_for_fraud(text):
+            dispatcher.utter_message(response="utter_fraud_refusal")
+            return []
+        if tracker.active_loop.get("name") is None and stated_goals(text):
+            return [FollowupAction("needs_discovery_form")]
         if misunderstandings_in_a_row(tracker) >= MISSES_BEFORE_ADVISOR:
             dispatcher.utter_message(
                 text="Je n'ai pas bien compris, et je ne voudrais pas vous faire perdre votre "

@@ -11,6 +11,7 @@ resumes. `action_summarize_profile` and `action_correct_fact` follow the form.
 """
 
 import logging
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,9 +23,17 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from actions.adapters import get_services
 from actions.consent import consent_given
 from actions.forms import NotAnAnswerError, QuestionForm, latest
+from actions.goals import (
+    acknowledgement,
+    earlier_user_texts,
+    merge_goals,
+    stated_goals,
+    volunteered,
+)
 from actions.messages import ADVISOR_BUTTON, CATEGORIES_BUTTON
 from actions.profile_slots import (
     FACT_SLOTS,
+    INVESTOR_SLOTS,
     MANDATORY_SLOTS,
     PROFILE_SLOTS,
     build_profile,
@@ -38,8 +47,11 @@ from actions.slot_parsers import (
     is_dont_know,
     parse_answer,
     volunteered_facts,
+    yes_no,
 )
+from actions.text import normalize
 from product_catalog.engine import advisor_reasons
+from product_catalog.profile import NeedsProfile
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +69,7 @@ INTERRUPTIONS = frozenset(
         "restart",
         "ask_instructions",
         "ask_quote",
+        "ask_fraud",
     }
 )
 # Intents that may still carry an answer the parser can read ("un labrador" is sometimes taken
@@ -66,6 +79,22 @@ CONSENT_INTENTS = frozenset({"give_consent", "refuse_consent"})
 
 FAILURES_BEFORE_EXPLAINING = 2
 FIRST_QUESTIONS = ("resides_in_france", "age")
+# Answers that state what one holds or one's investor profile, not what one wishes: "j'ai déjà
+# une mutuelle" answering the current-cover question is no health goal.
+NO_GOAL_SLOTS = frozenset({"current_coverage", "legal_protection", *INVESTOR_SLOTS})
+FORM_MACHINERY = frozenset(
+    {None, "action_listen", "action_extract_slots", "needs_discovery_form",
+     "validate_needs_discovery_form"}
+)  # fmt: skip
+# The facts that call for an advisor whatever the prospect decides about consent.
+SITUATION_FACTS = (
+    "age",
+    "resides_in_france",
+    "legal_protection",
+    "co_subscription",
+    "dismembered_ownership",
+)
+LEGAL_PROTECTION_WORDS = (("guardianship", r"\btutel"), ("curatorship", r"\bcuratel"))
 
 WHY_WE_ASK: dict[str, str] = {
     "resides_in_france": "nos contrats sont réservés aux personnes qui résident en France",
@@ -84,6 +113,8 @@ WHY_WE_ASK: dict[str, str] = {
     "pet_age_years": "l'assurance animaux n'accepte que les animaux de 8 ans au plus",
     "monthly_budget_eur": "je classe les produits en fonction de votre budget",
     "current_coverage": "je ne vous propose pas un contrat que vous avez déjà",
+    "legal_protection": "une personne sous curatelle ou sous tutelle est assistée ou représentée "
+    "pour souscrire un placement ou une assurance de prêt",
 }
 INVESTOR_WHY = (
     "la réglementation m'impose de connaître votre profil d'investisseur avant de vous proposer "
@@ -118,7 +149,7 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
     """Reads answers and corrections, and chooses the next question (see the module doc)."""
 
     # Consent and every profile fact, asked or stated; which one to ask is `next_question`'s.
-    form_slots = ("consent", *PROFILE_SLOTS)
+    form_slots = ("consent", *PROFILE_SLOTS, "goals")
 
     def name(self) -> str:
         return "validate_needs_discovery_form"
@@ -164,14 +195,57 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
         along the way, hence here rather than by one `extract_<slot>` method per fact."""
         text, intent = latest(tracker)
         requested = tracker.get_slot(REQUESTED_SLOT)
+        if answered_since_message(tracker):
+            # Nothing new to read: the form resumes after a digression (and asks again), or
+            # starts after the misunderstanding action saw a stated need in the message.
+            if requested is None and tracker.get_slot("consent") is None:
+                self._acknowledge(text, dispatcher)
+            return []
         if requested is not None and intent in INTERRUPTIONS:
             raise NotAnAnswerError
         updates = self.extract_consent(dispatcher, tracker, domain)
-        if not updates and consent_given(tracker.slots):
-            updates = self._read_facts(requested, text, intent, dict(tracker.slots), dispatcher)
+        slots = dict(tracker.slots)
+        if updates.get("consent") is True and not consent_given(slots):
+            updates.update(self._read_earlier(tracker, {**slots, **updates}, dispatcher))
+        elif not updates and consent_given(slots):
+            updates = self._read_facts(requested, text, intent, slots, dispatcher)
             if requested is not None and not updates and intent in WEAK_INTENTS:
                 raise NotAnAnswerError
+        elif not updates and requested is None and slots.get("consent") is None:
+            self._acknowledge(text, dispatcher)  # an opening message, before consent is asked
         return [SlotSet(name, value) for name, value in updates.items()]
+
+    @staticmethod
+    def _acknowledge(text: str, dispatcher: CollectingDispatcher) -> None:
+        """Say what was understood of an opening message that states a need or a situation."""
+        goals = stated_goals(text)
+        facts = {k: v for k, v in volunteered(text).items() if k in PROFILE_SLOTS}
+        if goals or facts:
+            pets = facts.get("pets")
+            dispatcher.utter_message(
+                text=acknowledgement(goals, pets if isinstance(pets, list) else None)
+            )
+
+    @staticmethod
+    def _read_earlier(
+        tracker: Tracker, slots: dict[str, Any], dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
+        """Once consent is given: the facts and goals of the messages said before, so that
+        nothing already said is asked again (a later statement of a fact wins)."""
+        facts: dict[str, Any] = {}
+        goals: list[str] = list(slots.get("goals") or [])
+        for text in [*earlier_user_texts(tracker), latest(tracker)[0]]:
+            facts.update({k: v for k, v in volunteered(text).items() if k in PROFILE_SLOTS})
+            goals = merge_goals(goals, stated_goals(text))
+        if goals:
+            facts["goals"] = goals
+        if facts:
+            lines = summary_lines({**slots, **facts})
+            dispatcher.utter_message(
+                text="Merci. Je tiens compte de ce que vous m'avez déjà dit :\n"
+                + "\n".join(f"• {line}" for line in lines)
+            )
+        return facts
 
     def validate_fact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -190,7 +264,11 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
         dispatcher: CollectingDispatcher,
     ) -> dict[str, Any]:
         updates: dict[str, Any] = {}
-        stated = volunteered_facts(text)
+        stated = volunteered(text)
+        if requested not in NO_GOAL_SLOTS:
+            goals = merge_goals(slots.get("goals"), stated_goals(text))
+            if goals != list(slots.get("goals") or []):
+                updates["goals"] = goals
         if requested is not None and requested != "consent" and requested not in stated:
             if intent == "dont_know" or is_dont_know(text):
                 if requested in MANDATORY_SLOTS:
@@ -203,9 +281,13 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
                     updates[requested] = SKIPPED
             else:
                 try:
-                    updates[requested] = parse_answer(requested, text, intent)
+                    updates[requested] = (
+                        read_legal_protection(text, intent)
+                        if requested == "legal_protection"
+                        else parse_answer(requested, text, intent)
+                    )
                 except ParseError as error:
-                    if intent not in WEAK_INTENTS and not stated:
+                    if intent not in WEAK_INTENTS and not stated and "goals" not in updates:
                         dispatcher.utter_message(text=f"Je n'ai pas compris votre réponse. {error}")
                         updates[requested] = None
         if updates.get("number_of_dependants") == 0 and slots.get("children_at_school") is None:
@@ -266,8 +348,49 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
         )
 
 
+def answered_since_message(tracker: Tracker) -> bool:
+    """Whether an action other than the form's has run since the latest user message: the form
+    then resumes after a digression, or starts after the misunderstanding action."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") not in FORM_MACHINERY:
+            return True
+    return False
+
+
+def read_legal_protection(text: str, intent: str | None) -> str:
+    """The answer to the legal-protection question: none, curatorship or guardianship."""
+    normalized = normalize(text)
+    for value, pattern in LEGAL_PROTECTION_WORDS:
+        if re.search(pattern, normalized):
+            return value
+    answer = yes_no(text, intent)
+    if answer is False:
+        return "none"
+    raise ParseError(
+        "Répondez « non », ou précisez s'il s'agit d'une curatelle ou d'une tutelle."
+        if answer
+        else "Répondez « non », « curatelle » ou « tutelle »."
+    )
+
+
+def special_situation_reasons(tracker: Tracker) -> list[str]:
+    """Why an advisor is needed, from what the conversation said, without keeping any fact:
+    used when consent was refused."""
+    facts: dict[str, Any] = {}
+    for event in tracker.events:
+        if event.get("event") == "user":
+            said = volunteered_facts(str(event.get("text") or ""))
+            facts.update({k: v for k, v in said.items() if k in SITUATION_FACTS})
+    try:
+        return advisor_reasons(NeedsProfile.model_validate(facts))
+    except ValidationError:
+        return []
+
+
 # rasa-sdk calls `validate_<slot>` for each slot read in a turn: every fact has the same check.
-for _fact in PROFILE_SLOTS:
+for _fact in (*PROFILE_SLOTS, "goals"):
     setattr(
         ValidateNeedsDiscoveryForm, f"validate_{_fact}", ValidateNeedsDiscoveryForm.validate_fact
     )
@@ -298,6 +421,18 @@ class ActionSummarizeProfile(Action):
     ) -> list[EventType]:
         slots = dict(tracker.slots)
         if not consent_given(slots):
+            situation = special_situation_reasons(tracker)
+            if situation:
+                dispatcher.utter_message(
+                    text="Sans votre accord, je ne garde aucune information sur votre situation. "
+                    "D'après ce que vous m'avez dit, elle demande toutefois l'accompagnement d'un "
+                    "conseiller :\n"
+                    + "\n".join(f"• {reason}" for reason in situation)
+                    + "\nSi vous le souhaitez, un conseiller peut vous recontacter : il vous "
+                    "demandera alors votre accord pour noter vos coordonnées.",
+                    buttons=[ADVISOR_BUTTON, CATEGORIES_BUTTON],
+                )
+                return [SlotSet("handoff_reason", "special_situation")]
             dispatcher.utter_message(
                 text="Sans votre accord, je ne garde aucune information sur votre situation. "
                 "Vous pouvez me poser vos questions sur nos contrats, ou découvrir nos familles "
@@ -348,7 +483,7 @@ class ActionCorrectFact(Action):
                 "corriger de mon côté."
             )
             return []
-        stated = {k: v for k, v in volunteered_facts(text).items() if k in PROFILE_SLOTS}
+        stated = {k: v for k, v in volunteered(text).items() if k in PROFILE_SLOTS}
         if not stated:
             dispatcher.utter_message(
                 text="Je n'ai pas compris ce qu'il faut corriger. Dites-le-moi simplement, par "

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from actions.slot_parsers import SKIPPED
+from product_catalog.goals import goal_label
 from product_catalog.profile import NeedsProfile
 from product_catalog.vocabulary import (
     EMPLOYMENT_STATUS_LABELS,
@@ -52,13 +53,16 @@ FACT_SLOTS: dict[str, str] = {
     "pets": "pets",
     "monthly_budget_eur": "monthly_budget_eur",
     "current_coverage": "current_coverage",
+    "legal_protection": "legal_protection",
     **{f"investor.{field}": slot for slot, field in INVESTOR_SLOTS.items()},
 }
 
 # Facts stated spontaneously that the form never asks (they default to "no").
 SITUATION_SLOTS = ("legal_protection", "co_subscription", "dismembered_ownership")
 
-PROFILE_SLOTS: tuple[str, ...] = (*FACT_SLOTS.values(), "pet_age_years", *SITUATION_SLOTS)
+PROFILE_SLOTS: tuple[str, ...] = tuple(
+    dict.fromkeys((*FACT_SLOTS.values(), "pet_age_years", *SITUATION_SLOTS))
+)
 
 # Facts the form never lets the prospect skip: every product depends on them.
 MANDATORY_SLOTS = frozenset({"resides_in_france", "age"})
@@ -132,6 +136,8 @@ def profile_data(slots: dict[str, Any]) -> dict[str, Any]:
     for name in ("co_subscription", "dismembered_ownership"):
         if get(name) is not None:
             data[name] = bool(get(name))
+    if get("goals"):
+        data["goals"] = list(dict.fromkeys(get("goals")))
     return data
 
 
@@ -188,6 +194,7 @@ RISK_LABELS = {
     "high": "élevé",
     "very_high": "très élevé",
 }
+LEGAL_PROTECTION_LABELS = {"none": "aucune", "curatorship": "curatelle", "guardianship": "tutelle"}
 KNOWLEDGE_LABELS = {"none": "aucune", "basic": "de base", "good": "bonnes", "expert": "expertes"}
 
 
@@ -199,6 +206,8 @@ def summary_lines(slots: dict[str, Any]) -> list[str]:
     """One French line per known fact, in the order of the conversation."""
     data = profile_data(slots)
     lines: list[str] = []
+    if data.get("goals"):
+        lines.append("Vos objectifs : " + ", ".join(goal_label(code) for code in data["goals"]))
     if data.get("resides_in_france") is not None:
         lines.append("Résidence en France : " + ("oui" if data["resides_in_france"] else "non"))
     if "age" in data:
@@ -253,6 +262,10 @@ def summary_lines(slots: dict[str, Any]) -> list[str]:
         lines.append("Perte supportable : " + LOSS_CAPACITY_LABELS[investor["loss_capacity"]])
     if "monthly_budget_eur" in data:
         lines.append("Budget mensuel : " + _euros(data["monthly_budget_eur"]))
+    if data.get("legal_protection") is not None:
+        lines.append(
+            "Mesure de protection juridique : " + LEGAL_PROTECTION_LABELS[data["legal_protection"]]
+        )
     if "current_coverage" in data:
         lines.append("Contrats déjà détenus : " + (", ".join(data["current_coverage"]) or "aucun"))
     return lines

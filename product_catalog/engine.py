@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from product_catalog.eligibility import EligibilityResult, Rule, compile_rules, evaluate
 from product_catalog.facts import FACT_ORDER, FACTS_BY_FIELD
+from product_catalog.goals import Goal, goals
 from product_catalog.needs import NEED_DETECTORS, DetectedNeed, NeedDetector, detect_needs
 from product_catalog.profile import NeedsProfile
 from product_catalog.schema import Catalogue, Product
@@ -47,6 +48,12 @@ OBJECTIVE_MISMATCH_FACTOR = 50
 RISK_FIT_BONUS = 6
 HORIZON_FIT_BONUS = 4
 OBJECTIVE_BONUS = 5
+# A product answering a stated goal is ranked before every product chosen from facts only (the
+# sort key says so); this bonus orders products answering several goals first among them.
+GOAL_BONUS = 50
+# Who subscribes matters for these (an adult under curatorship or guardianship is assisted or
+# represented): the legal protection is asked when one of them is a candidate.
+LEGAL_PROTECTION_CATEGORIES = frozenset({"epargne", "retraite", "emprunteur"})
 
 
 class ResultModel(BaseModel):
@@ -62,6 +69,7 @@ class Recommendation(ResultModel):
     score: int
     reasons: list[str]
     warnings: list[str]
+    goals: list[str] = []  # the stated goals (codes) it answers
 
 
 class MissingFact(ResultModel):
@@ -104,6 +112,8 @@ class _CompiledProduct:
 class _MissingFacts:
     kinds: dict[str, set[MissingFactKind]] = field(default_factory=dict)
     affects: dict[str, set[str]] = field(default_factory=dict)
+    # Products answering a stated goal: the facts they wait for are asked first.
+    goal_products: set[str] = field(default_factory=set)
 
     def add(self, fact: str, kind: MissingFactKind, code: str) -> None:
         self.kinds.setdefault(fact, set()).add(kind)
@@ -123,6 +133,7 @@ class _MissingFacts:
             )
         facts.sort(
             key=lambda fact: (
+                self.goal_products.isdisjoint(fact.affects),
                 KIND_PRIORITY[fact.kind],
                 -len(fact.affects),
                 FACT_ORDER[fact.field],
@@ -214,12 +225,14 @@ class SuitabilityEngine:
         excluded: list[ExcludedProduct] = []
         statuses: dict[str, str] = {}
         suitability_pending = False
+        stated = [goals()[code] for code in profile.goals or ()]
 
         for compiled in self._products:
             product = compiled.product
             answered = [needs[code] for code in product.needs if code in needs]
+            wished = [goal for goal in stated if goal.answered_by(product.category, product.needs)]
             revealing = self._unknown_need_facts(compiled, needs, unknown)
-            if not answered and not revealing:
+            if not answered and not revealing and not wished:
                 continue  # answers no need, and no answer could change that: nothing to say
             verdict = evaluate(compiled.rules, profile)
             statuses[product.code] = verdict.status
@@ -234,21 +247,28 @@ class SuitabilityEngine:
                         )
                     )
                 continue
+            if wished:
+                missing.goal_products.add(product.code)
             for fact in revealing:
                 missing.add(fact, "needs", product.code)
-            if not answered:
+            if not answered and not wished:
                 continue
+            if product.category in LEGAL_PROTECTION_CATEGORIES and profile.legal_protection is None:
+                missing.add("legal_protection", "eligibility", product.code)
             if verdict.status == "pending":
                 suitability_pending |= self._note_pending(product, verdict, missing)
                 continue
-            items.append(self._score(compiled, answered, profile, missing))
+            items.append(self._score(compiled, answered, wished, profile, missing))
 
-        items.sort(key=lambda item: (-item.score, item.code))
+        # A suitable product answering a stated goal comes before those chosen from facts only.
+        items.sort(key=lambda item: (not item.goals, -item.score, item.code))
         reasons = advisor_reasons(profile)
+        warnings = self._warnings(profile, needs, statuses, suitability_pending)
+        warnings += _unanswered_goals(stated, statuses, self._products)
         return RecommendationResult(
             catalogue_version=self.catalogue.version,
             items=items,
-            warnings=self._warnings(profile, needs, statuses, suitability_pending),
+            warnings=warnings,
             missing_facts=missing.ordered(),
             advisor_required=bool(reasons),
             advisor_reasons=reasons,
@@ -284,13 +304,14 @@ class SuitabilityEngine:
         self,
         compiled: _CompiledProduct,
         answered: list[DetectedNeed],
+        wished: list[Goal],
         profile: NeedsProfile,
         missing: _MissingFacts,
     ) -> Recommendation:
         product = compiled.product
         answered = sorted(answered, key=lambda need: (-need.weight, need.code))
-        score = sum(need.weight for need in answered)
-        reasons = [need.reason for need in answered]
+        score = sum(need.weight for need in answered) + GOAL_BONUS * len(wished)
+        reasons = [goal.reason for goal in wished] + [need.reason for need in answered]
         warnings: list[str] = []
         if product.is_investment:
             score = _investment_fit(product, profile, score, reasons, warnings)
@@ -323,6 +344,7 @@ class SuitabilityEngine:
             score=max(score, 1),
             reasons=reasons,
             warnings=warnings,
+            goals=[goal.code for goal in wished],
         )
 
     def _warnings(
@@ -354,6 +376,26 @@ class SuitabilityEngine:
                 "pertes."
             )
         return warnings
+
+
+def _unanswered_goals(
+    stated: list[Goal], statuses: dict[str, str], products: tuple[_CompiledProduct, ...]
+) -> list[str]:
+    """A warning per stated goal that no product open to the prospect answers."""
+    warnings = []
+    for goal in stated:
+        open_to = [
+            c.product.code
+            for c in products
+            if goal.answered_by(c.product.category, c.product.needs)
+            and statuses.get(c.product.code, "ineligible") != "ineligible"
+        ]
+        if not open_to:
+            warnings.append(
+                f"Vous souhaitez {goal.label}, mais aucun contrat de notre catalogue ne correspond "
+                "à votre situation : un conseiller peut vous orienter."
+            )
+    return warnings
 
 
 def _investment_fit(

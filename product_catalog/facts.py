@@ -17,6 +17,11 @@ FACTS: tuple[Fact, ...] = (
     Fact("resides_in_france", "Résidez-vous en France ?"),
     Fact("age", "Quel âge avez-vous ?"),
     Fact(
+        "legal_protection",
+        "Bénéficiez-vous d'une mesure de protection juridique, comme une curatelle ou une "
+        "tutelle ?",
+    ),
+    Fact(
         "housing_status",
         "Êtes-vous locataire, propriétaire de votre logement, ou logé(e) gratuitement ?",
     ),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from product_catalog.categories import CATEGORY_CODES
+from product_catalog.goals import goals
 from product_catalog.pcs import (
     INACTIVE_60_AND_OVER_PCS_CODE,
     INACTIVE_UNDER_60_PCS_CODE,
@@ -138,9 +139,10 @@ class NeedsProfile(ProfileModel):
     employer_health_plan: bool | None = None
     monthly_budget_eur: MonthlyMoney | None = None
     investor: InvestorProfile | None = None
-    legal_protection: LegalProtection = "none"
+    legal_protection: LegalProtection | None = None
     co_subscription: bool = False
     dismembered_ownership: bool = False
+    goals: list[str] | None = Field(default=None, max_length=20)
 
     @field_validator("family_situation")
     @classmethod
@@ -258,12 +260,24 @@ class NeedsProfile(ProfileModel):
     @field_validator("legal_protection")
     @classmethod
     def _protection_is_for_adults(
-        cls, protection: LegalProtection, info: ValidationInfo
-    ) -> LegalProtection:
+        cls, protection: LegalProtection | None, info: ValidationInfo
+    ) -> LegalProtection | None:
         age = info.data.get("age")
-        if protection != "none" and age is not None and age < ADULT_AGE:
+        if protection not in (None, "none") and age is not None and age < ADULT_AGE:
             raise contradiction("la curatelle et la tutelle ne concernent que les majeurs")
         return protection
+
+    @field_validator("goals")
+    @classmethod
+    def _known_goals(cls, codes: list[str] | None) -> list[str] | None:
+        if codes is None:
+            return None
+        unknown = sorted(set(codes) - set(goals()))
+        if unknown:
+            raise PydanticCustomError("unknown_goal", "objectif inconnu : " + ", ".join(unknown))
+        if len(set(codes)) != len(codes):
+            raise contradiction("un objectif est indiqué deux fois")
+        return codes
 
     @property
     def is_minor(self) -> bool:

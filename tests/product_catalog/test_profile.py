@@ -21,7 +21,7 @@ class TestShape:
     def test_an_empty_profile_is_valid_and_unknown_everywhere(self):
         profile = NeedsProfile.model_validate({})
         assert profile.age is None
-        assert profile.legal_protection == "none"
+        assert profile.legal_protection is None  # unknown: asked when it matters
 
     def test_unknown_field_is_refused(self):
         assert rejected_field({"salary": 3000}) == "salary"
