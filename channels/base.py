@@ -5,14 +5,16 @@ Each connector subclasses Rasa's own and mixes in `DegradingChannel`, which:
   when one is missing, the channel stays off: its webhook answers 503 and says which variable
   is missing, and the Rasa server starts anyway;
 - wraps every incoming message so that the replies go through `DegradingOutputChannel`, which
-  sends each bot message as the texts and buttons `channels.formatting.render` gives for the app,
-  and turns a bare number back into the payload of the numbered option it stands for.
+  sends each bot message as the text and buttons `channels.formatting.render` gives for the app,
+  one message per answer (`channels.joining`), and turns a bare number back into the payload of
+  the numbered option it stands for.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -22,11 +24,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.formatting import ChannelProfile, Option, render
+from channels.joining import Message, MessageJoiner
 from channels.options import NumberedOptions
 
 logger = logging.getLogger(__name__)
 
 DOCUMENTS_URL_VARIABLE = "CHANNELS_DOCUMENTS_URL"
+# Rasa's connectors send each paragraph of a text as a message of its own; a blank line holding a
+# no-break space looks the same in the apps and keeps the bot message whole.
+BLANK_LINE = re.compile(r"\n[ \t]*\n")
+KEPT_BLANK_LINE = "\n\u00a0\n"
 
 
 def read_settings(
@@ -65,7 +72,8 @@ def disabled_blueprint(name: str, missing: list[str]) -> Blueprint:
 
 
 class DegradingOutputChannel(OutputChannel):
-    """Sends bot messages through another output channel, as that app can show them."""
+    """Sends bot messages through another output channel, as that app can show them: one message
+    per answer during a turn (`async with output.joiner.turn()`)."""
 
     def __init__(
         self,
@@ -81,30 +89,30 @@ class DegradingOutputChannel(OutputChannel):
         self.documents_url = documents_url
         # Messenger shows up to 13 quick replies, but only 3 buttons of at most 640 characters.
         self.quick_replies = quick_replies
+        self.joiner = MessageJoiner(self.deliver)
 
     def name(self) -> str:  # type: ignore[override]
         return self.inner.name()
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await self.joiner.push(recipient_id, message)
+
+    async def deliver(self, recipient_id: str, message: Message) -> None:
         reply = render(message, self.profile, self.documents_url)
         if reply.numbered:
             self.options.remember(str(recipient_id), reply.numbered)
         elif reply.buttons:
             self.options.forget(str(recipient_id))
         for position, text in enumerate(reply.texts):
+            whole = BLANK_LINE.sub(KEPT_BLANK_LINE, text)
             last = position == len(reply.texts) - 1
             if last and reply.buttons:
-                await self.send_with_buttons(recipient_id, text, reply.buttons)
+                await self.send_with_buttons(recipient_id, whole, reply.buttons)
             else:
-                await self.send_text(recipient_id, text)
+                await self.inner.send_text_message(recipient_id, whole)
         for key in ("image", "attachment"):
             if message.get(key):
                 await self.inner.send_response(recipient_id, {key: message[key]})
-
-    async def send_text(self, recipient_id: str, text: str) -> None:
-        # Rasa's connectors split texts on blank lines; one message per part of ours is kept
-        # together by sending it as one text where the app allows it.
-        await self.inner.send_text_message(recipient_id, text)
 
     async def send_with_buttons(self, recipient_id: str, text: str, buttons: list[Option]) -> None:
         raw = [{"title": b.title, "payload": b.payload} for b in buttons]
@@ -140,7 +148,7 @@ class DegradingChannel:
                 ", ".join(missing),
             )
 
-    def output_for(self, inner: OutputChannel) -> OutputChannel:
+    def output_for(self, inner: OutputChannel) -> DegradingOutputChannel:
         return DegradingOutputChannel(
             inner, self.profile, self.numbered, self.documents_url, self.quick_replies
         )
@@ -150,7 +158,9 @@ class DegradingChannel:
             payload = self.numbered.resolve(str(message.sender_id), message.text)
             if payload is not None:
                 message.text = payload
-            message.output_channel = self.output_for(message.output_channel)
-            return await on_new_message(message)
+            output = self.output_for(message.output_channel)
+            message.output_channel = output
+            async with output.joiner.turn():
+                return await on_new_message(message)
 
         return handle

@@ -3,9 +3,12 @@
 A Rasa bot message may carry text, buttons and a `custom` payload: `answer` with sources,
 `recommendations` with product cards, `categories` (the contract of `actions/messages.py`,
 documented in docs/conversation.md, "Chat messages"). Messaging apps have no cards and limited or
-no buttons, so `render()` turns a message into plain texts, within the app's length limit, and
-either keeps the buttons (when the app can show all of them) or offers them as numbered options.
-Payloads are read as untrusted data: a field of the wrong shape is left out.
+no buttons, so `render()` turns a message into one plain text (more only past the app's length
+limit) and either keeps the buttons (when the app can show all of them) or offers them as
+numbered options. The message's text is shown once: an answer as the payload's words with its
+sources, recommendations as the text the action wrote for messaging apps (the cards' own rendering
+only stands in when there is no text). Payloads are read as untrusted data: a field of the wrong
+shape is left out.
 """
 
 from __future__ import annotations
@@ -157,17 +160,43 @@ def _categories_block(items: Any) -> str | None:
     return "\n".join(lines) or None
 
 
+def repeats_payload(text: str, custom: Mapping[str, Any]) -> bool:
+    """Whether a message's text already says what its `answer` or `recommendations` payload
+    holds: the answer's words, or the name of every product."""
+    kind = custom.get("type")
+    if kind == ANSWER_TYPE:
+        answer = _string(custom.get("text"))
+        return bool(answer) and answer in text
+    if kind == RECOMMENDATIONS_TYPE:
+        items = custom.get("items")
+        names = [
+            _string(item.get("name"))
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, Mapping)
+        ]
+        return bool(names) and all(name and name in text for name in names)
+    return False
+
+
 def _body(message: Mapping[str, Any], profile: ChannelProfile, documents_url: str) -> list[str]:
     text = _string(message.get("text"))
     custom = message.get("custom")
     kind = custom.get("type") if isinstance(custom, Mapping) else None
     parts: list[str | None] = []
     if kind == ANSWER_TYPE and isinstance(custom, Mapping):
-        parts.append(text or _string(custom.get("text")))
-        parts.append(_sources_block(custom.get("sources"), documents_url))
+        # The action's text is the answer with its citation appended: the sources block gives
+        # the citation in full (passage, link) and replaces it.
+        answer = _string(custom.get("text"))
+        sources = _sources_block(custom.get("sources"), documents_url)
+        replaced = sources is not None and repeats_payload(text, custom)
+        parts.append(answer if replaced or not text else text)
+        parts.append(sources)
     elif kind == RECOMMENDATIONS_TYPE and isinstance(custom, Mapping):
+        # The action's text lists the products with their reasons and the notes around them;
+        # the cards are written out only when the text does not name them.
         parts.append(text)
-        parts.append(_cards_block(custom.get("items"), profile, documents_url))
+        if not repeats_payload(text, custom):
+            parts.append(_cards_block(custom.get("items"), profile, documents_url))
     elif kind == CATEGORIES_TYPE and isinstance(custom, Mapping):
         # The text of the categories action already lists them; the payload is for rich clients.
         parts.append(text or _categories_block(custom.get("items")))
@@ -208,7 +237,8 @@ def numbered_block(options: list[Option]) -> str:
 
 
 def render(message: Mapping[str, Any], profile: ChannelProfile, documents_url: str = "") -> Reply:
-    """The texts (and native buttons, or numbered options) for one bot message."""
+    """The text (and native buttons, or numbered options) for one bot message: one text, cut in
+    several only where it is longer than the app allows."""
     parts = _body(message, profile, documents_url)
     options = _options(message)
     reply = Reply()
@@ -219,6 +249,6 @@ def render(message: Mapping[str, Any], profile: ChannelProfile, documents_url: s
     elif options:
         reply.numbered = options
         parts.append(numbered_block(options))
-    for part in parts:
-        reply.texts.extend(split_text(part, profile.max_text))
+    if parts:
+        reply.texts = split_text("\n\n".join(parts), profile.max_text)
     return reply

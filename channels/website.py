@@ -6,6 +6,9 @@ all). The widget needs each bot message whole, with an id its rating can refer t
 
     {"id": "…", "text": "…", "buttons": [{"title", "payload"}], "custom": {"type": "answer", …}}
 
+An answer or a recommendation is one event: the text the action sends first and the payload it
+sends after are joined (`channels.joining`); the widget shows the payload.
+
 It also fixes the session request: Rasa 3.6 calls python-socketio's `enter_room` without awaiting
 it, and since python-socketio 5.x made it a coroutine the socket never joins the session's room, so
 with `session_persistence` the replies reach nobody. Here it is awaited, and a session id that is
@@ -26,6 +29,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from channels.base import OnNewMessage
+from channels.joining import MessageJoiner
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -59,11 +63,18 @@ def widget_event(message: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class WidgetOutput(SocketIOOutput):
+    def __init__(self, sio: Any, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.joiner = MessageJoiner(self.deliver)
+
     @classmethod
     def name(cls) -> str:
         return "socketio"
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await self.joiner.push(recipient_id, message)
+
+    async def deliver(self, recipient_id: str, message: dict[str, Any]) -> None:
         event = widget_event(message)
         if event is not None:
             await self._send_message(recipient_id, event)
@@ -82,9 +93,12 @@ class WidgetSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         async def handle(message: UserMessage) -> Any:
             inner = message.output_channel
-            if isinstance(inner, SocketIOOutput):
-                message.output_channel = WidgetOutput(inner.sio, inner.bot_message_evt)
-            return await on_new_message(message)
+            if not isinstance(inner, SocketIOOutput):
+                return await on_new_message(message)
+            output = WidgetOutput(inner.sio, inner.bot_message_evt)
+            message.output_channel = output
+            async with output.joiner.turn():
+                return await on_new_message(message)
 
         blueprint = super().blueprint(handle)
         sio = self.sio

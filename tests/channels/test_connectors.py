@@ -1,20 +1,34 @@
-"""The messaging connectors: settings from the environment, degraded replies, numbered answers,
-Twilio signatures — on Rasa's own output channels and a real Sanic server."""
+"""The messaging connectors: settings from the environment, degraded replies, one message per
+answer, numbered answers, Twilio signatures — on Rasa's own output channels and a real Sanic
+server."""
 
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
 from fbmessenger import MessengerClient
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.facebook import MessengerBot
+from rasa.core.channels.slack import SlackBot
+from rasa.core.channels.telegram import TelegramOutput
 from rasa.core.channels.twilio import TwilioOutput
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_sdk.executor import CollectingDispatcher
 from twilio.request_validator import RequestValidator
 
-from channels.base import DegradingOutputChannel
+from actions.messages import (
+    ADVISOR_BUTTON,
+    answer_payload,
+    cited,
+    recommendations_payload,
+)
+from channels.base import DegradingChannel, DegradingOutputChannel
 from channels.formatting import MESSENGER, TELEGRAM, WHATSAPP, Option
 from channels.messenger import MessengerInput
 from channels.options import NumberedOptions
@@ -130,23 +144,26 @@ class TestDegradedReplies:
         asyncio.run(output.send_response("user-1", dict(message)))
         return inner, options
 
-    def test_whatsapp_receives_texts_only_and_remembers_the_numbers(self) -> None:
+    def test_whatsapp_receives_one_text_and_remembers_the_numbers(self) -> None:
         inner, options = self.send(WHATSAPP, RECOMMENDATION)
-        texts = [m["text"] for m in inner.messages]
-        assert texts[0] == "Voici ce que je vous propose."
-        assert texts[1].startswith("Contrats proposés :\n1. *Vergemont Auto* (Automobile)")
-        assert texts[2].endswith("1. En savoir plus\n2. Parler à un conseiller")
+        [text] = [m["text"] for m in inner.messages]
+        assert text.startswith("Voici ce que je vous propose.\n\u00a0\nContrats proposés :\n")
+        assert "1. *Vergemont Auto* (Automobile)" in text
+        assert text.endswith("1. En savoir plus\n2. Parler à un conseiller")
         assert all("buttons" not in m and "quick_replies" not in m for m in inner.messages)
         assert options.resolve("user-1", "2") == "/request_advisor"
 
-    def test_telegram_keeps_the_buttons_on_the_last_message(self) -> None:
+    def test_telegram_keeps_the_buttons_on_the_message(self) -> None:
         inner, options = self.send(TELEGRAM, RECOMMENDATION)
-        assert "buttons" not in inner.messages[0]
-        assert [b["payload"] for b in inner.messages[-1]["buttons"]] == [
-            "/ask_more",
-            "/request_advisor",
-        ]
+        [message] = inner.messages
+        assert [b["payload"] for b in message["buttons"]] == ["/ask_more", "/request_advisor"]
         assert options.resolve("user-1", "1") is None
+
+    def test_a_text_longer_than_the_app_allows_is_cut_at_line_ends(self) -> None:
+        text = "\n".join(f"Ligne {i} " + "x" * 80 for i in range(40))
+        inner, _ = self.send(WHATSAPP, {"text": text})
+        assert len(inner.messages) == 3
+        assert all(len(m["text"]) <= WHATSAPP.max_text for m in inner.messages)
 
     def test_messenger_gets_real_quick_replies(self) -> None:
         class RecordingClient(MessengerClient):  # the Graph API call is the only fake
@@ -232,3 +249,179 @@ class TestWhatsAppWebhook:
         status, received = self.post(WhatsAppInput.from_credentials(None), form, good)
         assert status == 204
         assert [m.text for m in received] == ["Bonjour"]
+
+
+# ------------------------------------------------------------------ one message per answer
+
+ANSWER_SOURCE = SimpleNamespace(
+    document="vg-epargne-conditions-generales.pdf",
+    page=4,
+    passage="Le souscripteur peut renoncer au contrat dans un délai de trente jours.",
+)
+PRODUCTS = [
+    {
+        "code": "VG-AUTO",
+        "name": "Vergemont Auto",
+        "category": "auto",
+        "reasons": ["Vous avez une voiture : l'assurance au tiers est obligatoire."],
+        "warnings": [],
+        "sources": [{"document": "vg-auto-ipid.pdf", "page": 2, "passage": "Garanties."}],
+    },
+    {
+        "code": "VG-HAB-LOC",
+        "name": "Vergemont Habitation Locataire",
+        "category": "habitation",
+        "reasons": ["Vous êtes locataire : la responsabilité locative est exigée par le bail."],
+        "warnings": ["Les objets de valeur sont couverts jusqu'à 5 000 €."],
+        "sources": [],
+    },
+]
+
+
+def answer_turn() -> list[dict[str, Any]]:
+    """What action_answer_question sends: the answer with its citation, then the payload."""
+    answer = SimpleNamespace(
+        text="Vous disposez de 30 jours pour renoncer au contrat.",
+        sources=(ANSWER_SOURCE,),
+        mode="extractive",
+        validated=True,
+    )
+    payload = answer_payload(answer)  # type: ignore[arg-type]
+    dispatcher = CollectingDispatcher()
+    dispatcher.utter_message(text=f"{answer.text}\n\nSource : {cited(payload['sources'])}")
+    dispatcher.utter_message(json_message=payload)
+    return dispatcher.messages
+
+
+def recommendation_turn() -> list[dict[str, Any]]:
+    """What action_recommend_products sends: the products in words with their buttons, then the
+    payload."""
+    text = (
+        "Voici les produits qui correspondent à votre situation :\n\n"
+        f"1. Vergemont Auto (Automobile)\n   • {PRODUCTS[0]['reasons'][0]}\n"
+        "   Source : vg-auto-ipid.pdf, page 2\n\n"
+        f"2. Vergemont Habitation Locataire (Habitation)\n   • {PRODUCTS[1]['reasons'][0]}\n"
+        f"   ⚠ {PRODUCTS[1]['warnings'][0]}\n\n"
+        "Ces propositions sont indicatives : elles ne valent ni devis ni engagement."
+    )
+    buttons = [
+        {"title": f"En savoir plus sur {p['name']}", "payload": f"/ask_product_question{p['code']}"}
+        for p in PRODUCTS
+    ] + [ADVISOR_BUTTON]
+    dispatcher = CollectingDispatcher()
+    dispatcher.utter_message(text=text, buttons=buttons)
+    dispatcher.utter_message(json_message=recommendations_payload(PRODUCTS, "v1", "fp"))  # type: ignore[arg-type]
+    return dispatcher.messages
+
+
+class RecordingTelegram(TelegramOutput):
+    """Rasa's Telegram output; only the Bot API call is replaced."""
+
+    def __init__(self) -> None:
+        super().__init__(ENV["TELEGRAM_ACCESS_TOKEN"])
+        self.sent: list[str] = []
+
+    async def send_message(self, chat_id: Any, text: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.sent.append(text)
+
+
+class RecordingTwilio(TwilioOutput):
+    """Rasa's Twilio output; only the REST call creating a message is replaced."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ENV["TWILIO_ACCOUNT_SID"], ENV["TWILIO_AUTH_TOKEN"], ENV["TWILIO_WHATSAPP_NUMBER"]
+        )
+        self.sent: list[str] = []
+
+    @property
+    def messages(self) -> Any:  # type: ignore[override]
+        return SimpleNamespace(create=lambda **data: self.sent.append(data["body"]) or data)
+
+
+class RecordingMessengerClient(MessengerClient):  # type: ignore[misc]
+    """fbmessenger's client; only the Graph API call is replaced."""
+
+    def __init__(self) -> None:
+        super().__init__("page-token")
+        self.sent: list[str] = []
+
+    def send(self, payload: dict[str, Any], recipient_id: str, *args: Any, **kw: Any) -> None:
+        self.sent.append(payload.get("text") or payload["attachment"]["payload"]["text"])
+
+
+def recording_slack() -> tuple[SlackBot, list[str]]:
+    """Rasa's Slack output; only the Web API call is replaced."""
+    bot = SlackBot(ENV["SLACK_BOT_TOKEN"])
+    sent: list[str] = []
+
+    async def chat_post_message(**kwargs: Any) -> None:
+        sent.append(kwargs["text"])
+
+    bot.client.chat_postMessage = chat_post_message  # type: ignore[method-assign]
+    return bot, sent
+
+
+def app_output(name: str) -> tuple[DegradingChannel, OutputChannel, list[str]]:
+    """The connector as credentials.yml configures it, and the app's recorded messages."""
+    if name == "telegram":
+        telegram = RecordingTelegram()
+        return TelegramInput.from_credentials(None), telegram, telegram.sent  # type: ignore[return-value]
+    if name == "whatsapp":
+        twilio = RecordingTwilio()
+        return WhatsAppInput.from_credentials(None), twilio, twilio.sent  # type: ignore[return-value]
+    if name == "messenger":
+        client = RecordingMessengerClient()
+        return MessengerInput.from_credentials(None), MessengerBot(client), client.sent  # type: ignore[return-value]
+    slack, sent = recording_slack()
+    return SlackInput.from_credentials(None), slack, sent  # type: ignore[return-value]
+
+
+def app_messages(name: str, turn: list[dict[str, Any]]) -> list[str]:
+    """The messages the app receives for one turn of one action, sent as Rasa sends them: the
+    remote action's BotUttered events, then the processor's `_send_bot_messages`."""
+
+    async def processor(message: UserMessage) -> None:
+        tracker = DialogueStateTracker(message.sender_id, slots=[])
+        responses = [dict(response) for response in turn]
+        events = await RemoteAction._utter_responses(
+            responses,
+            message.output_channel,
+            None,
+            tracker,  # type: ignore[arg-type]
+        )
+        await MessageProcessor._send_bot_messages(events, tracker, message.output_channel)
+
+    async def scenario() -> list[str]:
+        channel, output, sent = app_output(name)
+        handle = channel.wrap(processor)
+        await handle(UserMessage("Bonjour", output, "user-1"))
+        return sent
+
+    return asyncio.run(scenario())
+
+
+APPS = ["telegram", "whatsapp", "messenger", "slack"]
+
+
+@pytest.mark.usefixtures("channel_env")
+class TestOneMessagePerAnswer:
+    @pytest.mark.parametrize("app", APPS)
+    def test_an_answer_is_one_message_with_its_sources(self, app: str) -> None:
+        [message] = app_messages(app, answer_turn())
+        assert message.count("Vous disposez de 30 jours pour renoncer au contrat.") == 1
+        assert message.count("vg-epargne-conditions-generales.pdf") == 1
+        assert "« Le souscripteur peut renoncer" in message
+
+    @pytest.mark.parametrize("app", APPS)
+    def test_a_recommendation_is_one_message(self, app: str) -> None:
+        [message] = app_messages(app, recommendation_turn())
+        for product in PRODUCTS:
+            for sentence in [*product["reasons"], *product["warnings"]]:
+                assert message.count(sentence) == 1, sentence
+        assert "Contrats proposés" not in message
+        assert "ni devis ni engagement" in message
+
+    def test_the_paragraphs_of_a_message_stay_in_it(self) -> None:
+        [message] = app_messages("telegram", recommendation_turn())
+        assert "\n\u00a0\n2. Vergemont Habitation Locataire" in message

@@ -71,16 +71,31 @@ ADVISOR_BUTTONS = [
 
 class TestAnswers:
     @pytest.mark.parametrize("profile", [TELEGRAM, MESSENGER, WHATSAPP, SLACK])
-    def test_the_answer_comes_first_then_its_sources_as_plain_text(self, profile) -> None:
+    def test_the_answer_and_its_sources_are_one_plain_text(self, profile) -> None:
         reply = render(ANSWER, profile)
-        assert reply.texts[0] == "Vous disposez de 30 jours pour renoncer au contrat."
-        sources = reply.texts[1]
+        assert len(reply.texts) == 1
+        answer, sources = reply.texts[0].split("\n\n")
+        assert answer == "Vous disposez de 30 jours pour renoncer au contrat."
         assert sources.startswith(
             "Sources :\n1. vg-epargne-conditions-generales.pdf, page 4 — « Le"
         )
         assert "\n2. vg-epargne-faq.pdf, page 1" in sources
         assert reply.buttons == []
         assert reply.numbered == []
+
+    def test_the_citation_appended_to_the_text_gives_way_to_the_sources(self) -> None:
+        # What the action sends: the answer with its citation, for apps that show no payload.
+        message = {**ANSWER, "text": f"{ANSWER['text']}\n\nSource : vg-epargne-faq.pdf, page 1"}
+        [text] = render(message, TELEGRAM).texts
+        assert text.count("30 jours") == 1
+        assert "Source : vg-epargne-faq.pdf" not in text
+        assert text.startswith("Vous disposez de 30 jours pour renoncer au contrat.\n\nSources :")
+
+    def test_an_answer_without_sources_is_its_text(self) -> None:
+        custom = {"type": "answer", "text": "Je ne trouve pas.", "sources": [], "mode": "refusal"}
+        assert render({"text": "Je ne trouve pas.", "custom": custom}, WHATSAPP).texts == [
+            "Je ne trouve pas."
+        ]
 
     def test_long_passages_are_shortened(self) -> None:
         message = {
@@ -89,19 +104,19 @@ class TestAnswers:
                 "sources": [{"document": "doc.pdf", "page": 1, "passage": "mot " * 200}],
             }
         }
-        line = render(message, WHATSAPP).texts[1]
+        line = render(message, WHATSAPP).texts[0].split("\n\n")[1]
         assert line.endswith("… »")
         assert len(line) < 300
 
     def test_an_answer_payload_without_text_still_shows_its_answer(self) -> None:
         reply = render({"custom": ANSWER["custom"]}, TELEGRAM)
-        assert reply.texts[0] == "Vous disposez de 30 jours pour renoncer au contrat."
+        assert reply.texts[0].startswith("Vous disposez de 30 jours pour renoncer au contrat.")
 
     def test_sources_link_to_the_pdf_page_when_the_documents_have_an_address(self) -> None:
         reply = render(ANSWER, WHATSAPP, documents_url="https://www.vergemont.example/documents/")
         assert (
             "https://www.vergemont.example/documents/vg-epargne-conditions-generales.pdf#page=4"
-            in reply.texts[1]
+            in reply.texts[0]
         )
 
     def test_malformed_sources_are_skipped(self) -> None:
@@ -112,38 +127,49 @@ class TestAnswers:
                 "sources": [None, "texte", {"page": 2}, {"document": "ok.pdf", "page": "trois"}],
             },
         }
-        assert render(message, TELEGRAM).texts == ["Réponse.", "Source :\n1. ok.pdf"]
+        assert render(message, TELEGRAM).texts == ["Réponse.\n\nSource :\n1. ok.pdf"]
 
 
 class TestRecommendations:
-    def test_whatsapp_gets_cards_as_text_and_numbered_options(self) -> None:
+    def test_whatsapp_gets_the_cards_as_text_and_numbered_options_in_one_message(self) -> None:
         reply = render(RECOMMENDATIONS, WHATSAPP)
-        assert reply.texts[0] == "Voici ce que je vous propose."
-        assert reply.texts[1] == (
+        assert reply.texts == [
+            "Voici ce que je vous propose.\n\n"
             "Contrats proposés :\n"
             "1. *Vergemont Auto* (Automobile)\n"
             "   Pourquoi : Vous avez une voiture ; Budget respecté\n"
             "   Attention : Franchise de 300 €\n"
             "   Source : vg-auto-ipid.pdf, page 2 — « Garanties »\n"
             "2. *Vergemont Juridique* (Protection juridique)\n"
-            "   Pourquoi : Litiges"
-        )
-        assert reply.texts[2] == (
+            "   Pourquoi : Litiges\n\n"
             "Répondez par le numéro de votre choix :\n1. En savoir plus\n2. Parler à un conseiller"
-        )
+        ]
         assert reply.numbered == ADVISOR_BUTTONS
         assert reply.buttons == []
+
+    def test_a_text_that_already_lists_the_products_is_not_followed_by_the_cards(self) -> None:
+        # What the action writes for messaging apps: every product, its reasons and the notes.
+        text = (
+            "Voici les produits qui correspondent à votre situation :\n\n"
+            "1. Vergemont Auto (Automobile)\n   • Vous avez une voiture\n\n"
+            "2. Vergemont Juridique (Protection juridique)\n   • Litiges\n\n"
+            "Ces propositions sont indicatives."
+        )
+        reply = render({**RECOMMENDATIONS, "text": text}, TELEGRAM)
+        assert reply.texts == [text]
+        assert reply.buttons == ADVISOR_BUTTONS
 
     def test_telegram_keeps_its_inline_buttons(self) -> None:
         reply = render(RECOMMENDATIONS, TELEGRAM)
         assert reply.buttons == ADVISOR_BUTTONS
         assert reply.numbered == []
-        assert "1. Vergemont Auto (Automobile)" in reply.texts[1]  # no markup in plain text
+        assert len(reply.texts) == 1
+        assert "1. Vergemont Auto (Automobile)" in reply.texts[0]  # no markup in plain text
 
     def test_slack_keeps_up_to_five_buttons_and_bolds_names(self) -> None:
         reply = render(RECOMMENDATIONS, SLACK)
         assert reply.buttons == ADVISOR_BUTTONS
-        assert "1. *Vergemont Auto*" in reply.texts[1]
+        assert "1. *Vergemont Auto*" in reply.texts[0]
         six = {
             "text": "Choisissez",
             "buttons": [{"title": f"Choix {i}", "payload": f"/c{i}"} for i in range(6)],

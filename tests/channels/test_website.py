@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 import socketio
+from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from channels.website import WidgetSocketIOInput, widget_event
 from tests.channels.sanic_server import serving
@@ -19,6 +23,9 @@ ANSWER = {"type": "answer", "text": "30 jours.", "sources": [], "mode": "extract
 
 async def processor(message: UserMessage) -> None:
     """What Rasa's processor does with the output channel: one bot message per response."""
+    if message.text == "Quel est le délai de renonciation ?":
+        await answer_as_the_action_sends_it(message)
+        return
     await message.output_channel.send_response(
         message.sender_id,
         {
@@ -29,7 +36,24 @@ async def processor(message: UserMessage) -> None:
     )
 
 
-async def conversation(session_id: Any) -> tuple[str, list[dict[str, Any]]]:
+async def answer_as_the_action_sends_it(message: UserMessage) -> None:
+    """action_answer_question's two messages (the text with its citation, then the payload),
+    through Rasa's remote action and processor, followed by the form's next question."""
+    dispatcher = CollectingDispatcher()
+    dispatcher.utter_message(text="30 jours.\n\nSource : cg.pdf, page 3")
+    dispatcher.utter_message(json_message=ANSWER)
+    dispatcher.utter_message(text="Quel âge avez-vous ?")
+    tracker = DialogueStateTracker(message.sender_id, slots=[])
+    events = await RemoteAction._utter_responses(
+        dispatcher.messages,
+        message.output_channel,
+        None,  # type: ignore[arg-type]
+        tracker,
+    )
+    await MessageProcessor._send_bot_messages(events, tracker, message.output_channel)
+
+
+async def conversation(session_id: Any, text: str = "Bonjour") -> tuple[str, list[dict[str, Any]]]:
     channel = WidgetSocketIOInput.from_credentials(
         {
             "user_message_evt": "user_uttered",
@@ -48,7 +72,7 @@ async def conversation(session_id: Any) -> tuple[str, list[dict[str, Any]]]:
         try:
             await client.emit("session_request", {"session_id": session_id})
             session = await asyncio.wait_for(confirmed, 10)
-            await client.emit("user_uttered", {"message": "Bonjour", "session_id": session})
+            await client.emit("user_uttered", {"message": text, "session_id": session})
             for _ in range(100):
                 if received:
                     break
@@ -70,6 +94,15 @@ class TestWidgetChannel:
         assert event["buttons"] == [{"title": "Oui", "payload": "/affirm"}]
         assert event["custom"] == ANSWER
         assert len(event["id"]) == 32
+
+    def test_an_answer_is_one_event_holding_its_text_and_payload(self) -> None:
+        _, received = asyncio.run(
+            conversation("a1b2c3d4e5f6a7b8", "Quel est le délai de renonciation ?")
+        )
+        assert [(event.get("text"), event.get("custom")) for event in received] == [
+            ("30 jours.\n\nSource : cg.pdf, page 3", ANSWER),
+            ("Quel âge avez-vous ?", None),
+        ]
 
     @pytest.mark.parametrize("requested", ["../etc", "x" * 200, 42, None, ""])
     def test_a_session_id_that_is_not_a_token_gets_a_new_one(self, requested: Any) -> None:

@@ -1,9 +1,10 @@
 """End to end in a real browser: the website widget, the real Rasa server (socket.io channel of
 channels/website.py), the action server, the knowledge base and the advisor console.
 
-A prospect opens the website, goes through the needs-discovery conversation in the widget, gets
-recommendation cards, opens a cited source (the PDF at its page), rates the recommendation, asks
-for an advisor and gets a lead reference; a supervisor then finds the lead in the console. The
+A prospect opens the website, goes through the needs-discovery conversation in the widget, asks a
+product question on the way (one bubble for the answer), gets recommendation cards (one bubble),
+opens a cited source (the PDF at its page), rates the recommendation, asks for an advisor and gets
+a lead reference; a supervisor then finds the lead in the console. The
 knowledge base is built from the real corpus with the deterministic test embedder, the LLM is off
 (extractive answers), as in tests/integration/test_conversation_flow.py.
 """
@@ -40,6 +41,7 @@ ANSWERS = {
     "chien ou un chat": "non",
     "budget mensuel": "60 €",
     "contrats d'assurance avez-vous": "aucun",
+    "mesure de protection juridique": "non",
     # Asked when the profile makes a savings or retirement product possible.
     "connaissances des placements": "des connaissances de base",
     "placements avez-vous déjà détenus": "des livrets et un peu d'assurance vie",
@@ -108,6 +110,19 @@ def say(page, message: str) -> list[str]:  # type: ignore[no-untyped-def]
     return wait_for_replies(page, before)
 
 
+def bubbles_for(page, message: str) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """The bot's bubbles answering one message."""
+    bots = page.locator(".vg-msg.vg-bot")
+    before = bots.count()
+    say(page, message)
+    return [bots.nth(i) for i in range(before, bots.count())]
+
+
+def times_shown(page, words: str) -> int:  # type: ignore[no-untyped-def]
+    """How many times the conversation shows these words (closed source lists excluded)."""
+    return int(page.locator(".vg-log").inner_text().count(words))
+
+
 def test_needs_discovery_to_a_lead_in_the_advisor_console(
     stack: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -132,6 +147,16 @@ def test_needs_discovery_to_a_lead_in_the_advisor_console(
         assert say(page, "J'accepte")[-1] == "Résidez-vous en France ?"
         assert say(page, "oui")[-1] == "Quel âge avez-vous ?"
         reply = say(page, "j'ai 42 ans")
+
+        # A product question in the middle of the form: one bubble for the answer (its words
+        # once, its sources in the bubble), then the form's question again.
+        answer, *rest = bubbles_for(page, "Quel est le délai de carence de l'assurance animaux ?")
+        assert [bubble.locator(".vg-text").inner_text() for bubble in rest] == [reply[-1]]
+        expect(answer.locator(".vg-feedback")).to_have_count(1)
+        words = answer.locator(".vg-text").inner_text()
+        assert words
+        assert times_shown(page, words) == 1
+        assert "Source :" not in answer.inner_text()
         transcript = list(reply)
         for _ in range(25):
             if reply[-1].startswith("Voici ce que j'ai retenu"):
@@ -142,9 +167,14 @@ def test_needs_discovery_to_a_lead_in_the_advisor_console(
             transcript += [f"> {ANSWERS[question]}", *reply]
         assert "Âge : 42 ans" in reply[-1]
 
-        say(page, "oui c'est exact")
-        cards = page.locator(".vg-card")
+        # The recommendation: one bubble, each product's reasons shown once (in its card).
+        [recommendation] = bubbles_for(page, "oui c'est exact")
+        cards = recommendation.locator(".vg-card")
         expect(cards.first).to_be_visible()
+        reasons = recommendation.locator(".vg-reasons li").all_inner_texts()
+        assert reasons
+        assert all(times_shown(page, reason) == 1 for reason in reasons), reasons
+        expect(recommendation.locator(".vg-feedback")).to_have_count(1)
         codes = [cards.nth(i).get_attribute("data-code") for i in range(cards.count())]
         assert "VG-HAB-LOC" in codes
         page.screenshot(path=str(screenshots / "widget-e2e-recommendations.png"))

@@ -59,17 +59,35 @@ RECOMMENDATIONS = {
 }
 
 
+# The texts the actions write for messaging apps, sent with their payload as one event (the
+# channel joins them): the answer with its citation; the products in words, with notes after them.
+ANSWER_TEXT = f"{ANSWER['text']}\n\nSource : vg-test-conditions-generales.pdf, page 3"
+RECOMMENDATIONS_INTRO = "Voici les produits qui correspondent à votre situation :"
+RECOMMENDATIONS_NOTE = (
+    "Ces propositions sont indicatives : elles ne valent ni devis ni engagement. Seul un "
+    "conseiller peut vous faire une offre personnalisée."
+)
+RECOMMENDATIONS_TEXT = (
+    f"{RECOMMENDATIONS_INTRO}\n\n"
+    "1. Vergemont Auto Essentiel (Automobile)\n   • Vous avez une voiture\n"
+    "   • Votre budget est respecté\n   ⚠ Franchise de 300 € en cas de sinistre responsable\n"
+    "   Source : vg-test-conditions-generales.pdf, page 2\n\n"
+    "2. Vergemont Habitation Locataire (Habitation)\n   • Vous êtes locataire\n\n"
+    f"{RECOMMENDATIONS_NOTE}"
+)
+
+
 def script(message: str) -> list[dict[str, Any]]:
     """The bot messages answering one user message."""
     lowered = message.lower()
     if "hostile" in lowered:
         return [{"text": HOSTILE_TEXT}, {"text": LONG_WORD}]
     if "renonciation" in lowered:
-        return [{"text": ANSWER["text"], "custom": ANSWER}]
+        return [{"text": ANSWER_TEXT, "custom": ANSWER}]
     if "recommand" in lowered or message == "/recommend":
         return [
             {
-                "text": "Voici les contrats qui correspondent à votre situation.",
+                "text": RECOMMENDATIONS_TEXT,
                 "custom": RECOMMENDATIONS,
                 "buttons": [
                     {"title": "En savoir plus", "payload": "/ask_more"},

@@ -1,4 +1,5 @@
-"""What the console says: the French names of channels, filters and sorts, its flash messages."""
+"""What the console says: the French names of channels, filters, sorts and history events, its flash
+messages. A lead's profile is said by `webapp.console.profile`."""
 
 from advisor.qualification import LEVEL_LABELS
 from advisor.workflow import STATUS_LABELS
@@ -32,6 +33,17 @@ MESSAGES = {
     "draft": "Un brouillon est ouvert.",
     "logout": "Vous êtes déconnecté.",
 }
+# The actions of a lead's history (advisor.audit), as the page lists them.
+AUDIT_LABELS = {
+    "created": "Prospect transmis",
+    "claimed": "Pris en charge",
+    "status_changed": "Statut modifié",
+    "note_added": "Note ajoutée",
+    "advice_drafted": "Devoir de conseil : brouillon ouvert",
+    "advice_edited": "Devoir de conseil : brouillon modifié",
+    "advice_frozen": "Devoir de conseil validé et figé",
+    "erased": "Données effacées à la demande de la personne",
+}
 CATEGORY_LABELS = {category.code: category.label for category in CATEGORIES}
 # Given to every page's template.
 COMMON = {
@@ -39,4 +51,5 @@ COMMON = {
     "level_labels": LEVEL_LABELS,
     "channel_labels": CHANNEL_LABELS,
     "category_labels": CATEGORY_LABELS,
+    "audit_labels": AUDIT_LABELS,
 }

@@ -1,13 +1,16 @@
 // Posts a rating to the web app, with the question, the answer and its sources.
 
-import { PAYLOAD } from './messages.js';
+import { PAYLOAD, aroundCards } from './messages.js';
 
+// What the person read: the answer's words; the recommendations' introduction, each product with
+// its reasons, and the notes.
 function answerText(entry) {
   const custom = entry.custom || {};
-  if (custom.type === PAYLOAD.ANSWER) return entry.text || custom.text || '';
+  if (custom.type === PAYLOAD.ANSWER) return custom.text || entry.text || '';
   if (custom.type === PAYLOAD.RECOMMENDATIONS) {
     const names = custom.items.map((item) => `${item.name} : ${item.reasons.join(' ; ')}`);
-    return [entry.text, ...names].filter(Boolean).join('\n');
+    const { before, after } = aroundCards(entry.text, custom.items);
+    return [...before, ...names, ...after].filter(Boolean).join('\n');
   }
   return entry.text || '';
 }

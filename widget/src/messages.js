@@ -108,6 +108,27 @@ export function normalizeBotMessage(data, question) {
   };
 }
 
+// The words of a recommendations message that its cards do not show. The message's text is written
+// for messaging apps: an introduction, one paragraph per product ("1. Name (Category)…"), then
+// notes (why an advisor is needed, what would refine the choice, that this is no offer). The
+// cards replace the products' paragraphs; `before` and `after` are the paragraphs around them. A
+// text that lists none of the products is kept whole in `before`.
+export function aroundCards(text, items) {
+  const names = items.map((item) => item.name).filter(Boolean);
+  const paragraphs = (text || '').split(/\n[ \t]*\n/).map((p) => p.trim()).filter(Boolean);
+  const isCard = (paragraph) => {
+    const first = paragraph.split('\n', 1)[0].replace(/^(\d+[.)]|[•*-])\s*/, '');
+    return names.some((name) => first.startsWith(name));
+  };
+  const cards = paragraphs.map(isCard);
+  const first = cards.indexOf(true);
+  if (first < 0) return { before: paragraphs, after: [] };
+  return {
+    before: paragraphs.slice(0, first),
+    after: paragraphs.slice(first).filter((paragraph, index) => !cards[first + index]),
+  };
+}
+
 export function isRateable(entry) {
   const type = entry.custom && entry.custom.type;
   return type === PAYLOAD.ANSWER || type === PAYLOAD.RECOMMENDATIONS;

@@ -3,7 +3,7 @@
 
 import { el, srOnly } from './dom.js';
 import { CATEGORY_LABELS, RATINGS, TEXT } from './text.js';
-import { PAYLOAD, isRateable } from './messages.js';
+import { PAYLOAD, aroundCards, isRateable } from './messages.js';
 
 const PDF_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.pdf$/i;
 
@@ -94,17 +94,22 @@ export function renderEntry(entry, { documentsUrl, onQuickReply, onRate }) {
   if (entry.pending) classes.push('vg-pending');
   const node = el('li', { className: classes.join(' '), attrs: { 'data-id': entry.id } });
   node.appendChild(srOnly(`${isUser ? TEXT.you : TEXT.bot} : `));
+  // One message per answer: a payload is shown instead of the text that repeats it for
+  // messaging apps (the answer with its citation, the products in words).
   const custom = entry.custom;
+  const cards = custom && custom.type === PAYLOAD.RECOMMENDATIONS && custom.items.length ? custom : null;
   let text = entry.text;
-  if (!text && custom && custom.type === PAYLOAD.ANSWER) text = custom.text;
-  if (text) node.appendChild(el('p', { className: 'vg-text', text }));
+  if (custom && custom.type === PAYLOAD.ANSWER && custom.text) text = custom.text;
+  const around = cards ? aroundCards(text, cards.items) : { before: text ? [text] : [], after: [] };
+  if (around.before.length) node.appendChild(el('p', { className: 'vg-text', text: around.before.join('\n\n') }));
   if (entry.pending) node.appendChild(el('span', { className: 'vg-pending-note', text: TEXT.pending }));
   if (custom && custom.type === PAYLOAD.ANSWER) {
     if (custom.mode === 'extractive') node.appendChild(el('p', { className: 'vg-mode', text: TEXT.extractive }));
     const block = sourcesBlock(custom.sources, documentsUrl);
     if (block) node.appendChild(block);
-  } else if (custom && custom.type === PAYLOAD.RECOMMENDATIONS && custom.items.length) {
-    node.appendChild(recommendationCards(custom, documentsUrl));
+  } else if (cards) {
+    node.appendChild(recommendationCards(cards, documentsUrl));
+    if (around.after.length) node.appendChild(el('p', { className: 'vg-note', text: around.after.join('\n\n') }));
   } else if (custom && custom.type === PAYLOAD.CATEGORIES && custom.items.length && !text) {
     node.appendChild(categoriesList(custom));
   }

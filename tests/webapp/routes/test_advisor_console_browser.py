@@ -1,12 +1,15 @@
 """The console in a real browser: Debian's chromium driven by Playwright against a real uvicorn.
 
 Log in, filter the queue, open and claim a lead, write and validate its duty of advice, download
-the PDF; screenshots of each page go to docs/screenshots/advisor-*.png.
+the PDF; read a lead's profile in French. `UPDATE_SCREENSHOTS=1` refreshes the screenshots of each
+page, docs/screenshots/advisor-*.png (otherwise they go to a temporary folder).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -25,11 +28,12 @@ from advisor.store import LeadStore
 from common.db import utc_now
 from tests.advisor.factories import handoff_request
 from tests.services import free_port
+from tests.webapp.helpers import FULL_PROFILE
 from webapp.core.config import WebAppSettings
 from webapp.main import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.integration,
@@ -83,8 +87,13 @@ def seed(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'advisor.db'}"
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('browser') / 'advisor.db'}"
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[tuple[str, str]]:
+    url = database_url
     settings = WebAppSettings(_env_file=None, advisor_database_url=url)
     app = create_app(settings)
     port = free_port()
@@ -123,7 +132,9 @@ def browser() -> Iterator[object]:
 
 def test_advisor_journey_from_login_to_the_frozen_pdf(server, browser, tmp_path):
     base, reference = server
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    update = os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    screenshots = DOCS_SCREENSHOTS if update else tmp_path
+    screenshots.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="fr-FR", accept_downloads=True
     )
@@ -131,7 +142,7 @@ def test_advisor_journey_from_login_to_the_frozen_pdf(server, browser, tmp_path)
 
     page.goto(f"{base}/conseiller/prospects")
     assert "/conseiller/connexion" in page.url
-    page.screenshot(path=str(SCREENSHOTS / "advisor-login.png"))
+    page.screenshot(path=str(screenshots / "advisor-login.png"))
     page.fill("#identifiant", "alice")
     page.fill("#mot_de_passe", "mot-de-passe-alice-1")
     page.click("button[type=submit]")
@@ -150,7 +161,7 @@ def test_advisor_journey_from_login_to_the_frozen_pdf(server, browser, tmp_path)
     assert rows.count() == 1
     assert reference in rows.first.inner_text()
     page.goto(f"{base}/conseiller/prospects")
-    page.screenshot(path=str(SCREENSHOTS / "advisor-queue.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "advisor-queue.png"), full_page=True)
 
     page.click(f"text={reference}")
     page.click("text=Prendre en charge")
@@ -159,13 +170,13 @@ def test_advisor_journey_from_login_to_the_frozen_pdf(server, browser, tmp_path)
     page.fill("#texte", "Rappeler en fin de journée. <b>pas de gras</b>")
     page.click("text=Enregistrer la note")
     assert "<b>pas de gras</b>" in page.inner_text("ul.notes")
-    page.screenshot(path=str(SCREENSHOTS / "advisor-lead.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "advisor-lead.png"), full_page=True)
 
     page.click("text=Devoir de conseil")
     page.click("text=Rédiger le devoir de conseil")
     page.fill("#ajouts", "Le client souhaite la formule intermédiaire ; devis envoyé par e-mail.")
     page.fill("textarea[name='motifs_VG-AUTO']", "Voiture de 2023 : formule intermédiaire adaptée.")
-    page.screenshot(path=str(SCREENSHOTS / "advisor-advice-editor.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "advisor-advice-editor.png"), full_page=True)
     page.click("button[value=valider]")
     assert "validé et figé" in page.inner_text("main")
     shown_hash = page.inner_text("span.hash").removeprefix("SHA-256 ").strip()
@@ -177,7 +188,7 @@ def test_advisor_journey_from_login_to_the_frozen_pdf(server, browser, tmp_path)
     content = saved.read_bytes()
     assert content.startswith(b"%PDF")
     assert hashlib.sha256(content).hexdigest() == shown_hash
-    page.screenshot(path=str(SCREENSHOTS / "advisor-advice-frozen.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "advisor-advice-frozen.png"), full_page=True)
 
     page.click("text=Se déconnecter")
     page.wait_for_url("**/conseiller/connexion**")
@@ -187,7 +198,7 @@ def test_advisor_journey_from_login_to_the_frozen_pdf(server, browser, tmp_path)
     page.goto(f"{base}/conseiller/tableau-de-bord")
     assert "Charge par conseiller" in page.inner_text("main")
     assert "Alice Conseil" in page.inner_text("main")
-    page.screenshot(path=str(SCREENSHOTS / "advisor-dashboard.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "advisor-dashboard.png"), full_page=True)
     context.close()
 
 
@@ -204,4 +215,66 @@ def test_an_advisor_is_refused_the_dashboard_in_the_browser(server, browser):
     assert response is not None
     assert response.status == 403
     assert "Votre rôle ne donne pas accès à cette page." in page.inner_text("main")
+    context.close()
+
+
+# Codes shown on purpose: the PCS code beside its label, the product families' codes and
+# "scooter", which are also the French words.
+SHOWN_CODES = ("pcs_code", "current_coverage")
+
+
+def codes_of(value: object) -> set[str]:
+    """The codes a profile holds (its strings), those shown on purpose aside."""
+    if isinstance(value, dict):
+        return {c for key, item in value.items() if key not in SHOWN_CODES for c in codes_of(item)}
+    if isinstance(value, list):
+        return {code for item in value for code in codes_of(item)}
+    return {value} if isinstance(value, str) else set()
+
+
+def test_a_lead_profile_reads_in_french(server, browser, database_url):
+    base, _ = server
+    engine = open_engine(database_url)
+    receipt = SqlHandoffService(engine).hand_off(
+        handoff_request(
+            contact=Contact(name="Paul Girard", email="paul.girard@exemple.fr"),
+            profile=FULL_PROFILE,
+        )
+    )
+    engine.dispose()
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{base}/conseiller/connexion")
+    page.fill("#identifiant", "alice")
+    page.fill("#mot_de_passe", "mot-de-passe-alice-1")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/conseiller/prospects")
+    page.goto(f"{base}/conseiller/prospects/{receipt.lead_reference}")
+
+    profile = page.locator("h2:text-is('Profil') + dl")
+    names = profile.locator("dt").all_inner_texts()
+    values = [
+        v.replace("\u202f", " ").replace("\u00a0", " ")
+        for v in profile.locator("dd").all_inner_texts()
+    ]
+    shown = dict(zip(names, values, strict=True))
+    assert shown["Situation familiale"] == "Marié(e)"
+    assert shown["Situation professionnelle"] == "Salarié(e)"
+    assert shown["Véhicules"] == "Voiture, scooter"
+    assert shown["Animaux"] == "Chien de 3 ans, chat de moins d'un an"
+    assert shown["Épargne disponible"] == "2 000 €"
+    assert shown["Budget mensuel"] == "150 € par mois"
+    assert shown["Projets"].startswith("Prêt immobilier (montant 200 000 €, durée 20 ans)")
+    assert shown["Objectifs exprimés"].startswith("Protéger votre famille")
+    assert shown["Mesure de protection"] == "Aucune"
+    assert len(shown) == len(FULL_PROFILE) - 1 + len(FULL_PROFILE["investor"])
+
+    text = profile.inner_text()
+    codes = codes_of(FULL_PROFILE) - {"scooter"}
+    assert {"married", "employee", "car", "dog", "home_loan", "protect_family"} <= codes
+    for code in codes:
+        assert not re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text), code
+    for raw in ("{", "[", "_eur", "_years", "True", "False"):
+        assert raw not in text
+    assert "assistant — Prospect transmis" in page.inner_text("ul.audit")
     context.close()

@@ -7,7 +7,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.webapp.fake_rasa import LONG_WORD, FakeRasa
+from tests.webapp.fake_rasa import (
+    ANSWER,
+    LONG_WORD,
+    RECOMMENDATIONS,
+    RECOMMENDATIONS_INTRO,
+    RECOMMENDATIONS_NOTE,
+    FakeRasa,
+)
 from tests.webapp.servers import WebAppThread
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -91,6 +98,40 @@ class TestConversation:
         page.get_by_role("button", name="Parler à un conseiller").click()
         expect(bot_messages(page).last).to_contain_text("Quel est votre nom ?")
         assert fake_rasa.messages() == ["Je souhaite parler à un conseiller"]
+
+
+class TestOneMessagePerAnswer:
+    """The channel sends an answer as one event: the text written for messaging apps and the
+    payload the widget shows instead of it."""
+
+    def replies_to(self, page: Page, text: str):  # type: ignore[no-untyped-def]
+        open_chat(page)
+        before = bot_messages(page).count()
+        say(page, text)
+        expect(bot_messages(page)).to_have_count(before + 1)
+        page.wait_for_timeout(600)  # nothing else follows
+        expect(bot_messages(page)).to_have_count(before + 1)
+        return bot_messages(page).last
+
+    def test_an_answer_is_one_bubble_that_says_it_once(self, page: Page) -> None:
+        answer = self.replies_to(page, "Quel est le délai de renonciation ?")
+        expect(answer.locator(".vg-text")).to_have_text(ANSWER["text"])
+        assert answer.inner_text().count("30 jours") == 1
+        assert "Source :" not in answer.inner_text(), "the citation is the sources list"
+        expect(answer.locator(".vg-sources summary")).to_have_text("Source")
+
+    def test_a_recommendation_is_one_bubble_of_cards_between_its_words(self, page: Page) -> None:
+        message = self.replies_to(page, "Que me recommandez-vous ?")
+        expect(message.locator(".vg-text")).to_have_text(RECOMMENDATIONS_INTRO)
+        expect(message.locator(".vg-card")).to_have_count(2)
+        expect(message.locator(".vg-note")).to_have_text(RECOMMENDATIONS_NOTE)
+        shown = message.inner_text()
+        for item in RECOMMENDATIONS["items"]:
+            assert shown.count(item["name"]) == 1, item["name"]
+            for reason in item["reasons"]:
+                assert shown.count(reason) == 1, reason
+        expect(message.locator(".vg-quick-reply")).to_have_count(2)
+        expect(message.locator(".vg-feedback")).to_have_count(1)
 
 
 class TestFeedback:

@@ -35,6 +35,7 @@ from webapp.console.pages import (
     redirect,
     safe_next,
 )
+from webapp.console.profile import profile_lines
 from webapp.console.session import (
     ConsoleSession,
     current_actor,
@@ -188,6 +189,7 @@ def lead_view(
     versions = resources.records.versions(reference)
     context = {
         "lead": lead,
+        "profile": profile_lines(lead.profile),
         "versions": versions,
         "error": str(error) if error else None,
         "info": info_of(request),
