@@ -41,12 +41,11 @@ from typing import Any, Protocol
 import httpx
 import yaml
 
+from benchmarks.bench_turns import assistant_settings
 from common.rasa_api import auth_headers, tracker_url
 from stack.services import action_service, rasa_service
 from stack.settings import PROJECT_ROOT, StackSettings
 from stack.supervisor import Supervisor
-from stack.training import model_path
-from tests.services import free_port
 
 PERSONAS_DIR = PROJECT_ROOT / "benchmarks" / "personas"
 HELDOUT = "heldout"
@@ -420,18 +419,7 @@ def summarize(split: str, verdicts: Sequence[Verdict], errors: int = 0) -> Split
 @contextmanager
 def running_assistant(run_dir: Path) -> Iterator[StackSettings]:
     """The action server and the Rasa server, as `benchmarks.bench_turns` starts them."""
-    if not model_path().exists():
-        raise SystemExit("no trained model: run `make train` first")
-    settings = StackSettings(
-        _env_file=None,
-        rasa_port=free_port(),
-        action_server_port=free_port(),
-        webapp_port=free_port(),
-        tracker_store_url=f"sqlite:///{run_dir / 'tracker.db'}",
-        advisor_database_url=f"sqlite:///{run_dir / 'advisor.db'}",
-        run_dir=run_dir,
-        knowledge_llm_model="",  # retrieval and extractive answers only
-    )
+    settings = assistant_settings(run_dir)
     services = [action_service(settings), rasa_service(settings)]
     with Supervisor(services, run_dir / "logs", startup_timeout_s=600):
         yield settings

@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from stack.services import action_service, rasa_service, tensorflow_threads_env
 from stack.settings import PROJECT_ROOT, StackSettings
 from stack.supervisor import Service, Supervisor
 from stack.training import model_path, rasa_executable
+from tests.services import free_port
 
 CONVERSATIONS = 20
 THINK_TIME_S = (2.0, 6.0)
@@ -118,10 +118,20 @@ class TurnsResult:
     load_average: list[float]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def assistant_settings(run_dir: Path) -> StackSettings:
+    """The stack settings of a benchmark run: free ports, SQLite stores in `run_dir`, no LLM."""
+    if not model_path().exists():
+        raise SystemExit("no trained model: run `make train` first")
+    return StackSettings(
+        _env_file=None,
+        rasa_port=free_port(),
+        action_server_port=free_port(),
+        webapp_port=free_port(),
+        tracker_store_url=f"sqlite:///{run_dir / 'tracker.db'}",
+        advisor_database_url=f"sqlite:///{run_dir / 'advisor.db'}",
+        run_dir=run_dir,
+        knowledge_llm_model="",  # retrieval and extractive answers only
+    )
 
 
 def trivial_config(root: Path = PROJECT_ROOT) -> str:
@@ -274,21 +284,10 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 
 def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> TurnsResult:
-    if not model_path().exists():
-        raise SystemExit("no trained model: run `make train` first")
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
-        settings = StackSettings(
-            _env_file=None,
-            rasa_port=_free_port(),
-            action_server_port=_free_port(),
-            webapp_port=_free_port(),
-            tracker_store_url=f"sqlite:///{run_dir / 'tracker.db'}",
-            advisor_database_url=f"sqlite:///{run_dir / 'advisor.db'}",
-            run_dir=run_dir,
-            knowledge_llm_model="",  # retrieval and extractive answers only
-        )
-        trivial_port = _free_port()
+        settings = assistant_settings(run_dir)
+        trivial_port = free_port()
         services = [
             action_service(settings),
             rasa_service(settings),
