@@ -1,13 +1,19 @@
 """Start the action server: validate the settings and the port, then serve the `actions` package.
 
-The adapters are warmed up in the serving worker before it accepts calls (see actions/serving.py).
+The adapters are warmed up in each serving worker before it accepts calls, and each worker sets up
+its own logging (see actions/serving.py). With several workers, their metrics meet in
+PROMETHEUS_MULTIPROC_DIR (a fresh directory under the temporary directory when it is not set),
+emptied here before any worker starts.
 """
 
-import logging
 import os
+import tempfile
 from functools import partial
+from pathlib import Path
 
 from actions.settings import ActionServerSettings
+from common.logging import configure_logging
+from common.metrics import MULTIPROC_DIR_VARIABLE, reset_multiprocess_dir
 from common.startup import StartupError, exit_with, load_settings, require_free_port
 
 PROGRAM = "actions"
@@ -25,19 +31,29 @@ def main() -> None:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
-    from actions.serving import create_app
+    from actions.serving import SERVICE, serve_app
 
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(SERVICE, settings.log_level, settings.log_format)
+    prepare_worker_metrics(settings.workers)
     os.environ["SANIC_HOST"] = settings.host
     executor = ActionExecutor()
     executor.register_package("actions")
-    # As rasa_sdk.endpoint.run, plus the warm-up listener.
-    loader = AppLoader(factory=partial(create_app, executor, settings))
+    # As rasa_sdk.endpoint.run, plus the warm-up listener, logging, readiness and metrics.
+    loader = AppLoader(factory=partial(serve_app, executor, settings))
     app = loader.load()
-    app.prepare(host=settings.host, port=settings.port, workers=1)
+    app.prepare(host=settings.host, port=settings.port, workers=settings.workers)
     Sanic.serve(primary=app, app_loader=loader)
+
+
+def prepare_worker_metrics(workers: int) -> None:
+    """Several workers: one metrics directory they all write to (inherited through the
+    environment by the spawned workers), emptied of a previous run's files."""
+    configured = os.environ.get(MULTIPROC_DIR_VARIABLE, "").strip()
+    if workers == 1 and not configured:
+        return
+    directory = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="metrics-"))
+    reset_multiprocess_dir(directory)
+    os.environ[MULTIPROC_DIR_VARIABLE] = str(directory)
 
 
 if __name__ == "__main__":

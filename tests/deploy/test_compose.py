@@ -17,7 +17,7 @@ pytestmark = pytest.mark.unit
 COMPOSE_DIR = DEPLOY / "compose"
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY|DATABASE_URL|TRACKER_URL")
 # Passed through from deploy/compose/.env, empty by default (docs/channels.md).
-CHANNEL_VARIABLES = re.compile(r"^(TELEGRAM|FACEBOOK|TWILIO|SLACK)_")
+CHANNEL_VARIABLES = re.compile(r"^(TELEGRAM|FACEBOOK|TWILIO|SLACK|RASA_REST)_")
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,16 @@ pytestmark = pytest.mark.unit
 
 Objects = tuple[dict[str, Any], ...]
 
+# Liveness: the process answers. Readiness: its dependencies answer too (issue 20, point 3).
 HEALTH_PATHS = {"rasa": "/", "actions": "/health", "webapp": "/health", "llm-server": "/v1/models"}
+READY_PATHS = {
+    "rasa": "/webhooks/ops/ready",
+    "actions": "/ready",
+    "webapp": "/ready",
+    "llm-server": "/v1/models",
+}
+# Where Prometheus scrapes each server (pod annotations).
+METRICS_PATHS = {"rasa": "/webhooks/ops/metrics", "actions": "/metrics", "webapp": "/metrics"}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY|DATABASE_URL|TRACKER_URL")
 # The Secrets the operator creates (docs/operations.md); the manifests only refer to them.
 OPERATOR_SECRETS = {"vergemont-secrets", "vergemont-channels"}
@@ -30,6 +39,17 @@ OPERATOR_SECRETS = {"vergemont-secrets", "vergemont-channels"}
 
 def deployments(objects: Objects) -> dict[str, dict[str, Any]]:
     return {item["metadata"]["name"]: item for item in of_kind(objects, "Deployment")}
+
+
+def _policy_selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A NetworkPolicy podSelector (matchLabels and `In` expressions) against pod labels."""
+    if not selects(selector.get("matchLabels", {}), labels):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
 
 
 def pod_specs(objects: Objects) -> list[tuple[str, dict[str, Any]]]:
@@ -45,17 +65,54 @@ class TestDeployments:
     def test_the_four_servers_are_deployed(self, manifests: Objects) -> None:
         assert set(deployments(manifests)) == set(HEALTH_PATHS)
 
-    def test_every_server_has_readiness_and_liveness_probes_on_its_health_endpoint(
+    def test_every_server_has_readiness_and_liveness_probes_on_its_endpoints(
         self, manifests: Objects
     ) -> None:
+        paths = {"readinessProbe": READY_PATHS, "livenessProbe": HEALTH_PATHS}
         for name, deployment in deployments(manifests).items():
             for container in deployment["spec"]["template"]["spec"]["containers"]:
                 ports = {port["name"] for port in container["ports"]}
-                for probe in ("readinessProbe", "livenessProbe"):
+                for probe, expected in paths.items():
                     check = container.get(probe, {}).get("httpGet")
                     assert check, f"{name}: no HTTP {probe}"
-                    assert check["path"] == HEALTH_PATHS[name], f"{name}: {probe} {check}"
+                    assert check["path"] == expected[name], f"{name}: {probe} {check}"
                     assert check["port"] in ports, f"{name}: {probe} on an undeclared port"
+                readiness = container["readinessProbe"]
+                # The servers' dependency checks give up after 2.5 s (common/readiness.py).
+                assert readiness.get("timeoutSeconds", 1) >= 3, f"{name}: readiness timeout"
+
+    def test_our_servers_are_scraped_by_prometheus_on_their_port(self, manifests: Objects) -> None:
+        for name, path in METRICS_PATHS.items():
+            template = deployments(manifests)[name]["spec"]["template"]
+            annotations = template["metadata"].get("annotations", {})
+            ports = {
+                port["containerPort"]
+                for container in template["spec"]["containers"]
+                for port in container["ports"]
+            }
+            assert annotations.get("prometheus.io/scrape") == "true", name
+            assert annotations.get("prometheus.io/path") == path, name
+            assert int(annotations["prometheus.io/port"]) in ports, name
+
+    def test_prometheus_may_reach_the_metrics_ports(self, manifests: Objects) -> None:
+        policies = of_kind(manifests, "NetworkPolicy")
+        for name in METRICS_PATHS:
+            template = deployments(manifests)[name]["spec"]["template"]
+            labels = template["metadata"]["labels"]
+            port = int(template["metadata"]["annotations"]["prometheus.io/port"])
+            allowed = [
+                policy
+                for policy in policies
+                if _policy_selects(policy["spec"]["podSelector"], labels)
+                and any(
+                    source.get("namespaceSelector", {}).get("matchLabels", {})
+                    == {"kubernetes.io/metadata.name": "monitoring"}
+                    and port in {entry["port"] for entry in rule.get("ports", [])}
+                    for rule in policy["spec"].get("ingress", [])
+                    for source in rule.get("from", [])
+                )
+            ]
+            assert allowed, f"no NetworkPolicy lets the monitoring namespace scrape {name}"
 
     def test_every_container_has_requests_and_limits(self, manifests: Objects) -> None:
         for owner, spec in pod_specs(manifests):

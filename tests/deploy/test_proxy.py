@@ -56,6 +56,18 @@ def test_channels_reach_rasa_and_the_rest_the_web_app(config: Directive, server:
         assert upstream_hosts(upstream) == {"webapp"}, path
 
 
+def test_readiness_and_metrics_are_not_served_to_the_outside(
+    config: Directive, server: Directive
+) -> None:
+    for path in ("/webhooks/ops/ready", "/webhooks/ops/metrics", "/ready", "/metrics"):
+        location = nginx_location(server, path)
+        assert upstream_of(config, location) is None, path
+        assert location.one("return").args == ["404"], path
+    # Neighbours still go through: a channel webhook, and pages whose names start alike.
+    assert upstream_of(config, nginx_location(server, "/webhooks/rest/webhook")) is not None
+    assert upstream_of(config, nginx_location(server, "/metrics-explained")) is not None
+
+
 def test_socketio_is_sticky_and_carries_websockets(config: Directive, server: Directive) -> None:
     location = nginx_location(server, RASA_CHANNEL_PATHS[0])
     upstream = upstream_of(config, location)
