@@ -1,7 +1,11 @@
 """`python -m advisor`: users, GDPR export and erasure, webhook delivery.
 
     python -m advisor create-user alice --name "Alice Martin" --role advisor   # asks the password
-    python -m advisor api-token alice
+    python -m advisor reset-password alice          # asks the new one; closes her sessions
+    python -m advisor deactivate alice              # sessions and API token withdrawn at once
+    python -m advisor activate alice
+    python -m advisor api-token alice [--days 90]   # expires after --days (default 90)
+    python -m advisor revoke-token alice
     python -m advisor export --email jeanne@exemple.fr --output jeanne.json
     python -m advisor erase --reference VG-7K3M9Q --yes
     python -m advisor deliver-webhooks [--retry-failed]
@@ -19,7 +23,14 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from advisor.auth import create_user, issue_api_token
+from advisor.auth import (
+    DEFAULT_TOKEN_DAYS,
+    create_user,
+    issue_api_token,
+    reset_password,
+    revoke_api_token,
+    set_active,
+)
 from advisor.config import AdvisorSettings
 from advisor.database import ensure_schema, open_engine
 from advisor.errors import AdvisorError
@@ -41,8 +52,27 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
 
+    reset = commands.add_parser("reset-password", help="set a new password; closes the sessions")
+    reset.add_argument("username")
+    reset.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    for name, text in (
+        ("deactivate", "deactivate a user: sessions and API token withdrawn"),
+        ("activate", "reactivate a deactivated user"),
+        ("revoke-token", "withdraw a user's REST API token"),
+    ):
+        commands.add_parser(name, help=text).add_argument("username")
+
     token = commands.add_parser("api-token", help="issue (or replace) a user's REST API token")
     token.add_argument("username")
+    token.add_argument(
+        "--days",
+        type=int,
+        default=DEFAULT_TOKEN_DAYS,
+        help=f"days before the token expires (default {DEFAULT_TOKEN_DAYS})",
+    )
 
     for name, text in (("export", "export a person's data"), ("erase", "erase a person's data")):
         sub = commands.add_parser(name, help=text)
@@ -73,19 +103,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine.dispose()
 
 
+def _read_password(from_stdin: bool) -> str | None:
+    """The password typed twice (None when the two differ), or one line of standard input."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("Mot de passe : ")
+    if getpass.getpass("Confirmez : ") != password:
+        print("advisor: erreur : les deux saisies diffèrent.", file=sys.stderr)
+        return None
+    return password
+
+
 def _run(arguments: argparse.Namespace, settings: AdvisorSettings, engine: Engine) -> int:
     if arguments.command == "create-user":
-        if arguments.password_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = getpass.getpass("Mot de passe : ")
-            if getpass.getpass("Confirmez : ") != password:
-                print("advisor: erreur : les deux saisies diffèrent.", file=sys.stderr)
-                return 2
+        password = _read_password(arguments.password_stdin)
+        if password is None:
+            return 2
         user = create_user(engine, arguments.username, arguments.name, arguments.role, password)
         print(f"Utilisateur « {user.username} » créé (rôle {user.role}).")
+    elif arguments.command == "reset-password":
+        password = _read_password(arguments.password_stdin)
+        if password is None:
+            return 2
+        closed = reset_password(engine, arguments.username, password)
+        print(
+            f"Mot de passe de « {arguments.username} » changé ; "
+            f"{closed} session(s) ouverte(s) fermée(s)."
+        )
+    elif arguments.command in ("deactivate", "activate"):
+        active = arguments.command == "activate"
+        set_active(engine, arguments.username, active)
+        state = "réactivé" if active else "désactivé (sessions et jeton d'API retirés)"
+        print(f"Compte « {arguments.username} » {state}.")
+    elif arguments.command == "revoke-token":
+        if revoke_api_token(engine, arguments.username):
+            print(f"Jeton d'API de « {arguments.username} » révoqué.")
+        else:
+            print(f"« {arguments.username} » n'avait pas de jeton d'API.")
     elif arguments.command == "api-token":
-        print(issue_api_token(engine, arguments.username))
+        print(issue_api_token(engine, arguments.username, valid_days=arguments.days))
     elif arguments.command == "export":
         data = export_person(engine, email=arguments.email, reference=arguments.reference)
         path = write_export(data, arguments.output, settings.export_dir)

@@ -18,16 +18,27 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from common.db import engine_from_url
+from common.db import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_MS, engine_from_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def open_engine(url: str) -> Engine:
-    """An engine for the lead store; SQLite waits up to 30 s for a concurrent writer."""
+def open_engine(
+    url: str,
+    connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+) -> Engine:
+    """An engine for the lead store; SQLite waits up to 30 s for a concurrent writer, PostgreSQL
+    up to `connect_timeout_s` for a connection and `statement_timeout_ms` for a statement."""
     if make_url(url).get_backend_name() == "sqlite":
         return engine_from_url(url, connect_args={"timeout": 30})
-    return engine_from_url(url, pool_size=10, max_overflow=20)
+    return engine_from_url(
+        url,
+        connect_timeout_s=connect_timeout_s,
+        statement_timeout_ms=statement_timeout_ms,
+        pool_size=10,
+        max_overflow=20,
+    )
 
 
 def alembic_config(url: str) -> Config:

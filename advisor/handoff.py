@@ -4,8 +4,11 @@ The action server knows only this module: it builds a `HandoffRequest` from the 
 `HandoffService.hand_off()`. The advisor package implements the service on its lead store.
 
 Guarantees an implementation gives:
-- idempotent: one conversation (`conversation_id`) hands off once; a retry with the same
-  conversation returns the receipt of the lead already stored (`created=False`);
+- one open lead per conversation and person: a repeat while the conversation's lead is open and
+  recent returns that lead (`created=False`), with the person's new contact details written
+  into it (`contact_updated=True`) when they changed; a request after the lead was closed (won,
+  lost…), once it is older than the store's limit, or from someone else (another name and no
+  e-mail or phone in common) creates a new lead;
 - durable: `hand_off()` returns only once the lead is committed, so the bot may confirm the
   reference it carries;
 - honest failure: when the store cannot be reached it raises `HandoffUnavailableError` (after its
@@ -49,6 +52,8 @@ HandoffRequest = LeadCreate
 class HandoffReceipt(LeadSchema):
     lead_reference: str
     created: bool
+    # An open lead of the conversation was found and its contact details replaced by the new ones.
+    contact_updated: bool = False
 
 
 class HandoffError(Exception):
@@ -61,5 +66,5 @@ class HandoffUnavailableError(HandoffError):
 
 class HandoffService(Protocol):
     def hand_off(self, request: HandoffRequest) -> HandoffReceipt:
-        """Store the lead durably (or find the one already stored for this conversation)."""
+        """Store the lead durably (or update the open one of this conversation)."""
         ...

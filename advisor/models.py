@@ -1,6 +1,8 @@
 """Tables of the advisor workflow, declared on the application's shared `Base`.
 
-Migration: migrations/versions/0002_advisor.py creates exactly these tables.
+Migrations: migrations/versions/0002_advisor.py creates these tables; 0004_security adds the
+API token's expiry, the console sessions and the failed logins; 0005_personal_data lets one
+conversation hold several leads, one after another (`conversation_seq`).
 """
 
 from __future__ import annotations
@@ -46,16 +48,61 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(sa.String(20))
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     api_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    api_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
+class SessionRow(Base):
+    """One console session: the cookie holds a random id, the table its SHA-256 digest.
+
+    A session is valid until it expires, stays idle too long, is revoked (logout, deactivation,
+    password reset) or its user is deactivated.
+    """
+
+    __tablename__ = "advisor_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("advisor_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailureRow(Base):
+    """A failed console login, kept for the throttling window only (advisor/throttle.py).
+
+    The client address is stored as a keyed digest, never in clear.
+    """
+
+    __tablename__ = "advisor_login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), index=True)
+    address_digest: Mapped[str] = mapped_column(sa.String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class LeadRow(Base):
+    """A lead. One conversation may hold several, numbered by `conversation_seq` (1, 2, …): a new
+    one once the previous is closed or old (advisor/store.py, `LeadStore.hand_off`); the unique
+    pair makes two simultaneous handoffs of one conversation agree on one lead."""
+
     __tablename__ = "advisor_leads"
-    __table_args__ = (sa.Index("ix_advisor_leads_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_advisor_leads_status_created_at", "status", "created_at"),
+        sa.UniqueConstraint(
+            "conversation_id", "conversation_seq", name="uq_advisor_leads_conversation_seq"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    conversation_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    conversation_id: Mapped[str] = mapped_column(sa.String(200))
+    conversation_seq: Mapped[int] = mapped_column(sa.Integer, server_default="1")
     channel: Mapped[str] = mapped_column(sa.String(20), index=True)
     status: Mapped[str] = mapped_column(sa.String(20), index=True)
     category: Mapped[str | None] = mapped_column(sa.String(40), index=True)

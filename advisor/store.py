@@ -350,9 +350,9 @@ class LeadStore:
             raise InvalidInputError(
                 f"La note dépasse {MAX_NOTE_CHARS} caractères ({len(cleaned)}) : raccourcissez-la."
             )
-        check_can_write_notes(actor)
         with self.transaction() as session:
             lead = self._lead(session, reference)
+            check_can_write_notes(lead.claimed_by_id, actor)
             now = self.clock()
             session.add(
                 NoteRow(lead_id=lead.id, author=actor.username, text=cleaned, created_at=now)

@@ -100,6 +100,14 @@ def check_status_change(current: str, target: str, claimed_by_id: int | None, ac
         )
 
 
-def check_can_write_notes(actor: Actor) -> None:
+NOTE_REFUSAL = (
+    "Seul le conseiller qui a pris ce prospect en charge (ou un superviseur) peut y ajouter "
+    "une note."
+)
+
+
+def check_can_write_notes(claimed_by_id: int | None, actor: Actor) -> None:
+    """Notes are written by the lead's claimant or a supervisor, like any other change."""
     if actor.role not in ROLES:
         raise PermissionDeniedError("Seuls les conseillers peuvent ajouter une note.")
+    check_can_work_on(claimed_by_id, actor, NOTE_REFUSAL)

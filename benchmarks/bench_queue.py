@@ -121,7 +121,7 @@ def main() -> int:
         started = time.perf_counter()
         seed(url)
         seeded_s = time.perf_counter() - started
-        settings = WebAppSettings(_env_file=None, advisor_database_url=url)
+        settings = WebAppSettings(_env_file=None, environment="test", advisor_database_url=url)
         load_before = os.getloadavg()[0]
         with TestClient(create_app(settings), follow_redirects=False) as client:
             log_in(client, "bench", "mot-de-passe-bench")

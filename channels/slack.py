@@ -2,6 +2,8 @@
 
 Up to 5 buttons stay Slack buttons; more become numbered options. Product names are bold in
 Slack's mrkdwn. Webhook (Event Subscriptions and Interactivity): <rasa>/webhooks/slack/webhook.
+Rasa's connector checks Slack's request signature (HMAC-SHA256 under SLACK_SIGNING_SECRET, compared
+in constant time, five minutes at most old). Conversations are keyed `slack:<user id>`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ NOT_CONFIGURED = "not-configured"
 
 class SlackInput(DegradingChannel, RasaSlackInput):
     profile = SLACK
+    namespace = "slack"
     variables: Mapping[str, str] = {
         "slack_token": "SLACK_BOT_TOKEN",
         "slack_signing_secret": "SLACK_SIGNING_SECRET",

@@ -28,6 +28,10 @@ from sqlalchemy.orm import DeclarativeBase
 
 DEFAULT_ADVISOR_DATABASE_URL = "sqlite:///.run/advisor.db"
 DEFAULT_WEBAPP_DATABASE_URL = "sqlite:///.run/webapp.db"
+# PostgreSQL: seconds to wait for a connection, milliseconds a statement may run (0: no limit).
+# A database that hangs then fails a request in bounded time instead of holding its worker.
+DEFAULT_CONNECT_TIMEOUT_S = 5
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
 _PSYCOPG = "postgresql+psycopg://"
 
@@ -85,9 +89,28 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def engine_from_url(url: str, **options: Any) -> Engine:
+def _statement_timeout_setter(milliseconds: int) -> Any:
+    def set_statement_timeout(dbapi_connection: Any, _record: Any) -> None:
+        # Outside a transaction, so that the setting lasts for the whole connection.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
+        dbapi_connection.autocommit = autocommit
+
+    return set_statement_timeout
+
+
+def engine_from_url(
+    url: str,
+    *,
+    connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    **options: Any,
+) -> Engine:
     """Create an engine (URL normalised); for a SQLite file, create its folder and enforce
-    foreign keys."""
+    foreign keys; for PostgreSQL, bound the connection wait and each statement's duration
+    (`statement_timeout_ms=0` for none, e.g. for migrations)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -97,4 +120,8 @@ def engine_from_url(url: str, **options: Any) -> Engine:
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    connect_args = {"connect_timeout": connect_timeout_s, **options.pop("connect_args", {})}
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
+    if statement_timeout_ms:
+        event.listen(engine, "connect", _statement_timeout_setter(statement_timeout_ms))
+    return engine

@@ -1,6 +1,10 @@
-"""How harnesses (tests, benchmarks, simulators, the stack's health check) reach the Rasa HTTP API
-on loopback: a short-lived HS256 JSON Web Token in an `Authorization: Bearer` header, never a
-token in the URL.
+"""How harnesses (tests, benchmarks, simulators, the stack's health check) reach the Rasa server on
+loopback, always with a credential in an `Authorization: Bearer` header, never in the URL:
+
+- the HTTP API (`/status`, `/conversations/<id>/tracker`): a short-lived HS256 JSON Web Token;
+- the REST channel (`/webhooks/rest/webhook`, channels/rest.py): the shared secret
+  RASA_REST_TOKEN (`rest_headers`). Its conversations live under `rest:<sender>` in the tracker
+  store (`rest_conversation_id`), apart from every other channel's.
 
 The stack starts Rasa with `--jwt-secret` (stack/services.py). Rasa checks the signature and reads
 the payload's `user`: role `admin` opens every endpoint, role `user` only the conversation whose id
@@ -60,3 +64,18 @@ def auth_headers(secret: str, conversation_id: str | None = None) -> dict[str, s
 def tracker_url(base_url: str, conversation_id: str) -> str:
     """The tracker of one conversation (`GET`, with `auth_headers(secret, conversation_id)`)."""
     return f"{base_url}/conversations/{conversation_id}/tracker"
+
+
+REST_NAMESPACE = "rest"
+
+
+def rest_headers(token: str) -> dict[str, str]:
+    """The `Authorization` header of a REST channel request (`token`: RASA_REST_TOKEN)."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def rest_conversation_id(sender: str) -> str:
+    """The tracker key of the REST channel's `sender`: read its tracker with
+    `tracker_url(base, rest_conversation_id(sender))` and
+    `auth_headers(secret, rest_conversation_id(sender))`."""
+    return f"{REST_NAMESPACE}:{sender}"

@@ -11,3 +11,7 @@ class FeedbackStorageError(FeedbackError):
 
 class FeedbackExportError(FeedbackError):
     """An export could not be written (bad destination, unknown format)."""
+
+
+class RatingLockedError(FeedbackError):
+    """The message was rated from another browser (or without a rater token): the rating stays."""

@@ -1,4 +1,10 @@
-"""Export of the ratings for the evaluation pipeline: CSV (one row per rating) or JSONL."""
+"""Export of the ratings for the evaluation pipeline: CSV (one row per rating) or JSONL.
+
+The texts come from the public (a question, an answer that quotes it): in the CSV, a cell that a
+spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage
+return) gets a leading apostrophe, so opening the file runs nothing (CSV injection). The JSONL
+keeps the texts exactly.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Literal, TextIO
 from feedback.schemas import FeedbackPublic
 
 ExportFormat = Literal["csv", "jsonl"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
     "id",
     "created_at",
@@ -51,8 +58,16 @@ def write_jsonl(items: Iterable[FeedbackPublic], out: TextIO) -> int:
     return count
 
 
+def neutralise_formula(value: object) -> object:
+    """A text a spreadsheet would evaluate, made inert with a leading apostrophe; others as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(items: Iterable[FeedbackPublic], out: TextIO) -> int:
-    """CSV with a header; the sources column holds their JSON list; unknown `validated` is empty."""
+    """CSV with a header; the sources column holds their JSON list; unknown `validated` is empty;
+    formula-like texts are neutralised."""
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
@@ -61,7 +76,7 @@ def write_csv(items: Iterable[FeedbackPublic], out: TextIO) -> int:
         record["sources"] = json.dumps(record["sources"], ensure_ascii=False)
         record["mode"] = record["mode"] or ""
         record["validated"] = "" if item.validated is None else str(item.validated).lower()
-        writer.writerow(record)
+        writer.writerow({key: neutralise_formula(value) for key, value in record.items()})
         count += 1
     return count
 

@@ -1,6 +1,7 @@
 """The feedback table, on the application's shared `Base` (its schemas: feedback/schemas.py).
 
-Migration: migrations/versions/0003_feedback.py creates exactly this table.
+Migrations: migrations/versions/0003_feedback.py creates this table; 0004_security adds
+`rater_digest`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from common.db import Base, JsonType
 
 
 class FeedbackRow(Base):
-    """One rating of one bot message; rating it again replaces the rating."""
+    """One rating of one bot message; only the browser that gave it may replace it.
+
+    `rater_digest` is the SHA-256 digest of the random rater token the web app gave that browser
+    (an HttpOnly cookie); a rating stored without one can no longer be replaced.
+    """
 
     __tablename__ = "feedback"
     __table_args__ = (
@@ -33,5 +38,6 @@ class FeedbackRow(Base):
     mode: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
     validated: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
     channel: Mapped[str] = mapped_column(sa.String(20))
+    rater_digest: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

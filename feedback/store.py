@@ -1,7 +1,14 @@
-"""Persistence of the ratings: record (idempotent per message), read back, summarise."""
+"""Persistence of the ratings: record (one per message), read back, summarise.
+
+A rating is bound to the rater token of the browser that gave it (its SHA-256 digest is stored):
+only the same token replaces it, so someone who learns a conversation's ids cannot overwrite
+another person's rating. A rating given without a token can never be replaced.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Iterator
 from datetime import datetime
@@ -11,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from common.db import utc_now
-from feedback.errors import FeedbackStorageError
+from feedback.errors import FeedbackStorageError, RatingLockedError
 from feedback.models import FeedbackRow
 from feedback.schemas import (
     RATING_EMOJIS,
@@ -28,30 +35,43 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = "the feedback database is unavailable or not migrated (alembic upgrade head)"
 
 
+def _rater_digest(rater: str | None) -> str | None:
+    return hashlib.sha256(rater.encode()).hexdigest() if rater else None
+
+
+def _same_rater(stored: str | None, given: str | None) -> bool:
+    return stored is not None and given is not None and hmac.compare_digest(stored, given)
+
+
 class FeedbackStore:
     """Ratings in the application database; the caller owns the engine."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def record(self, feedback: FeedbackCreate) -> tuple[FeedbackPublic, bool]:
-        """Store a rating; a second rating of the same message replaces the first.
+    def record(
+        self, feedback: FeedbackCreate, rater: str | None = None
+    ) -> tuple[FeedbackPublic, bool]:
+        """Store a rating; a second rating of the same message with the same `rater` token
+        replaces the first.
 
-        Returns the stored rating and whether it is new. Raises FeedbackStorageError when the
-        database cannot be written; then nothing was stored.
+        Returns the stored rating and whether it is new. Raises RatingLockedError when the message
+        was rated with another token (or none), FeedbackStorageError when the database cannot be
+        written; either way nothing was stored.
         """
+        digest = _rater_digest(rater)
         try:
-            return self._upsert(feedback)
+            return self._upsert(feedback, digest)
         except IntegrityError:
-            # Two ratings of the same message at once: the other one inserted first; update it.
+            # Two ratings of the same message at once: the other one inserted first.
             try:
-                return self._upsert(feedback)
+                return self._upsert(feedback, digest)
             except SQLAlchemyError as exc:
                 raise FeedbackStorageError(UNAVAILABLE) from exc
         except SQLAlchemyError as exc:
             raise FeedbackStorageError(UNAVAILABLE) from exc
 
-    def _upsert(self, feedback: FeedbackCreate) -> tuple[FeedbackPublic, bool]:
+    def _upsert(self, feedback: FeedbackCreate, digest: str | None) -> tuple[FeedbackPublic, bool]:
         now = utc_now()
         values = feedback.model_dump(mode="json")
         with Session(self.engine) as session, session.begin():
@@ -63,8 +83,10 @@ class FeedbackStore:
             )
             created = row is None
             if row is None:
-                row = FeedbackRow(**values, created_at=now, updated_at=now)
+                row = FeedbackRow(**values, rater_digest=digest, created_at=now, updated_at=now)
                 session.add(row)
+            elif not _same_rater(row.rater_digest, digest):
+                raise RatingLockedError("the message was rated from another browser")
             else:
                 for key, value in values.items():
                     setattr(row, key, value)

@@ -44,7 +44,8 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = engine_from_url(database_url())
+    # No statement timeout: a migration may legitimately take long on a big table.
+    engine = engine_from_url(database_url(), statement_timeout_ms=0)
     try:
         with engine.connect() as connection:
             context.configure(

@@ -62,6 +62,10 @@ def rasa_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_JWT_SECRET": settings.rasa_jwt_secret,
+            # The REST channel's bearer token (channels/rest.py, common/rasa_api.rest_headers).
+            "RASA_REST_TOKEN": settings.rasa_rest_token,
+            # The widget is served by the web app: its pages may open the socket.
+            "SOCKETIO_ALLOWED_ORIGINS": f"http://{settings.host}:{settings.webapp_port}",
         },
         cwd=root,
     )
@@ -109,6 +113,7 @@ def webapp_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Servic
         health_url=f"{base}/health",
         url=base,
         env={
+            "WEBAPP_ENVIRONMENT": settings.environment,
             "WEBAPP_HOST": settings.host,
             "WEBAPP_PORT": str(settings.webapp_port),
             # The chat widget's socket.io connection goes to this Rasa server.

@@ -8,7 +8,7 @@ KNOWLEDGE_* of the `knowledge` component) and passed down to the services it sta
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.db import DEFAULT_ADVISOR_DATABASE_URL
@@ -20,6 +20,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_RASA_JWT_SECRET = "change-me-local-dev-rasa-jwt-secret"  # noqa: S105
 # HS256 needs a key of at least 256 bits (RFC 7518, section 3.2).
 MIN_JWT_SECRET_LENGTH = 32
+# The documented test credential of the REST channel (channels/rest.py): harnesses on a developer's
+# machine and in CI send it as `Authorization: Bearer <token>`; refused outside local development.
+DEV_RASA_REST_TOKEN = "local-dev-rest-token-not-a-secret-0123456789"  # noqa: S105
+MIN_REST_TOKEN_LENGTH = 32
 
 
 class StackSettings(BaseSettings):
@@ -27,13 +31,22 @@ class StackSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    environment: str = Field(default="local", pattern="^(local|staging|production)$")
+    # `python -m stack` is the local launcher, hence its `local` default; the value (ENVIRONMENT or
+    # WEBAPP_ENVIRONMENT, one setting) is passed on to the web app as WEBAPP_ENVIRONMENT, so the
+    # stack and the web app always apply the same rules to secrets and cookies.
+    environment: str = Field(
+        default="local",
+        pattern="^(local|test|staging|production)$",
+        validation_alias=AliasChoices("ENVIRONMENT", "WEBAPP_ENVIRONMENT", "environment"),
+    )
     host: str = "127.0.0.1"
     rasa_port: int = Field(default=5005, ge=1, le=65535)
     action_server_port: int = Field(default=5055, ge=1, le=65535)
     webapp_port: int = Field(default=8000, ge=1, le=65535)
     # Signs the JWTs that harnesses send to the Rasa HTTP API (common/rasa_api.py).
     rasa_jwt_secret: str = DEV_RASA_JWT_SECRET
+    # The REST channel's bearer token (RASA_REST_TOKEN, passed to the Rasa server).
+    rasa_rest_token: str = DEV_RASA_REST_TOKEN
     # Rasa's SQL tracker store: an SQLite file by default, e.g. postgresql://user@host:5432/db.
     tracker_store_url: str = "sqlite:///.run/rasa_tracker.db"
     # Empty means Rasa's in-memory lock store; redis://host:6379/0 to share locks between replicas.
@@ -75,7 +88,16 @@ class StackSettings(BaseSettings):
             raise ValueError(f"must be at least {MIN_JWT_SECRET_LENGTH} characters long")
         return value
 
+    @field_validator("rasa_rest_token")
+    @classmethod
+    def _check_rest_token(cls, value: str) -> str:
+        if len(value) < MIN_REST_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_REST_TOKEN_LENGTH} characters long")
+        return value
+
     def check_secrets(self) -> None:
-        """Refuse the development secret outside local development."""
+        """Refuse the development secrets outside local development."""
         if self.environment != "local" and self.rasa_jwt_secret == DEV_RASA_JWT_SECRET:
             raise ValueError("RASA_JWT_SECRET must be set outside local development")
+        if self.environment != "local" and self.rasa_rest_token == DEV_RASA_REST_TOKEN:
+            raise ValueError("RASA_REST_TOKEN must be set outside local development")

@@ -18,11 +18,13 @@ from webapp.api.routes import (
     documents,
     feedback,
     health,
+    ops,
     products,
     recommendations,
     site,
 )
 from webapp.console.pages import ERROR_HANDLERS
+from webapp.core.body_limit import BodySizeLimitMiddleware
 from webapp.core.config import WebAppSettings
 
 
@@ -42,8 +44,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: WebAppSettings) -> FastAPI:
-    app = FastAPI(title="Vergemont Assurances — assistant", version="0.1.0", lifespan=lifespan)
+    """The app; ValueError when the settings' secrets are not fit for their environment."""
+    settings.check_secrets()
+    # The API's documentation is public on a developer's machine only (docs/security.md).
+    public_docs = settings.is_development
+    app = FastAPI(
+        title="Vergemont Assurances — assistant",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if public_docs else None,
+        redoc_url="/redoc" if public_docs else None,
+        openapi_url="/openapi.json" if public_docs else None,
+    )
     app.state.settings = settings
+    app.add_middleware(BodySizeLimitMiddleware)
     for router in (
         health.router,
         categories.router,
@@ -56,6 +70,7 @@ def create_app(settings: WebAppSettings) -> FastAPI:
         advisor_api.router,
     ):
         app.include_router(router)
+    ops.install(app)  # /ready, /metrics, request ids and HTTP metrics
     for error, handler in ERROR_HANDLERS.items():
         app.add_exception_handler(error, handler)
     return app

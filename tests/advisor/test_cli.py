@@ -73,3 +73,48 @@ def test_bad_input_gets_one_french_line_and_exit_code_2(tmp_path: Path):
     missing = run(url, "export", "--reference", "VG-ZZZZZZ", "--output", "x.json")
     assert missing.returncode == 2
     assert "Aucun prospect" in missing.stderr
+
+
+def test_reset_password_deactivate_and_token_commands(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'advisor.db'}"
+    password = "un-mot-de-passe-solide\n"
+    run(
+        url,
+        "create-user",
+        "alice",
+        "--name",
+        "Alice",
+        "--role",
+        "advisor",
+        "--password-stdin",
+        stdin=password,
+    )
+    token = run(url, "api-token", "alice", "--days", "30").stdout.strip()
+
+    reset = run(url, "reset-password", "alice", "--password-stdin", stdin="un-autre-mot-de-passe\n")
+    assert reset.returncode == 0, reset.stderr
+    assert "Mot de passe de « alice » changé" in reset.stdout
+
+    deactivated = run(url, "deactivate", "alice")
+    assert deactivated.returncode == 0, deactivated.stderr
+    assert "désactivé" in deactivated.stdout
+    engine = open_engine(url)
+    try:
+        assert authenticate(engine, "alice", "un-autre-mot-de-passe") is None
+        assert user_by_token(engine, token) is None
+        assert run(url, "activate", "alice").returncode == 0
+        assert authenticate(engine, "alice", "un-autre-mot-de-passe") is not None
+        token = run(url, "api-token", "alice").stdout.strip()
+        assert user_by_token(engine, token) is not None
+        revoked = run(url, "revoke-token", "alice")
+        assert "révoqué" in revoked.stdout
+        assert user_by_token(engine, token) is None
+    finally:
+        engine.dispose()
+
+    too_long = run(url, "api-token", "alice", "--days", "1000")
+    assert too_long.returncode == 2
+    assert "Durée de validité invalide" in too_long.stderr
+    unknown = run(url, "deactivate", "personne")
+    assert unknown.returncode == 2
+    assert "Aucun utilisateur « personne »" in unknown.stderr

@@ -114,6 +114,7 @@ class TestStatusWorkflow:
 class TestNotes:
     def test_notes_are_kept_verbatim_including_sql_and_markup(self, store, advisor, engine):
         reference = new_lead(store)
+        store.claim(reference, advisor)
         hostile = "Robert'); DROP TABLE advisor_leads;-- <script>alert(1)</script>"
         store.add_note(reference, advisor, hostile)
         assert store.get_lead(reference).notes[0].text == hostile
@@ -122,10 +123,24 @@ class TestNotes:
 
     def test_an_oversized_note_is_refused_and_the_others_are_kept(self, store, advisor):
         reference = new_lead(store)
+        store.claim(reference, advisor)
         store.add_note(reference, advisor, "Rappeler mardi.")
         with pytest.raises(InvalidInputError, match=str(MAX_NOTE_CHARS)):
             store.add_note(reference, advisor, "x" * (MAX_NOTE_CHARS + 1))
         assert [note.text for note in store.get_lead(reference).notes] == ["Rappeler mardi."]
+
+    def test_only_the_claimant_or_a_supervisor_writes_notes(
+        self, store, advisor, other_advisor, supervisor
+    ):
+        reference = new_lead(store)
+        with pytest.raises(PermissionDeniedError, match="ajouter une note"):
+            store.add_note(reference, advisor, "Avant la prise en charge.")
+        store.claim(reference, advisor)
+        with pytest.raises(PermissionDeniedError, match="ajouter une note"):
+            store.add_note(reference, other_advisor, "Je ne suis pas le conseiller.")
+        store.add_note(reference, advisor, "Rappeler mardi.")
+        store.add_note(reference, supervisor, "Vu avec Alice.")
+        assert [n.author for n in store.get_lead(reference).notes] == ["alice", "sophie"]
 
     def test_an_empty_note_is_refused(self, store, advisor):
         with pytest.raises(InvalidInputError, match="vide"):

@@ -25,7 +25,15 @@ async def serving(channel: InputChannel, on_new_message: Any) -> AsyncIterator[s
     Sanic.test_mode = True
     app = Sanic(f"channels_test_{uuid.uuid4().hex[:8]}")
     app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/" + channel.url_prefix())
-    port = free_port()
+    async with serving_app(app) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving_app(app: Sanic, port: int | None = None) -> AsyncIterator[str]:
+    """Serve a Sanic app on 127.0.0.1 (`port`, or a free one) and yield its base URL."""
+    Sanic.test_mode = True
+    port = port or free_port()
     server = await app.create_server(
         host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
     )

@@ -28,7 +28,7 @@ from actions.messages import (
     cited,
     recommendations_payload,
 )
-from channels.base import DegradingChannel, DegradingOutputChannel
+from channels.base import TECHNICAL_PROBLEM, DegradingChannel, DegradingOutputChannel
 from channels.formatting import MESSENGER, TELEGRAM, WHATSAPP, Option
 from channels.messenger import MessengerInput
 from channels.options import NumberedOptions
@@ -43,12 +43,14 @@ ENV = {
     "TELEGRAM_ACCESS_TOKEN": "123456:test-token",
     "TELEGRAM_BOT_NAME": "vergemont_bot",
     "TELEGRAM_WEBHOOK_URL": "https://bot.vergemont.example/webhooks/telegram/webhook",
+    "TELEGRAM_SECRET_TOKEN": "telegram-secret-token-of-the-tests-0123456789",
     "FACEBOOK_VERIFY_TOKEN": "verify-me",
     "FACEBOOK_APP_SECRET": "app-secret",
     "FACEBOOK_PAGE_ACCESS_TOKEN": "page-token",
     "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
     "TWILIO_AUTH_TOKEN": "twilio-auth-token",
     "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886",
+    "TWILIO_WEBHOOK_URL": "https://bot.vergemont.example/webhooks/twilio/webhook",
     "SLACK_BOT_TOKEN": "xoxb-test",
     "SLACK_SIGNING_SECRET": "slack-secret",
 }
@@ -76,7 +78,7 @@ RECOMMENDATION = {
 
 @pytest.fixture
 def no_channel_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [*ENV, "TWILIO_WEBHOOK_URL", "SLACK_CHANNEL", "CHANNELS_DOCUMENTS_URL"]:
+    for name in [*ENV, "SLACK_CHANNEL", "CHANNELS_DOCUMENTS_URL", "SOCKETIO_ALLOWED_ORIGINS"]:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -122,7 +124,12 @@ class TestSettingsFromTheEnvironment:
         status, code, body = asyncio.run(scenario())
         assert status == {
             "status": "not configured",
-            "missing": ["TELEGRAM_ACCESS_TOKEN", "TELEGRAM_BOT_NAME", "TELEGRAM_WEBHOOK_URL"],
+            "missing": [
+                "TELEGRAM_ACCESS_TOKEN",
+                "TELEGRAM_BOT_NAME",
+                "TELEGRAM_WEBHOOK_URL",
+                "TELEGRAM_SECRET_TOKEN",
+            ],
         }
         assert code == 503
         assert "TELEGRAM_ACCESS_TOKEN" in body["error"]
@@ -199,6 +206,11 @@ class TestDegradedReplies:
         ]
 
 
+def twilio_signature(form: dict[str, str], url: str = ENV["TWILIO_WEBHOOK_URL"]) -> str:
+    """The X-Twilio-Signature Twilio computes for `form` posted to `url`."""
+    return str(RequestValidator(ENV["TWILIO_AUTH_TOKEN"]).compute_signature(url, form))
+
+
 class TestWhatsAppWebhook:
     def post(
         self, channel: WhatsAppInput, form: dict[str, str], signature: str | None
@@ -207,6 +219,7 @@ class TestWhatsAppWebhook:
 
         async def on_new_message(message: UserMessage) -> None:
             received.append(message)
+            await message.output_channel.send_text_message(message.sender_id, "Bien reçu.")
 
         async def scenario() -> int:
             async with serving(channel, on_new_message) as url, aiohttp.ClientSession() as http:
@@ -218,8 +231,14 @@ class TestWhatsAppWebhook:
 
         return asyncio.run(scenario()), received
 
-    def test_a_numbered_answer_becomes_the_options_payload(self, channel_env: None) -> None:
+    def channel(self) -> WhatsAppInput:
+        """The connector, its replies recorded instead of sent to Twilio's API."""
         channel = WhatsAppInput.from_credentials(None)
+        channel.get_output_channel = RecordingTwilio  # type: ignore[method-assign]
+        return channel  # type: ignore[return-value]
+
+    def test_a_numbered_answer_becomes_the_options_payload(self, channel_env: None) -> None:
+        channel = self.channel()
         channel.numbered.remember(
             "whatsapp:+33612345678",
             [
@@ -227,28 +246,56 @@ class TestWhatsAppWebhook:
                 Option("Parler à un conseiller", "/request_advisor"),
             ],
         )
-        status, received = self.post(channel, {"From": "whatsapp:+33612345678", "Body": "2"}, None)
+        form = {"From": "whatsapp:+33612345678", "Body": "2"}
+        status, received = self.post(channel, form, twilio_signature(form))
         assert status == 204
         assert received[0].text == "/request_advisor"
+        assert received[0].sender_id == "whatsapp:+33612345678"
         output = received[0].output_channel
         assert isinstance(output, DegradingOutputChannel)
         assert isinstance(output.inner, TwilioOutput)
         assert output.profile is WHATSAPP
 
-    def test_with_a_webhook_url_only_signed_requests_are_accepted(
-        self, channel_env: None, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        public_url = "https://bot.vergemont.example/webhooks/twilio/webhook"
-        monkeypatch.setenv("TWILIO_WEBHOOK_URL", public_url)
+    def test_only_requests_signed_by_twilio_are_accepted(self, channel_env: None) -> None:
         form = {"From": "whatsapp:+33612345678", "Body": "Bonjour"}
-        good = RequestValidator(ENV["TWILIO_AUTH_TOKEN"]).compute_signature(public_url, form)
-        status, received = self.post(WhatsAppInput.from_credentials(None), form, "forged")
-        assert (status, received) == (403, [])
-        status, received = self.post(WhatsAppInput.from_credentials(None), form, None)
-        assert (status, received) == (403, [])
-        status, received = self.post(WhatsAppInput.from_credentials(None), form, good)
+        good = twilio_signature(form)
+        other_url = twilio_signature(form, "https://elsewhere.example/webhooks/twilio/webhook")
+        for signature in ("forged", None, other_url):
+            status, received = self.post(self.channel(), form, signature)
+            assert (status, received) == (403, []), signature
+        status, received = self.post(self.channel(), form, good)
         assert status == 204
         assert [m.text for m in received] == ["Bonjour"]
+
+    @pytest.mark.parametrize("missing", ["TWILIO_WEBHOOK_URL", "TWILIO_AUTH_TOKEN"])
+    def test_without_the_url_or_the_token_the_channel_is_off_not_unchecked(
+        self, channel_env: None, monkeypatch: pytest.MonkeyPatch, missing: str
+    ) -> None:
+        monkeypatch.delenv(missing)
+        form = {"From": "whatsapp:+33612345678", "Body": "Bonjour"}
+        status, received = self.post(WhatsAppInput.from_credentials(None), form, None)
+        assert (status, received) == (503, [])
+
+        async def error() -> dict[str, Any]:
+            channel = WhatsAppInput.from_credentials(None)
+            async with (
+                serving(channel, None) as url,
+                aiohttp.ClientSession() as http,
+                http.post(f"{url}/webhooks/twilio/webhook", data=form) as r,
+            ):
+                return dict(await r.json())
+
+        assert missing in asyncio.run(error())["error"]
+
+    @pytest.mark.parametrize(
+        "sender", ["+33612345678", "telegram:42", "whatsapp:+33 6 12", "whatsapp:"]
+    )
+    def test_a_sender_that_is_not_a_whatsapp_number_is_refused(
+        self, channel_env: None, sender: str
+    ) -> None:
+        form = {"From": sender, "Body": "Bonjour"}
+        status, received = self.post(self.channel(), form, twilio_signature(form))
+        assert (status, received) == (400, [])
 
 
 # ------------------------------------------------------------------ one message per answer
@@ -425,3 +472,101 @@ class TestOneMessagePerAnswer:
     def test_the_paragraphs_of_a_message_stay_in_it(self) -> None:
         [message] = app_messages("telegram", recommendation_turn())
         assert "\n\u00a0\n2. Vergemont Habitation Locataire" in message
+
+
+# ------------------------------------------------------------------ namespaces and the apology
+
+CONNECTORS = [
+    (TelegramInput, "424242", "telegram:424242"),
+    (WhatsAppInput, "whatsapp:+33612345678", "whatsapp:+33612345678"),
+    (MessengerInput, "6024301234567890", "messenger:6024301234567890"),
+    (SlackInput, "U024BE7LH", "slack:U024BE7LH"),
+]
+
+
+def one_turn(
+    connector: Any, app_id: str, processor: Any
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """One message from `app_id` through the connector's wrapper: the tracker keys Rasa got, and
+    the (app id, text) of each message sent back to the app."""
+    channel = connector.from_credentials(None)
+    seen: list[str] = []
+
+    async def recording(message: UserMessage) -> None:
+        seen.append(message.sender_id)
+        await processor(message)
+
+    inner = CollectingOutputChannel()
+    asyncio.run(channel.wrap(recording)(UserMessage("Bonjour", inner, app_id)))
+    return seen, [(m["recipient_id"], m["text"]) for m in inner.messages]
+
+
+async def greeting(message: UserMessage) -> None:
+    await message.output_channel.send_text_message(message.sender_id, "Bonjour !")
+
+
+@pytest.mark.usefixtures("channel_env")
+class TestSenderNamespaces:
+    @pytest.mark.parametrize(("connector", "app_id", "conversation"), CONNECTORS)
+    def test_the_conversation_is_the_app_id_in_the_channels_namespace(
+        self, connector: Any, app_id: str, conversation: str
+    ) -> None:
+        seen, sent = one_turn(connector, app_id, greeting)
+        assert seen == [conversation]
+        assert sent == [(app_id, "Bonjour !")], "the app gets its own id back"
+
+    def test_one_id_on_several_channels_is_several_conversations(self) -> None:
+        conversations = {
+            one_turn(connector, "42", greeting)[0][0]
+            for connector in (TelegramInput, MessengerInput, SlackInput)
+        }
+        assert conversations == {"telegram:42", "messenger:42", "slack:42"}
+
+    def test_numbered_options_follow_the_conversation(self) -> None:
+        channel = TelegramInput.from_credentials(None)
+        inner = CollectingOutputChannel()
+        output = channel.output_for(inner)  # type: ignore[attr-defined]
+        asyncio.run(
+            output.deliver(
+                "telegram:42", {"text": "?", "buttons": [{"title": "A" * 80, "payload": "/a" * 40}]}
+            )
+        )
+        assert channel.numbered.resolve("telegram:42", "1") == "/a" * 40  # type: ignore[attr-defined]
+        assert channel.numbered.resolve("42", "1") is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("channel_env")
+class TestTechnicalProblem:
+    @pytest.mark.parametrize(("connector", "app_id", "conversation"), CONNECTORS)
+    def test_a_turn_without_any_bot_message_gets_the_apology(
+        self, connector: Any, app_id: str, conversation: str
+    ) -> None:
+        async def silent(_: UserMessage) -> None:
+            return None
+
+        _, sent = one_turn(connector, app_id, silent)
+        assert sent == [(app_id, TECHNICAL_PROBLEM)]
+
+    @pytest.mark.parametrize(("connector", "app_id", "conversation"), CONNECTORS)
+    def test_a_failed_turn_gets_the_apology_and_the_error_goes_on(
+        self, connector: Any, app_id: str, conversation: str
+    ) -> None:
+        async def failing(_: UserMessage) -> None:
+            raise ConnectionError("the lock store is unreachable")
+
+        channel = connector.from_credentials(None)
+        inner = CollectingOutputChannel()
+        with pytest.raises(ConnectionError):
+            asyncio.run(channel.wrap(failing)(UserMessage("Bonjour", inner, app_id)))
+        assert [(m["recipient_id"], m["text"]) for m in inner.messages] == [
+            (app_id, TECHNICAL_PROBLEM)
+        ]
+
+    def test_an_answered_turn_gets_no_apology(self) -> None:
+        _, sent = one_turn(TelegramInput, "42", greeting)
+        assert [text for _, text in sent] == ["Bonjour !"]
+
+    def test_the_apology_is_short_french_and_asks_to_retry(self) -> None:
+        assert TECHNICAL_PROBLEM == (
+            "Je rencontre un problème technique, pouvez-vous réessayer dans quelques minutes ?"
+        )

@@ -69,6 +69,42 @@ class TestExport:
         assert rows[1]["validated"] == ""
         assert "2 rating(s) exported" in captured.err
 
+    def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
+        self, url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from common.db import engine_from_url
+
+        formulas = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd"]
+        engine: Engine = engine_from_url(url)
+        store = FeedbackStore(engine)
+        for number, formula in enumerate(formulas):
+            store.record(
+                make_feedback(
+                    conversation_id="=cmd|' /C calc'!A0",
+                    message_id=f"m{number}",
+                    question=formula,
+                    answer="Réponse ordinaire, - avec un tiret au milieu.",
+                )
+            )
+        engine.dispose()
+        assert main(["--database-url", url, "export", "--format", "csv"]) == 0
+        rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+        assert [row["question"] for row in rows] == ["'" + formula for formula in formulas]
+        assert {row["conversation_id"] for row in rows} == {"'=cmd|' /C calc'!A0"}
+        assert rows[0]["answer"] == "Réponse ordinaire, - avec un tiret au milieu."
+
+    def test_jsonl_keeps_the_texts_exactly(self, url: str, tmp_path: Path) -> None:
+        from common.db import engine_from_url
+
+        engine: Engine = engine_from_url(url)
+        FeedbackStore(engine).record(make_feedback(question="=1+1"))
+        engine.dispose()
+        out = tmp_path / "feedback.jsonl"
+        assert (
+            main(["--database-url", url, "export", "--format", "jsonl", "--output", str(out)]) == 0
+        )
+        assert json.loads(out.read_text(encoding="utf-8"))["question"] == "=1+1"
+
     def test_since_filters_by_date(self, filled: str, capsys: pytest.CaptureFixture[str]) -> None:
         assert (
             main(["--database-url", filled, "export", "--format", "jsonl", "--since", "2999-01-01"])

@@ -3,12 +3,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
 
 from common.db import Base
-from feedback.errors import FeedbackStorageError
+from feedback.errors import FeedbackStorageError, RatingLockedError
+from feedback.models import FeedbackRow
 from feedback.store import FeedbackStore
 from tests.feedback.conftest import alembic, make_feedback
+
+RATER = "rater-token-of-the-first-browser-0123456789"
+OTHER_RATER = "rater-token-of-another-browser-0123456789"
 
 
 class TestMigration:
@@ -45,11 +49,34 @@ class TestFeedbackStore:
         assert read.created_at.tzinfo is not None
 
     def test_rating_the_same_message_again_replaces_the_rating(self, store: FeedbackStore) -> None:
-        first, _ = store.record(make_feedback(rating=1))
-        second, created = store.record(make_feedback(rating=5))
+        first, _ = store.record(make_feedback(rating=1), rater=RATER)
+        second, created = store.record(make_feedback(rating=5), rater=RATER)
         assert not created
         assert second.id == first.id
         assert [item.rating for item in store.iter_all()] == [5]
+
+    def test_another_rater_cannot_replace_a_rating(self, store: FeedbackStore) -> None:
+        store.record(make_feedback(rating=5, answer="Réponse notée."), rater=RATER)
+        for intruder in (OTHER_RATER, None):
+            with pytest.raises(RatingLockedError):
+                store.record(make_feedback(rating=1, answer="Réécrite."), rater=intruder)
+        (kept,) = store.iter_all()
+        assert (kept.rating, kept.answer) == (5, "Réponse notée.")
+
+    def test_a_rating_given_without_a_rater_is_never_replaced(self, store: FeedbackStore) -> None:
+        store.record(make_feedback(rating=3))
+        with pytest.raises(RatingLockedError):
+            store.record(make_feedback(rating=1))
+        with pytest.raises(RatingLockedError):
+            store.record(make_feedback(rating=1), rater=RATER)
+        assert [item.rating for item in store.iter_all()] == [3]
+
+    def test_the_rater_token_is_not_stored_in_clear(self, store: FeedbackStore, engine) -> None:
+        store.record(make_feedback(), rater=RATER)
+        with engine.connect() as connection:
+            stored = connection.scalar(select(FeedbackRow.rater_digest))
+        assert stored is not None
+        assert RATER not in stored
 
     def test_each_message_of_a_conversation_keeps_its_own_rating(
         self, store: FeedbackStore

@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from common.rasa_api import auth_headers, tracker_url
+from common.rasa_api import auth_headers, rest_conversation_id, rest_headers, tracker_url
 from stack.services import action_service, rasa_service, webapp_service
 from stack.settings import StackSettings
 from stack.supervisor import Supervisor
@@ -27,16 +27,19 @@ def stack_settings(tmp_path: Path, **overrides: object) -> StackSettings:
 
 
 class RasaClient:
-    """Talks to a running Rasa server over its REST channel and HTTP API."""
+    """Talks to a running Rasa server over its REST channel (bearer token) and HTTP API (JWT);
+    the REST channel's `sender` is the conversation `rest:<sender>`."""
 
     def __init__(self, settings: StackSettings) -> None:
         self.base = f"http://{settings.host}:{settings.rasa_port}"
         self.jwt_secret = settings.rasa_jwt_secret
+        self.rest_token = settings.rasa_rest_token
 
     def say(self, sender: str, message: str) -> list[dict[str, object]]:
         response = httpx.post(
             f"{self.base}/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
+            headers=rest_headers(self.rest_token),
             timeout=60,
         )
         response.raise_for_status()
@@ -44,9 +47,10 @@ class RasaClient:
         return result
 
     def tracker(self, sender: str) -> dict[str, object]:
+        conversation_id = rest_conversation_id(sender)
         response = httpx.get(
-            tracker_url(self.base, sender),
-            headers=auth_headers(self.jwt_secret, sender),
+            tracker_url(self.base, conversation_id),
+            headers=auth_headers(self.jwt_secret, conversation_id),
             timeout=30,
         )
         response.raise_for_status()

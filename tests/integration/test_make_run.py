@@ -11,11 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from common.rasa_api import rest_headers
 from tests.services import free_port, service_reachable
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
+REST_TOKEN = "a-rest-token-of-this-test-only-0123456789"
 
 
 def stack_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -26,6 +28,7 @@ def stack_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "WEBAPP_PORT": str(free_port()),
         "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
         "RUN_DIR": str(tmp_path / "run"),
+        "RASA_REST_TOKEN": REST_TOKEN,
     }
     env.update(overrides)
     return env
@@ -72,6 +75,7 @@ def test_run_brings_everything_up_and_ctrl_c_stops_it_all(tmp_path):
         answer = httpx.post(
             f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook",
             json={"sender": "make-run", "message": "Bonjour"},
+            headers=rest_headers(REST_TOKEN),
             timeout=60,
         ).json()
         assert answer[0]["text"].startswith("Bonjour")

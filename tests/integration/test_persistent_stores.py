@@ -85,5 +85,5 @@ def test_conversation_survives_restart_with_postgresql_and_redis(
         restarted.stop()
 
     with psycopg.connect(tracker_database) as conn:
-        stored = conn.execute("SELECT count(*) FROM events WHERE sender_id = 'customer-7'")
+        stored = conn.execute("SELECT count(*) FROM events WHERE sender_id = 'rest:customer-7'")
         assert stored.fetchone()[0] > 0

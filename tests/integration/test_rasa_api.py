@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from common.rasa_api import api_token, auth_headers, tracker_url
+from common.rasa_api import api_token, auth_headers, rest_conversation_id, tracker_url
 from stack.services import rasa_service
 from stack.supervisor import Supervisor
 from stack.training import model_path
@@ -47,7 +47,7 @@ def test_the_header_reads_the_tracker_and_no_url_holds_a_token(
     assert isinstance(events, list)
     assert [event["text"] for event in events if event["event"] == "user"] == ["Bonjour"]
     [(url, headers)] = requests
-    assert url == f"{rasa.base}/conversations/{SENDER}/tracker"
+    assert url == f"{rasa.base}/conversations/{rest_conversation_id(SENDER)}/tracker"
     assert headers["Authorization"].startswith("Bearer ")
 
 

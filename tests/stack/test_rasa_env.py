@@ -50,6 +50,7 @@ def test_every_variable_of_endpoints_yml_is_set():
         ("tracker_store_url", "mysql://root@localhost/db"),
         ("lock_store_url", "memcached://localhost"),
         ("rasa_jwt_secret", "x" * 31),
+        ("rasa_rest_token", "x" * 31),
     ],
 )
 def test_invalid_stack_settings_are_refused(field, value):
@@ -65,9 +66,18 @@ def test_development_jwt_secret_is_refused_outside_local():
         settings.check_secrets()
 
 
+def test_development_rest_token_is_refused_outside_local():
+    settings = StackSettings(environment="production", rasa_jwt_secret="s" * 32, _env_file=None)
+    with pytest.raises(ValueError, match="RASA_REST_TOKEN"):
+        settings.check_secrets()
+
+
 def test_a_jwt_secret_of_its_own_is_accepted_outside_local():
     StackSettings(
-        environment="production", rasa_jwt_secret="s" * 32, _env_file=None
+        environment="production",
+        rasa_jwt_secret="s" * 32,
+        rasa_rest_token="r" * 32,
+        _env_file=None,
     ).check_secrets()
 
 

@@ -71,6 +71,13 @@ class TestRasaHttpApiAccess:
         assert "--auth-token" not in service.command
         assert service.env["RASA_JWT_SECRET"] == self.SECRET
 
+    def test_the_rest_token_and_the_widget_origin_reach_rasa_through_the_environment(self) -> None:
+        settings = StackSettings(rasa_rest_token="t" * 40, webapp_port=8123, _env_file=None)  # type: ignore[call-arg]
+        service = rasa_service(settings)
+        assert service.env["RASA_REST_TOKEN"] == "t" * 40
+        assert not any("t" * 40 in argument for argument in service.command)
+        assert service.env["SOCKETIO_ALLOWED_ORIGINS"] == "http://127.0.0.1:8123"
+
     def test_the_launcher_hands_the_secret_to_rasa_run(self, tmp_path: Path) -> None:
         # A stand-in for Rasa's command line that prints the arguments it receives.
         (tmp_path / "rasa").mkdir()

@@ -51,7 +51,7 @@ FULL_PROFILE: dict[str, Any] = {
 
 
 def console_app(database_url: str) -> TestClient:
-    settings = WebAppSettings(_env_file=None, advisor_database_url=database_url)
+    settings = WebAppSettings(_env_file=None, environment="test", advisor_database_url=database_url)
     return TestClient(create_app(settings), follow_redirects=False)
 
 

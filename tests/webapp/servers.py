@@ -42,6 +42,8 @@ class WebAppThread:
         (documents / "vg-test-conditions-generales.pdf").write_bytes(tiny_pdf())
         settings = WebAppSettings(
             _env_file=None,  # type: ignore[call-arg]
+            environment="test",
+            advisor_database_url=database_url,
             port=port,
             rasa_public_url=rasa_url,
             documents_dir=tmp / "documents",

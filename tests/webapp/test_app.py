@@ -10,7 +10,7 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 def client():
-    with TestClient(create_app(WebAppSettings(_env_file=None))) as test_client:
+    with TestClient(create_app(WebAppSettings(_env_file=None, environment="test"))) as test_client:
         yield test_client
 
 

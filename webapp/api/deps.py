@@ -1,8 +1,11 @@
 """Dependencies of the routes: the resources the lifespan builds once and requests share.
 
-The catalogue and its suitability engine; the lead store, the duty-of-advice records and the
-console's session signer; the API user of a bearer token, the HTTP status of an advisor error and
-the request size limits; the ratings store.
+The catalogue and its suitability engine; the lead store, the duty-of-advice records, the
+console's sessions (signer and server-side store) and login throttle; the API user of a bearer
+token and the HTTP status of an advisor error; the ratings store.
+
+Everything here that reads the database is synchronous: FastAPI runs sync dependencies and routes
+in its worker threads, never on the event loop.
 """
 
 import threading
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
@@ -26,7 +30,9 @@ from advisor.errors import (
     PermissionDeniedError,
     TransitionError,
 )
+from advisor.sessions import SessionStore
 from advisor.store import LeadStore
+from advisor.throttle import LoginThrottle
 from advisor.workflow import Actor
 from common.db import engine_from_url
 from feedback.store import FeedbackStore
@@ -36,8 +42,6 @@ from product_catalog.schema import Catalogue
 from webapp.core.config import WebAppSettings
 
 SESSION_SALT = "advisor-console-session"
-MAX_FORM_BYTES = 64 * 1024
-MAX_API_BYTES = 256 * 1024
 
 
 _T = TypeVar("_T")
@@ -97,6 +101,11 @@ class AdvisorResources:
     store: LeadStore
     records: AdviceRecords
     signer: URLSafeTimedSerializer
+    sessions: SessionStore
+    throttle: LoginThrottle
+    # At most this many argon2 checks at once, in worker threads: a login flood cannot take every
+    # worker thread nor the event loop.
+    password_checks: anyio.CapacityLimiter
     session_max_age_s: int
     secure_cookie: bool
 
@@ -105,15 +114,30 @@ def open_advisor_resources(
     settings: WebAppSettings, catalogue: Catalogue | None
 ) -> AdvisorResources:
     """Open the lead store, its schema at the latest migration; the caller disposes of `engine`."""
-    engine = open_engine(settings.advisor_database_url)
+    engine = open_engine(
+        settings.advisor_database_url,
+        connect_timeout_s=settings.database_connect_timeout_s,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+    )
     ensure_schema(engine)
     return AdvisorResources(
         engine=engine,
         store=LeadStore(engine),
         records=AdviceRecords(engine, catalogue),
         signer=URLSafeTimedSerializer(settings.secret_key, salt=SESSION_SALT),
+        sessions=SessionStore(
+            engine, settings.advisor_session_max_age_s, settings.advisor_session_idle_s
+        ),
+        throttle=LoginThrottle(
+            engine,
+            key=settings.secret_key.encode(),
+            window_s=settings.login_window_s,
+            max_failures_per_account=settings.login_max_failures_per_account,
+            max_failures_per_address=settings.login_max_failures_per_address,
+        ),
+        password_checks=anyio.CapacityLimiter(settings.password_check_concurrency),
         session_max_age_s=settings.advisor_session_max_age_s,
-        secure_cookie=settings.environment != "local",
+        secure_cookie=not settings.is_development,
     )
 
 
@@ -145,24 +169,9 @@ def status_of(error: AdvisorError) -> int:
     return status.HTTP_400_BAD_REQUEST
 
 
-class PayloadTooLargeError(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"La requête dépasse {limit // 1024} Ko.")
-        self.limit = limit
-
-
-async def check_body_size(request: Request, limit: int) -> None:
-    """Refuse a body over `limit` bytes, by its announced length and by what actually came."""
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        raise PayloadTooLargeError(limit)
-    if len(await request.body()) > limit:
-        raise PayloadTooLargeError(limit)
-
-
-async def api_actor(request: Request) -> Actor:
-    """The user of the API token (`Authorization: Bearer <token>`); 401 without a valid one."""
-    await check_body_size(request, MAX_API_BYTES)
+def api_actor(request: Request) -> Actor:
+    """The user of the API token (`Authorization: Bearer <token>`); 401 without a valid one
+    (unknown, expired or revoked token, deactivated user)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     actor = (
@@ -173,7 +182,7 @@ async def api_actor(request: Request) -> Actor:
     if actor is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            detail="Jeton d'API absent ou invalide.",
+            detail="Jeton d'API absent, invalide, expiré ou révoqué.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return actor
@@ -204,7 +213,11 @@ def get_feedback_store(request: Request) -> FeedbackStore:
             engine = getattr(advisor, "engine", None)
             if not isinstance(engine, Engine):
                 settings: WebAppSettings = request.app.state.settings
-                engine = engine_from_url(settings.advisor_database_url)
+                engine = engine_from_url(
+                    settings.advisor_database_url,
+                    connect_timeout_s=settings.database_connect_timeout_s,
+                    statement_timeout_ms=settings.database_statement_timeout_ms,
+                )
             store = FeedbackStore(engine)
             install_feedback_store(request.app, store)
     return store

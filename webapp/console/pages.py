@@ -1,18 +1,20 @@
 """How the console answers: pages, redirects after a form, refusals, and its error pages.
 
 Every page is rendered with the console's wording, the session's CSRF token and headers that keep
-it out of caches and frames. A form is handled by `console_post`: session, CSRF, the change, then a
-303 redirect with a message code; a refused change re-renders the page with the French reason.
+it out of caches and frames. A form is read by the `ConsoleFormDep` dependency (async, so that the
+route itself can be a plain function run in a worker thread: the database and the PDF rendering
+never run on the event loop) and handled by `console_post`: session, CSRF, the change, then a 303
+redirect with a message code; a refused change re-renders the page with the French reason.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request, status
+from fastapi import Depends, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -21,7 +23,6 @@ from advisor.workflow import Actor
 from feedback.errors import FeedbackStorageError
 from feedback.schemas import FeedbackSummary
 from feedback.store import FeedbackStore
-from webapp.api.deps import MAX_FORM_BYTES, PayloadTooLargeError, check_body_size
 from webapp.console.session import (
     ConsoleSession,
     LoginRequiredError,
@@ -33,6 +34,7 @@ from webapp.console.session import (
 )
 from webapp.console.wording import COMMON, MESSAGES
 from webapp.core.assets import TEMPLATES
+from webapp.core.body_limit import PayloadTooLargeError
 
 logger = logging.getLogger(__name__)
 
@@ -70,23 +72,30 @@ def redirect(url: str, message: str | None = None) -> RedirectResponse:
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 
 
-async def checked_form(request: Request, session: ConsoleSession) -> FormData:
-    await check_body_size(request, MAX_FORM_BYTES)
-    form = await request.form()
-    check_csrf(session, form.get("csrf_token"))
-    return form
+async def console_form(request: Request) -> FormData:
+    """The posted form (its size bounded by `webapp.core.body_limit`)."""
+    return await request.form()
 
 
-async def console_post(
-    request: Request, act: Callable[[FormData, Actor], str], done: str, refused: Refusal
+ConsoleFormDep = Annotated[FormData, Depends(console_form)]
+
+
+def console_post(
+    request: Request,
+    form: FormData,
+    act: Callable[[FormData, Actor], str],
+    done: str,
+    refused: Refusal,
 ) -> Response:
     """A console form: the user's session and CSRF token, then `act`, which makes the change and
     returns the message code; a redirect to `done` follows, or `refused` on an advisor error."""
     session = read_session(request)
     actor = current_actor(request, session)
-    form: FormData | None = None
     try:
-        form = await checked_form(request, session)
+        check_csrf(session, form.get("csrf_token"))
+    except AdvisorError as error:
+        return refused(session, actor, error, None)
+    try:
         message = act(form, actor)
     except AdvisorError as error:
         return refused(session, actor, error, form)
@@ -115,7 +124,8 @@ async def login_required(request: Request, _error: Exception) -> Response:
     )
 
 
-async def role_required(request: Request, _error: Exception) -> Response:
+# Plain functions: Starlette runs them in a worker thread (the page reads the session).
+def role_required(request: Request, _error: Exception) -> Response:
     return page(
         request,
         "advisor/error.html",
@@ -124,9 +134,9 @@ async def role_required(request: Request, _error: Exception) -> Response:
     )
 
 
-async def payload_too_large(request: Request, error: Exception) -> Response:
-    """413: in JSON for the API, as a console page otherwise."""
-    if request.url.path.startswith("/api/"):
+def payload_too_large(request: Request, error: Exception) -> Response:
+    """413: as a console page for the console, in JSON otherwise."""
+    if not request.url.path.startswith("/conseiller/"):
         return JSONResponse({"detail": str(error)}, status.HTTP_413_CONTENT_TOO_LARGE)
     return page(request, "advisor/error.html", {"message": str(error)}, 413)
 

@@ -1,8 +1,12 @@
-"""Console sessions: a signed cookie with the user id and a per-session CSRF token.
+"""Console sessions: a signed cookie with a session token and a per-session CSRF token.
 
-The cookie is signed with itsdangerous (keyed by WEBAPP_SECRET_KEY); the user is re-read from the
-database on each request, so a deactivated account loses access at once. Every POST form carries
-the CSRF token, compared in constant time.
+The cookie is signed with itsdangerous (keyed by WEBAPP_SECRET_KEY) and holds the random token of a
+server-side session (`advisor.sessions`): each request looks it up, so logging out, deactivating
+the user or resetting their password ends it at once, and its lifetime and idle limit are enforced
+by the server, not by the cookie. Before login the cookie holds only the CSRF token. Every POST
+form carries that token, compared in constant time.
+
+`read_session` reads the database: call it from sync routes (worker threads) only.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from typing import Any
 from fastapi import Request
 from itsdangerous import BadSignature
 
-from advisor.auth import get_user
 from advisor.errors import PermissionDeniedError
 from advisor.workflow import ROLES, Actor
 from webapp.api.deps import advisor_resources
@@ -25,9 +28,15 @@ SESSION_COOKIE = "vg_conseiller"
 
 @dataclass(frozen=True)
 class ConsoleSession:
-    user_id: int | None
+    actor: Actor | None
     csrf: str
     is_new: bool
+    # The server-side session's token; None before login.
+    token: str | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.actor.id if self.actor else None
 
 
 class LoginRequiredError(Exception):
@@ -42,25 +51,39 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def read_session(request: Request) -> ConsoleSession:
+def _read_cookie(request: Request) -> ConsoleSession:
     resources = advisor_resources(request)
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         try:
             data = resources.signer.loads(raw, max_age=resources.session_max_age_s)
-            if isinstance(data, dict) and isinstance(data.get("csrf"), str):
-                user_id = data.get("uid")
-                return ConsoleSession(
-                    user_id if isinstance(user_id, int) else None, data["csrf"], False
-                )
         except BadSignature:
-            pass
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("csrf"), str):
+            token = data.get("sid")
+            if isinstance(token, str) and token:
+                actor = resources.sessions.user_of(token)
+                if actor is not None:
+                    return ConsoleSession(actor, data["csrf"], False, token)
+                # Ended, expired or revoked: logged out, with a fresh CSRF token.
+                return ConsoleSession(None, new_csrf_token(), True)
+            return ConsoleSession(None, data["csrf"], False)
     return ConsoleSession(None, new_csrf_token(), True)
+
+
+def read_session(request: Request) -> ConsoleSession:
+    """The request's console session, read once per request."""
+    cached = getattr(request.state, "console_session", None)
+    if isinstance(cached, ConsoleSession):
+        return cached
+    session = _read_cookie(request)
+    request.state.console_session = session
+    return session
 
 
 def session_cookie_value(request: Request, session: ConsoleSession) -> str:
     signed: str = advisor_resources(request).signer.dumps(
-        {"uid": session.user_id, "csrf": session.csrf}
+        {"sid": session.token, "csrf": session.csrf}
     )
     return signed
 
@@ -79,9 +102,7 @@ def set_session_cookie(request: Request, response: Any, session: ConsoleSession)
 
 
 def current_actor(request: Request, session: ConsoleSession, *roles: str) -> Actor:
-    if session.user_id is None:
-        raise LoginRequiredError
-    actor = get_user(advisor_resources(request).engine, session.user_id)
+    actor = session.actor
     if actor is None:
         raise LoginRequiredError
     if actor.role not in (roles or ROLES):

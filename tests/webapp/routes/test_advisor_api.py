@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from advisor.auth import create_user, issue_api_token
+from advisor.auth import create_user, issue_api_token, revoke_api_token, set_active
 from advisor.database import open_engine
 from advisor.service import open_handoff_service
 from tests.advisor.factories import handoff_request
@@ -47,7 +49,7 @@ class TestApi:
         assert api.get("/api/advisor/leads").status_code == 401
         response = api.get("/api/advisor/leads", headers=auth("vgk_wrong"))
         assert response.status_code == 401
-        assert response.json()["detail"] == "Jeton d'API absent ou invalide."
+        assert response.json()["detail"] == "Jeton d'API absent, invalide, expiré ou révoqué."
 
     def test_list_filter_and_read_a_lead(self, api, tokens, reference):
         listing = api.get("/api/advisor/leads", headers=auth(tokens["alice"])).json()
@@ -127,3 +129,45 @@ class TestApi:
     def test_a_reference_with_sql_is_just_not_found(self, api, tokens, reference):
         response = api.get("/api/advisor/leads/VG-1' OR '1'='1", headers=auth(tokens["alice"]))
         assert response.status_code == 404
+
+
+class TestTokenLifecycle:
+    def test_an_expired_token_is_refused(self, api, sqlite_url):
+        engine = open_engine(sqlite_url)
+        long_ago = datetime.now(UTC) - timedelta(days=31)
+        token = issue_api_token(engine, "alice", valid_days=30, clock=lambda: long_ago)
+        engine.dispose()
+        assert api.get("/api/advisor/leads", headers=auth(token)).status_code == 401
+
+    def test_a_revoked_token_or_a_deactivated_user_is_refused(self, api, tokens, sqlite_url):
+        assert api.get("/api/advisor/leads", headers=auth(tokens["alice"])).status_code == 200
+        assert api.get("/api/advisor/leads", headers=auth(tokens["bruno"])).status_code == 200
+        engine = open_engine(sqlite_url)
+        assert revoke_api_token(engine, "alice")
+        set_active(engine, "bruno", False)
+        engine.dispose()
+        assert api.get("/api/advisor/leads", headers=auth(tokens["alice"])).status_code == 401
+        assert api.get("/api/advisor/leads", headers=auth(tokens["bruno"])).status_code == 401
+
+
+class TestNotesPermission:
+    def test_only_the_claimant_or_a_supervisor_adds_notes(self, api, tokens, reference, sqlite_url):
+        base = f"/api/advisor/leads/{reference}"
+        note = {"text": "Je passe par là."}
+        unclaimed = api.post(f"{base}/notes", json=note, headers=auth(tokens["bruno"]))
+        assert unclaimed.status_code == 403
+        api.post(f"{base}/claim", headers=auth(tokens["alice"]))
+        refused = api.post(f"{base}/notes", json=note, headers=auth(tokens["bruno"]))
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            "Seul le conseiller qui a pris ce prospect en charge (ou un superviseur) peut y "
+            "ajouter une note."
+        )
+        assert (
+            api.post(f"{base}/notes", json=note, headers=auth(tokens["alice"])).status_code == 201
+        )
+        assert (
+            api.post(f"{base}/notes", json=note, headers=auth(tokens["sophie"])).status_code == 201
+        )
+        lead = api.get(base, headers=auth(tokens["sophie"])).json()
+        assert [n["author"] for n in lead["notes"]] == ["alice", "sophie"]

@@ -163,6 +163,7 @@ class TestQueueAndLead:
         self, alice, reference, lead_store
     ):
         page = f"/conseiller/prospects/{reference}"
+        post_form(alice, page, f"{page}/prise-en-charge", {})
         response = post_form(alice, page, f"{page}/notes", {"texte": HOSTILE})
         assert response.status_code == 303
         assert lead_store.get_lead(reference).notes[0].text == HOSTILE
@@ -173,6 +174,7 @@ class TestQueueAndLead:
     def test_an_oversized_note_is_refused_and_the_typed_text_is_kept(self, alice, reference):
         page = f"/conseiller/prospects/{reference}"
         long_note = "Client très bavard. " * 300
+        post_form(alice, page, f"{page}/prise-en-charge", {})
         response = post_form(alice, page, f"{page}/notes", {"texte": long_note})
         assert response.status_code == 422
         assert "dépasse 5000 caractères" in html.unescape(response.text)
@@ -240,3 +242,19 @@ class TestAdvice:
         )
         assert response.status_code == 422
         assert "Mon texte à ne pas perdre" in html.unescape(response.text)
+
+
+class TestNotesPermission:
+    def test_another_advisor_cannot_add_a_note_and_keeps_the_typed_text(
+        self, alice, reference, sqlite_url, lead_store
+    ):
+        page = f"/conseiller/prospects/{reference}"
+        post_form(alice, page, f"{page}/prise-en-charge", {})
+        with console_app(sqlite_url) as bruno:
+            log_in(bruno, "bruno", "mot-de-passe-bruno-1")
+            refused = post_form(bruno, page, f"{page}/notes", {"texte": "Note de Bruno"})
+        assert refused.status_code == 403
+        text = html.unescape(refused.text)
+        assert "Seul le conseiller qui a pris ce prospect en charge" in text
+        assert "Note de Bruno" in text
+        assert lead_store.get_lead(reference).notes == []

@@ -94,7 +94,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[tuple[str, str]]:
     url = database_url
-    settings = WebAppSettings(_env_file=None, advisor_database_url=url)
+    settings = WebAppSettings(_env_file=None, environment="test", advisor_database_url=url)
     app = create_app(settings)
     port = free_port()
     uvicorn_server = uvicorn.Server(

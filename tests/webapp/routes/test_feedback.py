@@ -32,7 +32,7 @@ def store(tmp_path: Path) -> Iterator[FeedbackStore]:
 
 @pytest.fixture
 def client(store: FeedbackStore) -> Iterator[TestClient]:
-    app = create_app(WebAppSettings(_env_file=None))
+    app = create_app(WebAppSettings(_env_file=None, environment="test"))
     install_feedback_store(app, store)
     with TestClient(app) as test_client:
         yield test_client
@@ -56,6 +56,26 @@ class TestPostFeedback:
         assert response.json()["created"] is False
         assert [item.rating for item in store.iter_all()] == [2]
 
+    def test_another_browser_cannot_overwrite_a_rating(
+        self, client: TestClient, store: FeedbackStore
+    ) -> None:
+        first = client.post("/api/feedback", json=body(rating=5))
+        cookie = first.headers["set-cookie"].lower()
+        assert "httponly" in cookie
+        assert "path=/api/feedback" in cookie
+        with TestClient(client.app) as stranger:
+            refused = stranger.post("/api/feedback", json=body(rating=1))
+            assert refused.status_code == 409
+            assert refused.json()["detail"] == (
+                "Ce message a déjà été noté depuis un autre navigateur : cette note ne peut pas "
+                "être modifiée ici."
+            )
+            stranger.cookies.set("vg_avis", "forged-" + "x" * 40, path="/api/feedback")
+            assert stranger.post("/api/feedback", json=body(rating=1)).status_code == 409
+        assert [item.rating for item in store.iter_all()] == [5]
+        assert client.post("/api/feedback", json=body(rating=4)).status_code == 200
+        assert [item.rating for item in store.iter_all()] == [4]
+
     @pytest.mark.parametrize(
         ("change", "field"),
         [
@@ -77,7 +97,7 @@ class TestPostFeedback:
         assert [(item.message_id, item.rating) for item in store.iter_all()] == [("kept", 4)]
 
     def test_an_unavailable_database_is_answered_503_in_french(self, tmp_path: Path) -> None:
-        app = create_app(WebAppSettings(_env_file=None))
+        app = create_app(WebAppSettings(_env_file=None, environment="test"))
         install_feedback_store(
             app, FeedbackStore(engine_from_url(f"sqlite:///{tmp_path / 'unmigrated.db'}"))
         )

@@ -16,7 +16,7 @@ TENANT = {"age": 30, "resides_in_france": True, "housing_status": "tenant"}
 
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app(WebAppSettings(_env_file=None))) as test_client:
+    with TestClient(create_app(WebAppSettings(_env_file=None, environment="test"))) as test_client:
         yield test_client
 
 
@@ -117,7 +117,7 @@ def test_catalogue_is_loaded_once_at_start_up(monkeypatch):
         return load_catalogue(*args, **kwargs)
 
     monkeypatch.setattr("webapp.api.deps.load_catalogue", counting_load)
-    app = create_app(WebAppSettings(_env_file=None))
+    app = create_app(WebAppSettings(_env_file=None, environment="test"))
     assert calls == []  # not at import, not at app creation
     with TestClient(app) as test_client:
         test_client.get("/api/products")

@@ -33,6 +33,7 @@ def documents(tmp_path: Path) -> Path:
 def client(documents: Path) -> Iterator[TestClient]:
     settings = WebAppSettings(
         _env_file=None,  # type: ignore[call-arg]
+        environment="test",
         rasa_public_url="https://chat.vergemont.example/",
         documents_dir=documents,
     )

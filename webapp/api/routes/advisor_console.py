@@ -1,7 +1,9 @@
 """The advisor console, server-rendered in French under /conseiller/.
 
 Pages work with plain HTML forms (no JavaScript needed); every POST checks the session's CSRF
-token. Advisors and supervisors see the queue and the leads; only supervisors see the dashboard
+token. Routes are plain functions (run in worker threads) except the login, which waits for its
+password check in a bounded worker pool and is throttled per account and per client address.
+Advisors and supervisors see the queue and the leads; only supervisors see the dashboard
 (403 otherwise). After a successful POST the browser is redirected (303) to the page it came from
 with a short message code; a refused POST re-renders the page with the French reason and the
 text the user typed, so nothing is lost.
@@ -13,12 +15,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from advisor.auth import authenticate
-from advisor.errors import AdvisorError, FrozenRecordError, LeadNotFoundError
+from advisor.errors import AdvisorError, FrozenRecordError, LeadNotFoundError, PermissionDeniedError
 from advisor.qualification import LEVELS
 from advisor.schemas import AdviceVersion
 from advisor.store import LeadFilters
@@ -26,8 +29,8 @@ from advisor.workflow import STATUSES, Actor
 from product_catalog.categories import CATEGORIES
 from webapp.api.deps import advisor_resources, get_feedback_store, status_of
 from webapp.console.pages import (
+    ConsoleFormDep,
     Refusal,
-    checked_form,
     console_post,
     feedback_summary,
     info_of,
@@ -38,6 +41,7 @@ from webapp.console.pages import (
 from webapp.console.profile import profile_lines
 from webapp.console.session import (
     ConsoleSession,
+    check_csrf,
     current_actor,
     new_csrf_token,
     read_session,
@@ -69,42 +73,79 @@ def login_page(request: Request) -> HTMLResponse:
     return page(request, "advisor/login.html", context)
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: uvicorn's --proxy-headers with
+    FORWARDED_ALLOW_IPS naming the proxy, docs/security.md)."""
+    return request.client.host if request.client else "unknown"
+
+
+def locked_message(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return (
+        "Trop de tentatives de connexion infructueuses : par sécurité, la connexion est "
+        f"suspendue. Réessayez dans {minutes} {unit}."
+    )
+
+
 @router.post("/connexion", response_class=HTMLResponse)
-async def login(request: Request) -> Response:
-    session = read_session(request)
-    try:
-        form = await checked_form(request, session)
-    except AdvisorError as error:
-        return page(request, "advisor/login.html", {"error": str(error), "next": ""}, 403)
+async def login(request: Request, form: ConsoleFormDep) -> Response:
+    """Async so that waiting for a password check holds no worker thread; every database read and
+    the argon2 check itself run in worker threads."""
+    resources = advisor_resources(request)
+    session = await anyio.to_thread.run_sync(read_session, request)
     username = str(form.get("identifiant", "")).strip().lower()
     password = str(form.get("mot_de_passe", ""))
-    actor = authenticate(advisor_resources(request).engine, username, password)
     target = safe_next(str(form.get("suivant", "")))
-    if actor is None:
+    try:
+        check_csrf(session, form.get("csrf_token"))
+    except PermissionDeniedError as error:
+        return page(request, "advisor/login.html", {"error": str(error), "next": ""}, 403, session)
+    address = client_address(request)
+    context = {"username": username, "next": target}
+    wait = await anyio.to_thread.run_sync(resources.throttle.retry_after, username, address)
+    if wait is not None:
+        locked = page(
+            request,
+            "advisor/login.html",
+            {**context, "error": locked_message(wait)},
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            session,
+        )
+        locked.headers["Retry-After"] = str(wait)
+        return locked
+    actor = await anyio.to_thread.run_sync(
+        authenticate, resources.engine, username, password, limiter=resources.password_checks
+    )
+    if actor is None or actor.id is None:
+        await anyio.to_thread.run_sync(resources.throttle.failed, username, address)
         return page(
             request,
             "advisor/login.html",
-            {
-                "error": "Identifiant ou mot de passe incorrect.",
-                "username": username,
-                "next": target,
-            },
+            {**context, "error": "Identifiant ou mot de passe incorrect."},
             status.HTTP_401_UNAUTHORIZED,
             session,
         )
-    response = redirect(target)
+    await anyio.to_thread.run_sync(resources.throttle.succeeded, username)
+    token = await anyio.to_thread.run_sync(resources.sessions.open, actor.id)
+    if session.token:  # logged in again over an open session: that one ends
+        await anyio.to_thread.run_sync(resources.sessions.revoke, session.token)
+    done = redirect(target)
     # A fresh CSRF token at login: a token seen before authentication is never reused.
-    set_session_cookie(request, response, ConsoleSession(actor.id, new_csrf_token(), False))
-    return response
+    set_session_cookie(request, done, ConsoleSession(actor, new_csrf_token(), False, token))
+    return done
 
 
 @router.post("/deconnexion")
-async def logout(request: Request) -> Response:
+def logout(request: Request, form: ConsoleFormDep) -> Response:
+    """Ends the server-side session: the cookie it was in opens nothing any more."""
     session = read_session(request)
     try:
-        await checked_form(request, session)
+        check_csrf(session, form.get("csrf_token"))
     except AdvisorError as error:
-        return page(request, "advisor/error.html", {"message": str(error)}, 403)
+        return page(request, "advisor/error.html", {"message": str(error)}, 403, session)
+    if session.token:
+        advisor_resources(request).sessions.revoke(session.token)
     response = redirect("/conseiller/connexion", "logout")
     set_session_cookie(request, response, ConsoleSession(None, new_csrf_token(), False))
     return response
@@ -255,17 +296,17 @@ def lead_detail(request: Request, reference: str) -> HTMLResponse:
 
 
 @router.post("/prospects/{reference}/prise-en-charge")
-async def claim(request: Request, reference: str) -> Response:
+def claim(request: Request, reference: str, form: ConsoleFormDep) -> Response:
     def act(_form: FormData, actor: Actor) -> str:
         advisor_resources(request).store.claim(reference, actor)
         return "claimed"
 
     done = f"/conseiller/prospects/{reference}"
-    return await console_post(request, act, done, refusal(request, reference, LEAD_PAGE, no_note))
+    return console_post(request, form, act, done, refusal(request, reference, LEAD_PAGE, no_note))
 
 
 @router.post("/prospects/{reference}/statut")
-async def change_status(request: Request, reference: str) -> Response:
+def change_status(request: Request, reference: str, form: ConsoleFormDep) -> Response:
     def act(form: FormData, actor: Actor) -> str:
         advisor_resources(request).store.change_status(
             reference, actor, str(form.get("statut", ""))
@@ -273,17 +314,17 @@ async def change_status(request: Request, reference: str) -> Response:
         return "status"
 
     done = f"/conseiller/prospects/{reference}"
-    return await console_post(request, act, done, refusal(request, reference, LEAD_PAGE, no_note))
+    return console_post(request, form, act, done, refusal(request, reference, LEAD_PAGE, no_note))
 
 
 @router.post("/prospects/{reference}/notes")
-async def add_note(request: Request, reference: str) -> Response:
+def add_note(request: Request, reference: str, form: ConsoleFormDep) -> Response:
     def act(form: FormData, actor: Actor) -> str:
         advisor_resources(request).store.add_note(reference, actor, str(form.get("texte", "")))
         return "note"
 
     done = f"/conseiller/prospects/{reference}"
-    return await console_post(request, act, done, refusal(request, reference, LEAD_PAGE, kept_note))
+    return console_post(request, form, act, done, refusal(request, reference, LEAD_PAGE, kept_note))
 
 
 # ------------------------------------------------------------------ duty of advice
@@ -322,19 +363,19 @@ def advice(request: Request, reference: str) -> HTMLResponse:
 
 
 @router.post("/prospects/{reference}/devoir-de-conseil/brouillon")
-async def open_draft(request: Request, reference: str) -> Response:
+def open_draft(request: Request, reference: str, form: ConsoleFormDep) -> Response:
     def act(_form: FormData, actor: Actor) -> str:
         advisor_resources(request).records.open_draft(reference, actor)
         return "draft"
 
     done = f"/conseiller/prospects/{reference}/devoir-de-conseil"
-    return await console_post(
-        request, act, done, refusal(request, reference, ADVICE_PAGE, no_edits)
+    return console_post(
+        request, form, act, done, refusal(request, reference, ADVICE_PAGE, no_edits)
     )
 
 
 @router.post("/prospects/{reference}/devoir-de-conseil")
-async def save_advice(request: Request, reference: str) -> Response:
+def save_advice(request: Request, reference: str, form: ConsoleFormDep) -> Response:
     def act(form: FormData, actor: Actor) -> str:
         records = advisor_resources(request).records
         records.save_draft(reference, actor, edits_of(form))
@@ -344,8 +385,8 @@ async def save_advice(request: Request, reference: str) -> Response:
         return "saved"
 
     done = f"/conseiller/prospects/{reference}/devoir-de-conseil"
-    return await console_post(
-        request, act, done, refusal(request, reference, ADVICE_PAGE, kept_edits)
+    return console_post(
+        request, form, act, done, refusal(request, reference, ADVICE_PAGE, kept_edits)
     )
 
 
