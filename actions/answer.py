@@ -14,14 +14,18 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.adapters import get_services, supporting_question
+from actions.goals import stated_goals, volunteered
 from actions.messages import answer_payload, cited
+from actions.profile_slots import PROFILE_SLOTS
 from actions.text import MAX_PARSED_CHARS, has, normalize
+from common import metrics
 
 GUARDRAILS_FILE = Path(__file__).with_name("guardrails.yml")
+FIRST_PERSON = (r"\b(?:je|j'|moi|mon|ma|mes|nous|notre|nos)\b", r"\bj'")
 
 
 @cache
@@ -79,6 +83,7 @@ class ActionAnswerQuestion(Action):
         # Retrieval takes tens of milliseconds of CPU: in a thread, so that the action server
         # answers the other conversations' calls meanwhile.
         answer = await asyncio.to_thread(services.knowledge.answer, question, named, in_context)
+        metrics.record_answer(answer.mode)
         payload = answer_payload(answer)
         shown = answer.text
         if payload["sources"]:
@@ -86,4 +91,20 @@ class ActionAnswerQuestion(Action):
         dispatcher.utter_message(text=shown)
         dispatcher.utter_message(json_message=payload)
         scope = named or in_context  # a product name in context is kept as its code
-        return [SlotSet("product", scope)] if scope and scope != context else []
+        events: list[EventType] = [SlotSet("product", scope)] if scope and scope != context else []
+        if states_a_situation(tracker, text):
+            # "je suis freelance, je n'ai pas de mutuelle, je fais comment ?": answered, then
+            # the needs discovery starts (it asks consent, acknowledging what it understood).
+            events.append(FollowupAction("needs_discovery_form"))
+        return events
+
+
+def states_a_situation(tracker: Tracker, text: str) -> bool:
+    """Whether a question outside the needs discovery, before any consent decision, also
+    states a goal or a fact about the person: the discovery is then worth starting."""
+    if tracker.active_loop.get("name") or tracker.get_slot("consent") is not None:
+        return False
+    if set(volunteered(text)) & set(PROFILE_SLOTS):
+        return True
+    # A product named in a question ("l'assurance santé") is no goal; "je veux…" states one.
+    return bool(stated_goals(text)) and has(normalize(text), FIRST_PERSON)

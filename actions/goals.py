@@ -64,6 +64,34 @@ def stated_goals(text: str) -> list[str]:
     return sorted(found, key=found.__getitem__)
 
 
+def answered_goals(text: str) -> list[str]:
+    """The goals of an answer to "what matters most to you": the goals it states, or else the
+    topics it names ("ma santé et la retraite")."""
+    said = stated_goals(text)
+    if said:
+        return said
+    breaks, negations, _ = _vocabulary()
+    found: dict[str, tuple[int, int]] = {}
+    for index, clause in enumerate(breaks.split(normalize(text))):
+        for code, topic_patterns in _topics().items():
+            for pattern in topic_patterns:
+                match = pattern.search(clause)
+                if match and not _negated(clause[: match.start()], negations):
+                    found.setdefault(code, (index, match.start()))
+                    break
+    return sorted(found, key=found.__getitem__)
+
+
+@cache
+def _topics() -> dict[str, tuple[re.Pattern[str], ...]]:
+    with GOALS_VOCABULARY_FILE.open(encoding="utf-8") as file:
+        topics: dict[str, list[str]] = yaml.safe_load(file)["topics"]
+    unknown = set(topics) - set(goals())
+    if unknown:
+        raise ValueError(f"actions/goals.yml names unknown goals in topics: {sorted(unknown)}")
+    return {code: tuple(re.compile(p) for p in patterns) for code, patterns in topics.items()}
+
+
 def _without_goal_phrases(text: str) -> str:
     _, _, patterns = _vocabulary()
     masked = normalize(text)

@@ -53,6 +53,8 @@ NEEDS_BUTTON: Button = {
     "title": "Faire le point sur mes besoins",
     "payload": "/request_recommendation",
 }
+# After a first recommendation: the needs discovery goes on with the questions left.
+REFINE_BUTTON: Button = {"title": "Affiner", "payload": "/request_recommendation"}
 
 
 class SourcePayload(TypedDict):

@@ -25,6 +25,7 @@ from actions.consent import consent_given
 from actions.forms import NotAnAnswerError, QuestionForm, latest
 from actions.goals import (
     acknowledgement,
+    answered_goals,
     earlier_user_texts,
     merge_goals,
     stated_goals,
@@ -44,14 +45,16 @@ from actions.profile_slots import (
 from actions.slot_parsers import (
     SKIPPED,
     ParseError,
+    defers_to_advisor,
     is_dont_know,
     parse_answer,
     volunteered_facts,
     yes_no,
 )
-from actions.text import normalize
-from product_catalog.engine import advisor_reasons
+from actions.text import is_negated, negated_spans, prepare
+from product_catalog.engine import RecommendationResult, advisor_reasons
 from product_catalog.profile import NeedsProfile
+from product_catalog.questions import top_codes, worth_asking
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +79,19 @@ INTERRUPTIONS = frozenset(
 # for chitchat); when it cannot, the form lets the rules handle them.
 WEAK_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "chitchat"})
 CONSENT_INTENTS = frozenset({"give_consent", "refuse_consent"})
+# Intents a short answer is sometimes taken for ("Oui, allez-y" for a goodbye): when the message
+# answers the question asked, it is read as the answer.
+POLITE_INTENTS = frozenset({"goodbye", "thank", "greet", "restart"})
+# At most this many profile questions before a first recommendation; "Affiner" asks the rest.
+QUESTIONS_BEFORE_FIRST_RECOMMENDATION = 14
 
 FAILURES_BEFORE_EXPLAINING = 2
 FIRST_QUESTIONS = ("resides_in_france", "age")
 # Answers that state what one holds or one's investor profile, not what one wishes: "j'ai déjà
 # une mutuelle" answering the current-cover question is no health goal.
-NO_GOAL_SLOTS = frozenset({"current_coverage", "legal_protection", *INVESTOR_SLOTS})
+NO_GOAL_SLOTS = frozenset(
+    {"current_coverage", "employer_health_plan", "legal_protection", *INVESTOR_SLOTS}
+)
 FORM_MACHINERY = frozenset(
     {None, "action_listen", "action_extract_slots", "needs_discovery_form",
      "validate_needs_discovery_form"}
@@ -123,7 +133,15 @@ INVESTOR_WHY = (
 
 
 def next_slot(slots: dict[str, Any]) -> str | None:
-    """The next question worth asking, or None when the form is complete."""
+    """The next question worth asking, or None when the form is complete.
+
+    Consent, residence and age first (every product depends on them), then what the prospect
+    wants (`goals`) unless already said. With stated goals, only what the products answering them
+    need, and the facts that would change their order: the first recommendation comes as soon as
+    the goals are covered. Without goals, or once the prospect asks to refine a recommendation,
+    every fact whose answer could change the first three products. The investor questions only
+    when an investment product is at stake and the prospect has not left them to the advisor.
+    """
     if not consent_given(slots):
         return None if slots.get("consent") is False else "consent"
     try:
@@ -135,14 +153,66 @@ def next_slot(slots: dict[str, Any]) -> str | None:
     for slot in FIRST_QUESTIONS:
         if slots.get(slot) is None:
             return slot  # every product's eligibility depends on them: asked first
+    refining = slots.get("recommended_products") is not None
+    asked = int(slots.get("questions_asked") or 0)
+    if not refining and asked >= QUESTIONS_BEFORE_FIRST_RECOMMENDATION:
+        return None  # "Affiner" asks the rest, the pet's age included
     if pending_pet_age(slots):
         return "pet_age_years"
+    if slots.get("goals") is None and not refining:
+        return "goals"
     result = get_services().catalogue.recommend(profile)
+    return question_worth_asking(slots, profile, result, refining)
+
+
+def question_worth_asking(
+    slots: dict[str, Any], profile: NeedsProfile, result: RecommendationResult, refining: bool
+) -> str | None:
+    """Among the engine's missing facts, the first one not asked yet whose answer could change
+    the products shown first (product_catalog/questions.py): among the products of the stated
+    goals, or among all of them when refining or without goals."""
+    engine = get_services().catalogue.engine
+    focus = None if refining or not profile.goals else engine.goal_products(profile.goals)
+    if focus is not None and not _still_possible(focus, result):
+        focus = None  # no product can answer the stated goals: look at the whole situation
+    baseline = top_codes(result, focus)
+    investor: list[str] = []
     for fact in result.missing_facts:
         asked = FACT_SLOTS.get(fact.field)
-        if asked is not None and slots.get(asked) is None:
+        if asked is None or slots.get(asked) is not None:
+            continue
+        if focus is not None and focus.isdisjoint(fact.affects):
+            continue  # serves none of the stated goals: left for "affiner"
+        if asked in INVESTOR_SLOTS:
+            investor.append(asked)  # asked last, as one block
+        elif worth_asking(engine, profile, fact, baseline, focus):
             return asked
+    # The investor questions go together, never cut short: only when the whole block fits in
+    # what is left before the first recommendation (else "Affiner" or the advisor takes them).
+    left = QUESTIONS_BEFORE_FIRST_RECOMMENDATION - int(slots.get("questions_asked") or 0)
+    started = any(slots.get(slot) is not None for slot in INVESTOR_SLOTS)
+    if investor and (refining or started or len(investor) <= left):
+        return min(investor, key=list(INVESTOR_SLOTS).index)
     return None
+
+
+def _still_possible(codes: frozenset[str], result: RecommendationResult) -> bool:
+    """Whether one of these products is shown, or waits for a fact that could make it so."""
+    waiting = {code for fact in result.missing_facts for code in fact.affects}
+    return any(item.code in codes for item in result.items) or not codes.isdisjoint(waiting)
+
+
+def answers_question(slot: str, text: str) -> bool:
+    """Whether the text reads as an answer to the question about `slot`."""
+    if slot == "consent":
+        return yes_no(text, None) is not None
+    if slot == "goals":
+        return bool(answered_goals(text))
+    try:
+        parse_answer(slot, text)
+    except (ParseError, KeyError):
+        return False
+    return True
 
 
 class ValidateNeedsDiscoveryForm(QuestionForm):
@@ -166,6 +236,9 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
             return events  # a digression
         following = events[-1]  # the next question (next_requested_slot)
         read = {event["name"] for event in events[:-1]}
+        if following["value"] not in (None, "consent", requested):
+            asked = int(tracker.get_slot("questions_asked") or 0) + 1
+            events.insert(-1, SlotSet("questions_asked", float(asked)))
         if requested is not None and following["value"] == requested and requested in read:
             failures = int(failed or 0) + 1
             events.insert(-1, SlotSet("failed_attempts", float(failures)))
@@ -201,7 +274,19 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
             if requested is None and tracker.get_slot("consent") is None:
                 self._acknowledge(text, dispatcher)
             return []
-        if requested is not None and intent in INTERRUPTIONS:
+        if requested in INVESTOR_SLOTS and defers_to_advisor(text):
+            return self._defer_investor_questions(tracker, dispatcher)
+        if requested == "goals" and defers_to_advisor(text):
+            dispatcher.utter_message(
+                text="Pas de souci : je vous pose quelques questions, et un conseiller pourra "
+                "tout reprendre avec vous."
+            )
+            return [SlotSet("goals", merge_goals(tracker.get_slot("goals"), []))]
+        if (
+            requested is not None
+            and intent in INTERRUPTIONS
+            and not (intent in POLITE_INTENTS and answers_question(requested, text))
+        ):
             raise NotAnAnswerError
         updates = self.extract_consent(dispatcher, tracker, domain)
         slots = dict(tracker.slots)
@@ -225,6 +310,18 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
             dispatcher.utter_message(
                 text=acknowledgement(goals, pets if isinstance(pets, list) else None)
             )
+
+    @staticmethod
+    def _defer_investor_questions(
+        tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> list[EventType]:
+        """The prospect leaves the investor questions to the advisor: none is asked again, and
+        the investment products wait for the advisor's assessment."""
+        dispatcher.utter_message(
+            text="C'est noté : le conseiller établira votre profil d'investisseur avec vous. "
+            "Je continue sans ces questions."
+        )
+        return [SlotSet(slot, SKIPPED) for slot in INVESTOR_SLOTS if tracker.get_slot(slot) is None]
 
     @staticmethod
     def _read_earlier(
@@ -266,16 +363,32 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
         updates: dict[str, Any] = {}
         stated = volunteered(text)
         if requested not in NO_GOAL_SLOTS:
-            goals = merge_goals(slots.get("goals"), stated_goals(text))
+            said = answered_goals(text) if requested == "goals" else stated_goals(text)
+            goals = merge_goals(slots.get("goals"), said)
             if goals != list(slots.get("goals") or []):
                 updates["goals"] = goals
-        if requested is not None and requested != "consent" and requested not in stated:
+        if requested == "goals":
+            # Whatever the answer says, the question is not asked again: "faire le point sur
+            # tout" or "je ne sais pas" leave the choice of questions to the facts.
+            updates.setdefault("goals", merge_goals(slots.get("goals"), []))
+        elif requested is not None and requested != "consent" and requested not in stated:
             if intent == "dont_know" or is_dont_know(text):
                 if requested in MANDATORY_SLOTS:
                     dispatcher.utter_message(
                         text=f"J'ai besoin de cette information : {WHY_WE_ASK[requested]}."
                     )
                     updates[requested] = None
+                elif requested in INVESTOR_SLOTS and any(
+                    slots.get(slot) == SKIPPED for slot in INVESTOR_SLOTS
+                ):
+                    # Twice not known: the advisor will go through the rest with them.
+                    dispatcher.utter_message(
+                        text="Pas de souci : le conseiller établira votre profil d'investisseur "
+                        "avec vous. Je continue sans ces questions."
+                    )
+                    updates.update(
+                        {slot: SKIPPED for slot in INVESTOR_SLOTS if slots.get(slot) is None}
+                    )
                 else:
                     dispatcher.utter_message(text="Pas de souci, passons à la suite.")
                     updates[requested] = SKIPPED
@@ -360,10 +473,13 @@ def answered_since_message(tracker: Tracker) -> bool:
 
 
 def read_legal_protection(text: str, intent: str | None) -> str:
-    """The answer to the legal-protection question: none, curatorship or guardianship."""
-    normalized = normalize(text)
+    """The answer to the legal-protection question: none, curatorship or guardianship ("je ne
+    suis ni sous curatelle ni sous tutelle" is none)."""
+    prepared = prepare(text)
+    negated = negated_spans(prepared)
     for value, pattern in LEGAL_PROTECTION_WORDS:
-        if re.search(pattern, normalized):
+        found = [m.start() for m in re.finditer(pattern, prepared)]
+        if any(not is_negated(negated, start) for start in found):
             return value
     answer = yes_no(text, intent)
     if answer is False:

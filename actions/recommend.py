@@ -20,12 +20,15 @@ from actions.consent import consent_given
 from actions.messages import (
     ADVISOR_BUTTON,
     NEEDS_BUTTON,
+    REFINE_BUTTON,
     Button,
     cited,
     recommendations_payload,
     recommended_item,
 )
+from actions.needs_discovery import question_worth_asking
 from actions.profile_slots import build_profile, contradiction_message, profile_fingerprint
+from common import metrics
 from product_catalog.categories import get_category
 
 NOT_AN_OFFER = (
@@ -59,6 +62,7 @@ class ActionRecommendProducts(Action):
             return []
         # The engine, then one retrieval per product: in a thread.
         result, chosen = await asyncio.to_thread(get_services().recommend, profile)
+        metrics.record_recommendation([item.code for item, _ in chosen], result.advisor_required)
         if not chosen:
             dispatcher.utter_message(
                 text="Avec ces informations, je ne trouve pas de contrat à vous proposer "
@@ -80,8 +84,12 @@ class ActionRecommendProducts(Action):
         text = "Voici les produits qui correspondent à votre situation :\n\n" + "\n\n".join(blocks)
         if result.advisor_required:
             text += "\n\n" + "\n".join(result.advisor_reasons)
-        if result.missing_facts:
-            text += "\n\nPour affiner : " + result.missing_facts[0].question_fr
+        refinable = question_worth_asking(slots, profile, result, refining=True) is not None
+        if refinable:
+            text += (
+                "\n\nQuelques questions de plus me permettraient d'affiner cette sélection : "
+                "choisissez « Affiner » quand vous voulez."
+            )
         text += "\n\n" + NOT_AN_OFFER
         buttons: list[Button] = [
             {
@@ -90,6 +98,8 @@ class ActionRecommendProducts(Action):
             }
             for item in items
         ]
+        if refinable:
+            buttons.append(REFINE_BUTTON)
         buttons.append(ADVISOR_BUTTON)
         dispatcher.utter_message(text=text, buttons=buttons)
         dispatcher.utter_message(

@@ -65,6 +65,9 @@ _STILL_ANSWERS: tuple[str, ...] = tuple(_VOCABULARY["still_answers"])
 _NONE_SAID: tuple[str, ...] = tuple(_VOCABULARY["none_said"])
 _UNDECIDED: tuple[str, ...] = tuple(_VOCABULARY["undecided"])
 _FILLERS: tuple[str, ...] = tuple(_VOCABULARY["fillers"])
+_ADVISOR: tuple[str, ...] = tuple(_VOCABULARY["advisor"])
+_PUT_OFF: tuple[str, ...] = tuple(_VOCABULARY["put_off"])
+_REFUSE_TO_ANSWER: tuple[str, ...] = tuple(_VOCABULARY["refuse_to_answer"])
 _HEDGES: tuple[str, ...] = tuple(_VOCABULARY["hedges"])
 _ANYTIME: tuple[str, ...] = tuple(_VOCABULARY["available_anytime"])
 _OTHERS: tuple[str, ...] = tuple(_VOCABULARY["others"])
@@ -453,6 +456,15 @@ def _money(hint: str, per: str | None = None, undecided: bool = False) -> Callab
 
 
 # ---------------------------------------------------------------- yes / no / don't know
+
+
+def defers_to_advisor(text: str) -> bool:
+    """Whether the message leaves the question to an advisor ("je préfère voir ça avec un
+    conseiller", "laissons ça au conseiller") or refuses to answer it here."""
+    prepared = prepare(text)
+    if has(prepared, _REFUSE_TO_ANSWER):
+        return True
+    return has(prepared, _ADVISOR) and has(prepared, _PUT_OFF)
 
 
 def is_dont_know(text: str) -> bool:

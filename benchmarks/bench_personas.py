@@ -42,7 +42,7 @@ import httpx
 import yaml
 
 from benchmarks.bench_turns import assistant_settings
-from common.rasa_api import auth_headers, tracker_url
+from common.rasa_api import auth_headers, rest_conversation_id, rest_headers, tracker_url
 from stack.services import action_service, rasa_service
 from stack.settings import PROJECT_ROOT, StackSettings
 from stack.supervisor import Supervisor
@@ -213,24 +213,32 @@ class Channel(Protocol):
 
 
 class RestChannel:
-    """`Channel` over HTTP: the REST webhook, and the tracker with a token in a header."""
+    """`Channel` over HTTP: the REST webhook (its bearer token) and the tracker (a JWT), both in a
+    header. The REST channel keeps the conversation of `sender` under `rest:<sender>`."""
 
-    def __init__(self, base_url: str, jwt_secret: str, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, base_url: str, jwt_secret: str, rest_token: str, client: httpx.Client | None = None
+    ) -> None:
         self.base_url = base_url
         self.jwt_secret = jwt_secret
+        self.rest_token = rest_token
         self.client = client or httpx.Client(timeout=120)
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         response = self.client.post(
-            f"{self.base_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}
+            f"{self.base_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            headers=rest_headers(self.rest_token),
         )
         response.raise_for_status()
         replies: list[dict[str, Any]] = response.json()
         return replies
 
     def tracker(self, sender: str) -> dict[str, Any]:
+        conversation = rest_conversation_id(sender)
         response = self.client.get(
-            tracker_url(self.base_url, sender), headers=auth_headers(self.jwt_secret, sender)
+            tracker_url(self.base_url, conversation),
+            headers=auth_headers(self.jwt_secret, conversation),
         )
         response.raise_for_status()
         tracker: dict[str, Any] = response.json()
@@ -498,7 +506,9 @@ def run(split: str, only: Sequence[str]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, running_assistant(Path(tmp)) as settings:
         base_url = f"http://{settings.host}:{settings.rasa_port}"
         with httpx.Client(timeout=120) as client:
-            channel = RestChannel(base_url, settings.rasa_jwt_secret, client)
+            channel = RestChannel(
+                base_url, settings.rasa_jwt_secret, settings.rasa_rest_token, client
+            )
             for name, personas in chosen.items():
                 report["splits"][name] = split_report(name, play_split(personas, channel, facts))
     return report

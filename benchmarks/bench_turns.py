@@ -42,6 +42,7 @@ import httpx
 import yaml
 
 from benchmarks.journey import MILESTONES, SCRIPT
+from common.rasa_api import rest_headers
 from stack.services import action_service, rasa_service, tensorflow_threads_env
 from stack.settings import PROJECT_ROOT, StackSettings
 from stack.supervisor import Service, Supervisor
@@ -249,6 +250,7 @@ async def _conversation(
 
 async def _load(
     url: str,
+    rest_token: str,
     conversations: int,
     tag: str,
     think_time_s: tuple[float, float],
@@ -256,7 +258,10 @@ async def _load(
 ) -> _Load:
     load = _Load()
     limits = httpx.Limits(max_connections=conversations + 5)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    # The assistant's REST channel wants its bearer token (channels/rest.py); the trivial bot's
+    # plain channel ignores the header.
+    headers = rest_headers(rest_token)
+    async with httpx.AsyncClient(timeout=120, limits=limits, headers=headers) as client:
         # One conversation first, not timed and without pauses: loads lazy code paths.
         await _conversation(client, url, f"{tag}-warm-up", _Load(), (0.0, 0.0))
         started = time.perf_counter()
@@ -305,7 +310,14 @@ def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> T
                 ):
                     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
                     measured = asyncio.run(
-                        _load(url, conversations, tag, think_time_s, load is assistant)
+                        _load(
+                            url,
+                            settings.rasa_rest_token,
+                            conversations,
+                            tag,
+                            think_time_s,
+                            load is assistant,
+                        )
                     )
                     load.latencies += measured.latencies
                     for index, values in measured.by_message.items():

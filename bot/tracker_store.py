@@ -28,6 +28,8 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
+from bot.redaction import consent_refused, needs_redaction, redacted
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 500
@@ -120,6 +122,8 @@ class CachingSQLTrackerStore(SQLTrackerStore):
                 stored = self._event_query(
                     session, sender_id, fetch_events_from_all_sessions=False
                 ).count()
+            if consent_refused(tracker):
+                self._redact(session, tracker, stored)
             new_events = list(tracker.events)[stored:]
             if self.event_broker is not None:
                 await self._stream_new_events(self.event_broker, new_events, sender_id)
@@ -141,6 +145,23 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         kept = _Kept(tracker, marker, len(tracker.events), time.monotonic())
         self._remember(self._saved, sender_id, kept)
         self._drop_expired()
+
+    def _redact(self, session: Any, tracker: DialogueStateTracker, stored: int) -> None:
+        """Consent refused: the texts of the session's messages go (bot/redaction.py), in the
+        tracker kept in memory and in the rows already written; the row count and ids stay, so
+        the kept tracker still matches the database."""
+        for index, event in enumerate(list(tracker.events)):
+            if not needs_redaction(event):
+                continue
+            clean = redacted(event)
+            tracker.events[index] = clean
+            if index < stored:
+                row = self.SQLEvent
+                session.query(row).filter(
+                    row.sender_id == tracker.sender_id,
+                    row.type_name == event.type_name,
+                    row.timestamp == event.timestamp,
+                ).update({row.data: json.dumps(clean.as_dict())}, synchronize_session=False)
 
     def _known(self, tracker: DialogueStateTracker) -> _Kept | None:
         """What this store knows of the rows of this very tracker object, if anything.

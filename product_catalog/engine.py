@@ -217,6 +217,18 @@ class SuitabilityEngine:
             for need in NEED_LABELS
         }
 
+    def goal_products(self, goal_codes: Iterable[str]) -> frozenset[str]:
+        """The codes of the products answering any of these stated goals (eligible or not)."""
+        stated = [goals()[code] for code in goal_codes]
+        return frozenset(
+            compiled.product.code
+            for compiled in self._products
+            if any(
+                goal.answered_by(compiled.product.category, compiled.product.needs)
+                for goal in stated
+            )
+        )
+
     def recommend(self, profile: NeedsProfile) -> RecommendationResult:
         needs = detect_needs(profile)
         unknown = frozenset(fact for fact in self._need_facts if getattr(profile, fact) is None)

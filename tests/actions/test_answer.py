@@ -2,7 +2,7 @@ import asyncio
 import time
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerQuestion
@@ -107,3 +107,20 @@ def test_other_conversations_are_served_while_a_question_is_answered(answerer, m
         return ticks
 
     assert asyncio.run(scenario()) >= 5
+
+
+class TestAQuestionThatStatesASituation:
+    def test_an_opening_question_with_facts_starts_the_needs_discovery(self):
+        events, messages = run(
+            "jsuis freelance, jai pas de mutuelle ni de prevoyance, je fais comment ?"
+        )
+        assert messages  # answered first
+        assert FollowupAction("needs_discovery_form") in events
+
+    def test_a_plain_question_does_not(self):
+        events, _ = run("Quel est le délai de carence de l'assurance santé ?")
+        assert FollowupAction("needs_discovery_form") not in events
+
+    def test_not_after_a_consent_decision(self):
+        events, _ = run("je suis retraité, la mutuelle senior couvre quoi ?", {"consent": False})
+        assert FollowupAction("needs_discovery_form") not in events

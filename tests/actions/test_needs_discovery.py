@@ -81,6 +81,7 @@ class TestValidateNeedsDiscoveryForm:
                 "consent": ("j'accepte", "give_consent"),
                 "resides_in_france": ("oui", "affirm"),
                 "age": ("34", "inform"),
+                "goals": ("je ne sais pas, faisons le point", "dont_know"),
                 "housing_status": ("je suis locataire", "inform"),
                 "rented_out_properties": ("non", "deny"),
                 "vehicles": ("non", "deny"),
@@ -132,7 +133,7 @@ class TestValidateNeedsDiscoveryForm:
         assert any("Je vous pose cette question parce que" in t for t in texts)
 
     def test_a_correction_of_an_earlier_answer_is_applied_at_once(self):
-        slots = {**CONSENTED, "resides_in_france": True, "age": 35}
+        slots = {**CONSENTED, "resides_in_france": True, "age": 35, "goals": []}
         events, texts = run_form(slots, "en fait j'ai 42 ans", "correct_fact", "housing_status")
         assert as_slots(events)["age"] == 42
         assert as_slots(events)["requested_slot"] == "housing_status"
@@ -252,3 +253,129 @@ class TestActionCorrectFact:
         )
         assert events == []
         assert "mariage" in texts[0]
+
+
+ADULT_IN_FRANCE: dict[str, Any] = {**CONSENTED, "resides_in_france": True, "age": 40}
+
+
+class TestFewerQuestions:
+    """What the prospect wants comes first, then only what could change the products shown."""
+
+    def test_what_matters_is_asked_right_after_residence_and_age(self):
+        assert next_slot(ADULT_IN_FRANCE) == "goals"
+
+    def test_a_goal_stated_earlier_is_not_asked_again(self):
+        assert next_slot({**ADULT_IN_FRANCE, "goals": ["pet_costs"]}) != "goals"
+
+    def test_a_topic_answers_the_goals_question(self):
+        events, _ = run_form(ADULT_IN_FRANCE, "ma santé et la retraite", "inform", "goals")
+        assert as_slots(events)["goals"] == ["health_costs", "retirement"]
+
+    def test_no_goal_in_the_answer_is_not_asked_again(self):
+        events, _ = run_form(
+            ADULT_IN_FRANCE, "je ne sais pas trop, un peu tout", "dont_know", "goals"
+        )
+        slots = as_slots(events)
+        assert slots["goals"] == []
+        assert slots["requested_slot"] not in (None, "goals")
+
+    def test_a_goal_is_covered_after_the_questions_its_products_need(self):
+        slots = {**ADULT_IN_FRANCE, "goals": ["pet_costs"]}
+        asked = []
+        answers = {"pets": [{"species": "dog", "age_years": 3}]}
+        for _ in range(20):
+            slot = next_slot(slots)
+            if slot is None:
+                break
+            asked.append(slot)
+            slots[slot] = answers.get(slot, SKIPPED)
+        assert "pets" in asked
+        # nothing about vehicles, housing or savings: they serve no stated goal
+        assert not {"vehicles", "housing_status", "projects", "investor_knowledge"} & set(asked)
+
+    def test_refining_asks_what_the_goals_left_aside(self):
+        covered = {**ADULT_IN_FRANCE, "goals": ["pet_costs"], "pets": ["dog"], "pet_age_years": 3.0}
+        covered.update(
+            {"monthly_budget_eur": 50.0, "current_coverage": [], "legal_protection": "none"}
+        )
+        assert next_slot(covered) is None
+        assert next_slot({**covered, "recommended_products": ["VG-ANI"]}) is not None
+
+    def test_a_goal_no_product_can_answer_opens_the_whole_situation(self):
+        too_old = {
+            **ADULT_IN_FRANCE,
+            "goals": ["pet_costs"],
+            "pets": ["dog"],
+            "pet_age_years": 12.0,
+        }
+        too_old.update(
+            {"monthly_budget_eur": 50.0, "current_coverage": [], "legal_protection": "none"}
+        )
+        assert next_slot(too_old) is not None
+
+    def test_a_first_recommendation_comes_after_at_most_fourteen_questions(self):
+        slots = {**ADULT_IN_FRANCE, "goals": [], "questions_asked": 14.0}
+        assert next_slot(slots) is None
+        assert next_slot({**slots, "recommended_products": []}) is not None  # "Affiner"
+
+    def test_each_new_question_is_counted(self):
+        events, _ = run_form(
+            {**ADULT_IN_FRANCE, "goals": []}, "je suis locataire", "inform", "housing_status"
+        )
+        assert as_slots(events)["questions_asked"] == 1.0
+
+    def test_the_investor_questions_come_as_a_whole_block_or_not_at_all(self):
+        retirement = {**ADULT_IN_FRANCE, "goals": ["retirement"], "legal_protection": "none"}
+        retirement.update({"monthly_budget_eur": 100.0, "employment_status": "employee"})
+        assert next_slot({**retirement, "questions_asked": 4.0}) == "investor_knowledge"
+        assert next_slot({**retirement, "questions_asked": 10.0}) is None  # 9 would not fit
+        started = {**retirement, "questions_asked": 10.0, "investor_knowledge": "basic"}
+        assert next_slot(started) is None or next_slot(started).startswith(
+            ("invest", "annual", "financial", "monthly", "risk", "loss")
+        )
+
+    def test_a_second_dont_know_leaves_the_investor_questions_to_the_advisor(self):
+        slots = {**ADULT_IN_FRANCE, "goals": ["retirement"], "investor_knowledge": SKIPPED}
+        events, texts = run_form(slots, "je ne sais pas", "dont_know", "investor_experience")
+        set_slots = as_slots(events)
+        assert set_slots["investor_experience"] == SKIPPED
+        assert set_slots["loss_capacity"] == SKIPPED
+        assert any("conseiller établira votre profil" in text for text in texts)
+
+    def test_a_short_answer_taken_for_a_goodbye_still_answers(self):
+        events, _ = run_form({}, "Oui, allez-y.", "goodbye", "consent")
+        assert as_slots(events)["consent"] is True
+
+    def test_a_real_goodbye_is_left_to_the_rules(self):
+        events, _ = run_form(
+            {**ADULT_IN_FRANCE, "goals": []}, "au revoir", "goodbye", "housing_status"
+        )
+        assert events == []
+
+    def test_leaving_the_goals_to_an_advisor_goes_on_with_the_questions(self):
+        events, texts = run_form(
+            ADULT_IN_FRANCE,
+            "je ne sais pas, je préférerais en parler avec quelqu'un",
+            "ask_advisor",
+            "goals",
+        )
+        assert as_slots(events)["goals"] == []
+        assert any("un conseiller pourra tout reprendre" in text for text in texts)
+
+    def test_the_investor_questions_can_be_left_to_the_advisor(self):
+        slots = {**ADULT_IN_FRANCE, "goals": ["retirement"], "investor_knowledge": None}
+        events, texts = run_form(
+            slots, "je préfère voir ça avec un conseiller", "ask_advisor", "investor_knowledge"
+        )
+        set_slots = as_slots(events)
+        assert set_slots["investor_knowledge"] == SKIPPED
+        assert set_slots["risk_tolerance"] == SKIPPED
+        assert not (set_slots["requested_slot"] or "").startswith("invest")
+        assert any("conseiller établira votre profil" in text for text in texts)
+
+    def test_an_advisor_request_that_defers_nothing_stays_a_digression(self):
+        slots = {**ADULT_IN_FRANCE, "goals": ["retirement"]}
+        events, _ = run_form(
+            slots, "je veux parler à un conseiller", "ask_advisor", "investor_knowledge"
+        )
+        assert events == []  # the rules hand over to the advisor form

@@ -26,6 +26,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
+from bot.redaction import REDACTED
 from bot.tracker_store import CachingSQLTrackerStore
 from tests.services import require_service
 
@@ -257,6 +258,38 @@ class TestTrackersKeptInMemory:
             CachingSQLTrackerStore(domain, _dialect(database_url), host=database_url, **settings)
 
 
+class TestTwoLiveReplicas:
+    """Two Rasa servers on one database, each with its own memory, turns alternating between
+    them (the replicas of a deployment; tests/integration/test_replicas.py runs the real ones)."""
+
+    def test_each_replica_reads_the_turns_the_other_wrote(
+        self, store, rasa_store, database_url, domain
+    ):
+        other = CachingSQLTrackerStore(domain, _dialect(database_url), host=database_url)
+
+        async def scenario():
+            sender = "prospect-14"
+            kept_by = {"A": await _first_turns(store, sender)}
+            for turn, (name, replica) in enumerate([("B", other), ("A", store)] * 2):
+                tracker = await replica.retrieve(sender)
+                # Its own copy is stale: the other replica wrote a turn since it saved it.
+                assert tracker is not kept_by.get(name)
+                assert _dicts(tracker) == _dicts(await rasa_store.retrieve(sender))
+                _turn(tracker, f"en fait j'ai {40 + turn} ans", 40 + turn)
+                await replica.save(tracker)
+                kept_by[name] = tracker
+            final = await store.retrieve(sender)
+            assert final is kept_by["A"]  # A wrote last: its own copy is still the truth
+            assert final.get_slot("age") == 43
+            assert _dicts(final) == _dicts(await rasa_store.retrieve(sender))
+            assert [e.text for e in final.events if isinstance(e, UserUttered)] == [
+                "j'ai 35 ans",
+                *(f"en fait j'ai {age} ans" for age in range(40, 44)),
+            ]
+
+        run(scenario())
+
+
 class _RecordingBroker(EventBroker):
     """Keeps what would be published (no message broker runs in the tests)."""
 
@@ -310,3 +343,51 @@ def test_events_read_back_are_rasas_own_classes(store, database_url, domain):
     assert read is not written
     assert [type(event) for event in read.events] == [type(event) for event in written.events]
     assert all(isinstance(event, Event) for event in read.events)
+
+
+class TestConsentRefused:
+    """A refusal removes the texts of the conversation from every row (bot/redaction.py)."""
+
+    @staticmethod
+    def _texts(tracker: DialogueStateTracker | None) -> list[str]:
+        assert tracker is not None
+        return [
+            str(event.text)
+            for event in tracker.events
+            if isinstance(event, (UserUttered, BotUttered))
+        ]
+
+    def test_a_refusal_redacts_what_was_said_before_and_after(self, store, rasa_store):
+        sender = "rest:refuse"
+        tracker = run(_first_turns(store, sender))  # "j'ai 35 ans", stored before the refusal
+        tracker.update(
+            UserUttered(
+                "non, je suis sous tutelle et je refuse",
+                {"name": "refuse_consent", "confidence": 0.9},
+                [{"entity": "legal_protection", "value": "tutelle", "start": 15, "end": 22}],
+            )
+        )
+        tracker.update(SlotSet("consent", False))
+        tracker.update(BotUttered("Vous êtes sous tutelle : un conseiller vous accompagnera."))
+        run(store.save(tracker))
+
+        from_rows = run(rasa_store.retrieve(sender))
+        assert set(self._texts(from_rows)) == {REDACTED}
+        said = [e for e in from_rows.events if isinstance(e, UserUttered)][-1]
+        assert said.intent["name"] == "refuse_consent"  # what the policies read is kept
+        assert said.entities == [{"entity": "legal_protection"}]
+        assert "tutelle" not in str([e.as_dict() for e in from_rows.events])
+        # the tracker kept in memory matches the rows
+        assert _dicts(run(store.retrieve(sender))) == _dicts(from_rows)
+
+        kept = run(store.retrieve(sender))
+        _turn(kept, "mon numéro est le 06 12 34 56 78")
+        run(store.save(kept))
+        assert set(self._texts(run(rasa_store.retrieve(sender)))) == {REDACTED}
+
+    def test_nothing_is_redacted_with_consent(self, store, rasa_store):
+        sender = "rest:consent"
+        tracker = run(_first_turns(store, sender))
+        tracker.update(SlotSet("consent", True))
+        run(store.save(tracker))
+        assert "j'ai 35 ans" in self._texts(run(rasa_store.retrieve(sender)))

@@ -16,7 +16,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
+from common.rasa_api import rest_conversation_id
 from tests.integration.conftest import RasaClient, stack_settings, start_servers
+
+REDACTED = "[message effacé : consentement refusé]"  # bot/redaction.py (Rasa's environment)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -130,7 +133,7 @@ class TestConversationOverRest:
             ).all()
         engine.dispose()
         assert [tuple(row) for row in stored] == [
-            (reference.group(1), me, "camille.martin@exemple.fr")
+            (reference.group(1), rest_conversation_id(me), "camille.martin@exemple.fr")
         ]
 
     @pytest.mark.parametrize(
@@ -165,3 +168,14 @@ class TestConversationOverRest:
         assert slots["housing_status"] is None
         answer = client.say(me, "Comment résilier l'assurance habitation ?")
         assert customs(answer)[0]["type"] == "answer"
+        # What was said is gone from the tracker too (bot/redaction.py); intents stay.
+        events = client.tracker(me)["events"]
+        said = [event for event in events if event["event"] in ("user", "bot")]
+        assert said
+        assert all(event["text"] == REDACTED for event in said)
+        assert "locataire" not in str(events)
+        assert any(
+            (event.get("parse_data") or {}).get("intent", {}).get("name") == "refuse_consent"
+            for event in events
+            if event["event"] == "user"
+        )
