@@ -560,14 +560,19 @@ def _choice(name: str, hint: str, undecided: bool = False) -> Callable[..., Any]
     return parse
 
 
-def _list_of(name: str, hint: str, none: str | None = None) -> Callable[..., Any]:
+def _list_of(
+    name: str, hint: str, none: str | None = None, denials: tuple[str, ...] = ()
+) -> Callable[..., Any]:
     """The values of a vocabulary named and not negated; "none" (`[]`, or the `none` value
     where the list cannot be empty) when the answer only negates ("non", "ni chien ni chat",
-    "je ne conduis pas") or names only what the question does not ask about ("juste un vélo")."""
+    "je ne conduis pas") or names only what the question does not ask about ("juste un vélo").
+    `denials` are phrases that, said after items, deny them: read as a closing "non"."""
     outside = tuple(_VOCABULARY["outside"].get(name) or ())
 
     def parse(text: str, intent: str | None) -> Any:
         def read(answer: str) -> Any:
+            for denial in denials:
+                answer = _denied_clauses(answer, denial)
             found, negated = _terms(answer, TERMS[name], past=name in _STATES)
             if found:
                 return found
@@ -578,6 +583,19 @@ def _list_of(name: str, hint: str, none: str | None = None) -> Callable[..., Any
         return _corrected(read, _answer(text))
 
     return parse
+
+
+_CLAUSE_START = re.compile(r"[,.;!?]|\bmais\b|\bpar contre\b|\bsauf\b")
+
+
+def _denied_clauses(answer: str, denial: str) -> str:
+    """The answer with each clause a denial closes ("la maison n'est pas assurée", "l'appart et
+    la moto ne sont plus couverts") replaced by a bare "non": the clause's items are not held."""
+    while match := compiled(denial).search(answer):
+        starts = [m.end() for m in _CLAUSE_START.finditer(answer, 0, match.start())]
+        start = starts[-1] if starts else 0
+        answer = f"{answer[:start]} non {answer[match.end() :]}"
+    return answer
 
 
 ANSWER_PARSERS: dict[str, Callable[[str, str | None], Any]] = {
@@ -659,7 +677,9 @@ ANSWER_PARSERS: dict[str, Callable[[str, str | None], Any]] = {
         "Indiquez un montant par mois, par exemple « 80 € ».", "month", undecided=True
     ),
     "current_coverage": _list_of(
-        "coverage", "Citez vos contrats (auto, habitation, santé…) ou répondez « aucun »."
+        "coverage",
+        "Citez vos contrats (auto, habitation, santé…) ou répondez « aucun ».",
+        denials=tuple(_VOCABULARY["negation"]["cover_denials"]),
     ),
     "co_subscription": _boolean("co_subscription", "Répondez par oui ou par non."),
     "dismembered_ownership": _boolean("dismembered_ownership", "Répondez par oui ou par non."),

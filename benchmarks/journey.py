@@ -1,28 +1,33 @@
 """The prospect journey the conversation benchmarks play (standard library only: both
 environments import it)."""
 
-# A whole prospect journey: consent, the form (a digression and a correction on the way), the
-# summary, the recommendation, a question about a product, the handoff up to the lead reference.
+# A whole prospect journey: two stated goals and consent, the form (a digression and a correction
+# on the way), the summary, a first recommendation, "Affiner" and the questions left with the
+# investor profile, the second recommendation, a question about a product, the handoff up to the
+# lead reference. The heaviest journey the form allows: the most turns and events.
 SCRIPT: tuple[str, ...] = (
     "Bonjour",
-    "Je cherche une assurance pour mon appartement",
+    "Je cherche une assurance pour mon appartement et je veux préparer ma retraite",
     "J'accepte",
     "oui",
     "j'ai 35 ans",
     "Quel est le délai de carence de l'assurance animaux ?",
     "en fait j'ai 42 ans",
     "je suis locataire",
-    "non",
-    "salariée",
     "60 €",
     "non",
-    "aucune",
     "non",
+    "oui c'est exact",
+    # The first recommendation (the goals are covered); the prospect asks to refine it.
+    "Affiner",
+    "non",
+    "salariée",
+    "aucun",
+    "aucune",
     "oui",
     "célibataire",
     "non",
-    # At 42 the engine sees a retirement need: the investor profile is asked before any
-    # savings product is proposed (the heaviest journey: the most turns and events).
+    # The investor profile, before the retirement product can be proposed.
     "aucune",
     "aucun",
     "35 000 € par an",
@@ -32,7 +37,6 @@ SCRIPT: tuple[str, ...] = (
     "20 ans",
     "prudent",
     "je peux perdre 10 %",
-    "aucune",
     "oui c'est exact",
     "Le dégât des eaux est-il couvert ?",
     "je veux parler à un conseiller",

@@ -311,7 +311,7 @@ def test_play_follows_the_form_to_the_first_recommendation() -> None:
     )  # fmt: skip
 
 
-def test_the_rest_channel_sends_the_token_in_a_header_never_in_the_url() -> None:
+def test_the_rest_channel_sends_its_credentials_in_headers_never_in_the_url() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -321,16 +321,19 @@ def test_the_rest_channel_sends_the_token_in_a_header_never_in_the_url() -> None
         return httpx.Response(200, json=[{"text": "Bonjour"}])
 
     secret = "a-secret-of-this-test-only-0123456789"
+    token = "a-rest-token-of-this-test-only-012345"
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    channel = RestChannel("http://127.0.0.1:5005", secret, client)
+    channel = RestChannel("http://127.0.0.1:5005", secret, token, client)
     channel.say("persona-1", "Bonjour")
     channel.tracker("persona-1")
     post, get = seen
     assert json.loads(post.content) == {"sender": "persona-1", "message": "Bonjour"}
-    assert str(get.url) == "http://127.0.0.1:5005/conversations/persona-1/tracker"
+    assert post.headers["Authorization"] == f"Bearer {token}"
+    # the REST channel keeps the conversation under its namespace
+    assert str(get.url) == "http://127.0.0.1:5005/conversations/rest:persona-1/tracker"
     assert get.headers["Authorization"].startswith("Bearer ")
+    assert get.headers["Authorization"] != post.headers["Authorization"]
     assert not any(request.url.query for request in seen)
-    assert "Authorization" not in post.headers
 
 
 class TestReports:
