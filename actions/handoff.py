@@ -4,8 +4,10 @@
 number (found with `common.contact`) and a preferred callback slot. `action_hand_off` builds the
 `HandoffRequest` of `advisor.handoff` from the conversation, with the recommendation the prospect
 saw while their profile has not changed since (recomputed otherwise), and confirms the lead
-reference only once the advisor service has stored it. Logs never hold the e-mail or phone in
-clear (`common.contact`'s masks).
+reference only once the advisor service has stored it, or, when the conversation's lead is still
+open, says that its contact details were updated (or were already the same). Logs never hold the
+e-mail or phone in clear (`common.contact`'s masks), nor the conversation id, which is the phone
+number on WhatsApp: a keyed tag of it (`common.pseudonym.log_tag`).
 """
 
 import asyncio
@@ -30,12 +32,15 @@ from advisor.handoff import (
     ConsentRecord,
     Contact,
     HandoffError,
+    HandoffReceipt,
     HandoffRequest,
     RecommendedProduct,
     SourceRef,
     TranscriptTurn,
 )
+from common import metrics
 from common.contact import find_email, find_phone, mask_email, mask_phone
+from common.pseudonym import log_tag
 from product_catalog.engine import advisor_reasons
 from product_catalog.profile import NeedsProfile
 
@@ -325,8 +330,11 @@ class ActionHandOff(Action):
             request = await asyncio.to_thread(build_request, tracker)
             receipt = await asyncio.to_thread(get_services().advisor.hand_off, request)
         except (HandoffError, ValidationError) as error:
+            metrics.record_handoff(stored=False)
             logger.warning(
-                "handoff failed for conversation %s: %s", tracker.sender_id, type(error).__name__
+                "handoff failed for conversation %s: %s",
+                log_tag(tracker.sender_id),
+                type(error).__name__,
             )
             dispatcher.utter_message(
                 text="Je n'arrive pas à enregistrer votre demande pour le moment, désolé. Vos "
@@ -334,18 +342,36 @@ class ActionHandOff(Action):
                 "minutes en écrivant « parler à un conseiller »."
             )
             return []
+        metrics.record_handoff(stored=True)
         logger.info(
-            "lead %s stored for conversation %s (email %s, phone %s)",
+            "lead %s %s for conversation %s (email %s, phone %s)",
             receipt.lead_reference,
-            tracker.sender_id,
+            "stored" if receipt.created else "found open",
+            log_tag(tracker.sender_id),
             mask_email(slots.get("contact_email")),
             mask_phone(slots.get("contact_phone")),
         )
-        reach = f"par {slots.get('contact')}" if slots.get("contact") else "par le moyen indiqué"
-        dispatcher.utter_message(
-            text=f"C'est enregistré, {slots.get('contact_name')} : votre demande porte la "
-            f"référence {receipt.lead_reference}. Un conseiller de Vergemont Assurances vous "
-            f"contactera {reach} ({slots.get('callback_slot')}) pour vous faire une offre "
-            "personnalisée."
-        )
+        dispatcher.utter_message(text=confirmation(receipt, slots))
         return [SlotSet("lead_reference", receipt.lead_reference)]
+
+
+def confirmation(receipt: HandoffReceipt, slots: dict[str, Any]) -> str:
+    """What the person is told: a new request, the open one updated, or the open one unchanged."""
+    name, reference = slots.get("contact_name"), receipt.lead_reference
+    reach = f"par {slots.get('contact')}" if slots.get("contact") else "par le moyen indiqué"
+    callback = f"{reach} ({slots.get('callback_slot')})"
+    if receipt.created:
+        return (
+            f"C'est enregistré, {name} : votre demande porte la référence {reference}. Un "
+            f"conseiller de Vergemont Assurances vous contactera {callback} pour vous faire une "
+            "offre personnalisée."
+        )
+    if receipt.contact_updated:
+        return (
+            f"{name}, vous avez déjà une demande en cours, la référence {reference} : j'y ai "
+            f"mis à jour vos coordonnées avec celles-ci. Le conseiller vous contactera {callback}."
+        )
+    return (
+        f"{name}, votre demande en cours porte déjà la référence {reference}, avec ces mêmes "
+        f"coordonnées : rien n'a changé. Le conseiller vous contactera {callback}."
+    )

@@ -7,11 +7,14 @@
     python -m advisor api-token alice [--days 90]   # expires after --days (default 90)
     python -m advisor revoke-token alice
     python -m advisor export --email jeanne@exemple.fr --output jeanne.json
-    python -m advisor erase --reference VG-7K3M9Q --yes
+    python -m advisor erase --reference VG-7K3M9Q --yes     # or --email, or --phone 0612345678
+    python -m advisor purge [--older-than-days 1095] [--dry-run]   # daily: the retention
     python -m advisor deliver-webhooks [--retry-failed]
 
-The database is ADVISOR_DATABASE_URL (default sqlite:///.run/advisor.db); exports are written under
-ADVISOR_EXPORT_DIR (default .run/exports) and nowhere else.
+The database is ADVISOR_DATABASE_URL (default sqlite:///.run/advisor.db); the Rasa tracker store
+that erasure and purge reach is ADVISOR_TRACKER_STORE_URL or TRACKER_STORE_URL (default
+sqlite:///.run/rasa_tracker.db); exports are written under ADVISOR_EXPORT_DIR (default
+.run/exports) and nowhere else.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from advisor.auth import (
 )
 from advisor.config import AdvisorSettings
 from advisor.database import ensure_schema, open_engine
+from advisor.erasure import ErasureReport, Person, TrackerEvents, erase_person, purge
 from advisor.errors import AdvisorError
-from advisor.gdpr import erase_person, export_person, write_export
+from advisor.gdpr import export_person, write_export
 from advisor.webhook import WebhookSender
 from advisor.workflow import CLI
 
@@ -74,15 +78,31 @@ def _parser() -> argparse.ArgumentParser:
         help=f"days before the token expires (default {DEFAULT_TOKEN_DAYS})",
     )
 
-    for name, text in (("export", "export a person's data"), ("erase", "erase a person's data")):
+    for name, text in (
+        ("export", "export a person's data"),
+        ("erase", "erase a person's data from every store"),
+    ):
         sub = commands.add_parser(name, help=text)
         who = sub.add_mutually_exclusive_group(required=True)
         who.add_argument("--email")
         who.add_argument("--reference")
+        who.add_argument("--phone", help="a French number, written any usual way")
         if name == "export":
             sub.add_argument("--output", required=True, help="JSON file inside the export folder")
         else:
             sub.add_argument("--yes", action="store_true", help="confirm the erasure")
+            sub.add_argument("--tracker-url", help="default: ADVISOR_TRACKER_STORE_URL")
+
+    purging = commands.add_parser(
+        "purge", help="delete leads, ratings and conversations older than the retention"
+    )
+    purging.add_argument(
+        "--older-than-days",
+        type=int,
+        help="default: ADVISOR_RETENTION_DAYS (1095, three years)",
+    )
+    purging.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+    purging.add_argument("--tracker-url", help="default: ADVISOR_TRACKER_STORE_URL")
 
     hooks = commands.add_parser("deliver-webhooks", help="send pending CRM webhooks")
     hooks.add_argument("--retry-failed", action="store_true")
@@ -143,15 +163,42 @@ def _run(arguments: argparse.Namespace, settings: AdvisorSettings, engine: Engin
     elif arguments.command == "api-token":
         print(issue_api_token(engine, arguments.username, valid_days=arguments.days))
     elif arguments.command == "export":
-        data = export_person(engine, email=arguments.email, reference=arguments.reference)
+        data = export_person(
+            engine, email=arguments.email, reference=arguments.reference, phone=arguments.phone
+        )
         path = write_export(data, arguments.output, settings.export_dir)
         print(f"{len(data['leads'])} prospect(s) exporté(s) dans {path}")
     elif arguments.command == "erase":
         if not arguments.yes:
             print("advisor: erreur : ajoutez --yes pour confirmer l'effacement.", file=sys.stderr)
             return 2
-        references = erase_person(engine, CLI, email=arguments.email, reference=arguments.reference)
-        print(f"Données effacées pour : {', '.join(references)}")
+        person = Person.of(
+            reference=arguments.reference, email=arguments.email, phone=arguments.phone
+        )
+        tracker = TrackerEvents.open(arguments.tracker_url or settings.tracker_store_url)
+        try:
+            report = erase_person(engine, tracker, CLI, person)
+        finally:
+            tracker.close()
+        _print_erasure(report, _send_notices(report, settings, engine))
+    elif arguments.command == "purge":
+        days = arguments.older_than_days or settings.retention_days
+        tracker = TrackerEvents.open(arguments.tracker_url or settings.tracker_store_url)
+        try:
+            result = purge(engine, tracker, CLI, days, dry_run=arguments.dry_run)
+        finally:
+            tracker.close()
+        verb = "à supprimer" if arguments.dry_run else "supprimé(e)s"
+        print(
+            f"Conservation {days} jours (avant le {result.cutoff:%Y-%m-%d}) : "
+            f"{result.leads} prospect(s), {result.ratings} note(s) de satisfaction, "
+            f"{result.conversations} conversation(s) ({result.tracker_events} événements) {verb}."
+        )
+        if result.kept_for_notices:
+            print(
+                f"{result.kept_for_notices} prospect(s) gardé(s) : un avis d'effacement au CRM "
+                "reste à envoyer (deliver-webhooks)."
+            )
     elif arguments.command == "deliver-webhooks":
         if not settings.webhook_url:
             print("advisor: erreur : ADVISOR_WEBHOOK_URL n'est pas défini.", file=sys.stderr)
@@ -161,3 +208,35 @@ def _run(arguments: argparse.Namespace, settings: AdvisorSettings, engine: Engin
         print(f"{delivered} webhook(s) envoyé(s), {left} en échec.")
         return 0 if left == 0 else 1
     return 0
+
+
+def _send_notices(report: ErasureReport, settings: AdvisorSettings, engine: Engine) -> int | None:
+    """Send the erasure notices now when a webhook is configured: how many went (None: none is)."""
+    if not report.notices or not settings.webhook_url:
+        return None
+    sender = WebhookSender.from_settings(engine, settings)
+    return sum(sender.deliver(notice) for notice in report.notices)
+
+
+def _print_erasure(report: ErasureReport, sent: int | None) -> None:
+    references = ", ".join(report.references) or "aucun"
+    print(f"Prospects anonymisés : {references}")
+    print(
+        f"Conversations supprimées du suivi Rasa : {report.conversations} "
+        f"({report.tracker_events} événements)"
+    )
+    print(f"Notes de satisfaction supprimées : {report.ratings}")
+    if not report.notices:
+        print("Aucune copie envoyée au CRM.")
+    elif sent is None:
+        print(
+            f"{len(report.notices)} copie(s) envoyée(s) au CRM : ADVISOR_WEBHOOK_URL n'est pas "
+            "défini, prévenez le destinataire qu'il doit les effacer (références ci-dessus) ; "
+            "les avis restent en attente pour deliver-webhooks."
+        )
+    else:
+        left = len(report.notices) - sent
+        print(
+            f"Avis d'effacement envoyés au CRM : {sent}"
+            + (f" ; {left} en échec, relancez deliver-webhooks --retry-failed." if left else ".")
+        )

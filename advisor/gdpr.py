@@ -1,12 +1,9 @@
-"""GDPR access and erasure of one person's data, by e-mail address or lead reference.
+"""GDPR access to one person's data, by lead reference, e-mail address or phone number.
 
 Export gathers every lead of the person with its transcript, notes, audit trail and duty-of-advice
 versions into one JSON file, written only inside the export folder (paths that leave it are
-refused). Erasure blanks the personal data in the leads, transcripts, notes, audit details and
-advice records but keeps an anonymised skeleton — reference, dates, statuses, who did what and
-when, product codes and the PDF hashes — so the pipeline figures and the audit trail stay whole.
-Frozen advice records are blanked through a Core UPDATE: legal erasure is the one change allowed
-to them, and it is itself audited.
+refused). Erasure, which reaches every store (the Rasa tracker and the ratings too), is
+advisor/erasure.py.
 """
 
 from __future__ import annotations
@@ -16,49 +13,33 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from advisor import audit
-from advisor.errors import ExportPathError, InvalidInputError, LeadNotFoundError
-from advisor.models import AdviceRecordRow, AuditEventRow, LeadRow, NoteRow
+from advisor.erasure import Person, find_leads
+from advisor.errors import ExportPathError, LeadNotFoundError
+from advisor.models import AdviceRecordRow, LeadRow
 from advisor.schemas import AdviceExport, LeadExport, PersonExport
 from advisor.store import LeadStore
-from advisor.workflow import Actor
-from common.contact import normalise_email
 from common.db import utc_now
-
-ERASED = "[effacé]"
-
-
-def _lead_ids(session: Session, email: str | None, reference: str | None) -> list[int]:
-    if (email is None) == (reference is None):
-        raise InvalidInputError("Donnez soit une adresse e-mail, soit une référence de prospect.")
-    if reference is not None:
-        found = session.scalar(select(LeadRow.id).where(LeadRow.reference == reference.upper()))
-        if found is None:
-            raise LeadNotFoundError(f"Aucun prospect ne porte la référence « {reference} ».")
-        return [found]
-    address = normalise_email(email or "")
-    local, _, domain = address.rpartition("@")
-    rows = session.scalars(
-        select(LeadRow.id).where(
-            or_(LeadRow.contact_email == address, LeadRow.contact_email == f"{local}@{domain}")
-        )
-    ).all()
-    if not rows:
-        raise LeadNotFoundError("Aucun prospect n'est enregistré avec cette adresse e-mail.")
-    return list(rows)
 
 
 def export_person(
-    engine: Engine, email: str | None = None, reference: str | None = None
+    engine: Engine,
+    email: str | None = None,
+    reference: str | None = None,
+    phone: str | None = None,
 ) -> dict[str, Any]:
     """Every lead of the person, as the JSON document `write_export` writes (`PersonExport`)."""
     store = LeadStore(engine)
+    person = Person.of(reference=reference, email=email, phone=phone)
     with Session(engine) as session:
-        ids = _lead_ids(session, email, reference)
-        references = session.scalars(select(LeadRow.reference).where(LeadRow.id.in_(ids))).all()
+        ids = find_leads(session, person)
+        if not ids:
+            raise LeadNotFoundError("Aucun prospect n'est enregistré pour cette personne.")
+        references = dict(
+            session.execute(select(LeadRow.id, LeadRow.reference).where(LeadRow.id.in_(ids))).all()
+        )
         advice = {
             lead_id: [
                 AdviceExport.model_validate(row)
@@ -70,10 +51,7 @@ def export_person(
             ]
             for lead_id in ids
         }
-    leads = [
-        LeadExport.of(store.get_lead(ref), advice[lead_id])
-        for lead_id, ref in zip(ids, references, strict=True)
-    ]
+    leads = [LeadExport.of(store.get_lead(references[lead_id]), advice[lead_id]) for lead_id in ids]
     return PersonExport(exported_at=utc_now(), leads=leads).model_dump(mode="json")
 
 
@@ -99,42 +77,3 @@ def write_export(data: dict[str, Any], target: str, export_dir: Path) -> Path:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(data, handle, ensure_ascii=False, indent=2)
     return path
-
-
-def erase_person(
-    engine: Engine, actor: Actor, email: str | None = None, reference: str | None = None
-) -> list[str]:
-    """Blank the person's data; returns the references of the anonymised leads."""
-    store = LeadStore(engine)
-    now = utc_now()
-    with store.transaction() as session:
-        ids = _lead_ids(session, email, reference)
-        leads = session.scalars(select(LeadRow).where(LeadRow.id.in_(ids))).all()
-        for lead in leads:
-            lead.contact_name = ERASED
-            lead.contact_email = None
-            lead.contact_phone = None
-            lead.preferred_slot = None
-            lead.conversation_id = f"erased:{lead.reference}"
-            lead.profile = {}
-            lead.transcript = []
-            lead.advisor_reasons = []
-            lead.recommendations = [
-                {"code": r.get("code"), "name": r.get("name"), "category": r.get("category")}
-                for r in lead.recommendations
-            ]
-            lead.erased_at = now
-            lead.updated_at = now
-        session.execute(update(NoteRow).where(NoteRow.lead_id.in_(ids)).values(text=ERASED))
-        session.execute(
-            update(AuditEventRow).where(AuditEventRow.lead_id.in_(ids)).values(details={})
-        )
-        session.execute(
-            update(AdviceRecordRow)
-            .where(AdviceRecordRow.lead_id.in_(ids))
-            .values(content={}, pdf=None)
-            .execution_options(synchronize_session=False)
-        )
-        for lead_id in ids:
-            audit.record(session, lead_id, actor, "erased", {}, now)
-        return [lead.reference for lead in leads]

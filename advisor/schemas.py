@@ -429,3 +429,18 @@ class WebhookPayload(LeadSchema):
     event: str
     delivery_id: int
     lead: WebhookLead
+
+
+class WebhookErasedLead(LeadSchema):
+    """The one thing a `lead.erased` notice says of the lead: which copy to delete."""
+
+    reference: str
+    erased_at: IsoDateTime
+
+
+class WebhookErasure(LeadSchema):
+    """Sent after a GDPR erasure for a lead the CRM received: delete your copy of it."""
+
+    event: Literal["lead.erased"]
+    delivery_id: int
+    lead: WebhookErasedLead

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from advisor.config import AdvisorSettings
 from advisor.database import ensure_schema, open_engine
 from advisor.handoff import HandoffReceipt, HandoffRequest, HandoffUnavailableError
-from advisor.store import LeadStore
+from advisor.store import DEFAULT_OPEN_LEAD_DAYS, LeadStore
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +46,10 @@ class SqlHandoffService:
         backoff_s: float = DEFAULT_BACKOFF_S,
         on_created: Callable[[HandoffReceipt], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        open_lead_days: int = DEFAULT_OPEN_LEAD_DAYS,
     ) -> None:
         self.engine = engine
-        self.store = LeadStore(engine)
+        self.store = LeadStore(engine, open_lead_days=open_lead_days)
         self.attempts = attempts
         self.backoff_s = backoff_s
         self.on_created = on_created
@@ -113,4 +114,5 @@ def open_handoff_service(
     if settings is not None and settings.webhook_url:
         sender = WebhookSender.from_settings(engine, settings)
         on_created = sender.deliver_in_background
-    return SqlHandoffService(engine, on_created=on_created)
+    open_lead_days = settings.open_lead_days if settings is not None else DEFAULT_OPEN_LEAD_DAYS
+    return SqlHandoffService(engine, on_created=on_created, open_lead_days=open_lead_days)

@@ -1,5 +1,9 @@
 """The lead store: persistence of the leads, their notes and their webhook outbox.
 
+A handoff stores a new lead, or writes the person's new contact details into their conversation's
+lead while that one is open (not won, lost or closed, and younger than `open_lead_days`): a
+returning person's new request after that gets a new lead and reference, never the old one.
+
 Each public method of `LeadStore` is one transaction, in which the change's audit event is written
 too (`advisor.audit`); the status rules are the workflow's (`advisor.workflow`). The claim is one
 conditional UPDATE (`WHERE status = 'new' AND claimed_by_id IS NULL`) whose row count tells the
@@ -22,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from advisor import audit
 from advisor.errors import InvalidInputError, LeadNotFoundError
-from advisor.handoff import HandoffReceipt, HandoffRequest
+from advisor.handoff import Contact, HandoffReceipt, HandoffRequest
 from advisor.models import LeadRow, NoteRow, UserRow, WebhookDeliveryRow
 from advisor.qualification import QUALIFIED_LEVELS, qualify
 from advisor.schemas import (
@@ -53,6 +57,7 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read ou
 MAX_TRANSCRIPT_TURNS = 500
 MAX_TURN_CHARS = 4_000
 MAX_PER_PAGE = 200
+DEFAULT_OPEN_LEAD_DAYS = 30  # AdvisorSettings.open_lead_days
 # Age filter: (at least this old, younger than this).
 AGES: dict[str, tuple[timedelta | None, timedelta | None]] = {
     "24h": (None, timedelta(days=1)),
@@ -96,12 +101,32 @@ def new_reference() -> str:
     return "VG-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
+def _same_name(first: str, second: str) -> bool:
+    return " ".join(first.casefold().split()) == " ".join(second.casefold().split())
+
+
+def same_person(lead: LeadRow, contact: Contact) -> bool:
+    """The new request comes from the lead's person: the same name, or an e-mail address or phone
+    number in common (both are stored normalised, as `Contact` gives them)."""
+    return (
+        _same_name(lead.contact_name, contact.name)
+        or (contact.email is not None and contact.email == lead.contact_email)
+        or (contact.phone is not None and contact.phone == lead.contact_phone)
+    )
+
+
 class LeadStore:
     """All lead operations over one engine; each public method is one transaction."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime] = utc_now,
+        open_lead_days: int = DEFAULT_OPEN_LEAD_DAYS,
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.open_lead_days = open_lead_days
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @contextmanager
@@ -112,35 +137,106 @@ class LeadStore:
     # ------------------------------------------------------------------ handoff
 
     def hand_off(self, request: HandoffRequest) -> HandoffReceipt:
-        """Store the lead once per conversation; a repeat returns the stored lead's reference."""
+        """Store the request as a lead, or write its contact details into the conversation's open
+        lead (see `advisor.handoff` for the rules); concurrent calls agree on one lead."""
         for _ in range(5):
-            existing = self._reference_of(request.conversation_id)
-            if existing is not None:
-                return HandoffReceipt(lead_reference=existing, created=False)
+            with self._sessions() as session:
+                latest = self._latest_lead(session, request.conversation_id)
+                if latest is not None and self._reusable(latest, request.contact):
+                    outcome = self._update_contact(latest.id, request.contact)
+                    if outcome is None:
+                        continue  # closed or erased meanwhile: look again
+                    return HandoffReceipt(
+                        lead_reference=latest.reference, created=False, contact_updated=outcome
+                    )
+                sequence = 1 if latest is None else latest.conversation_seq + 1
             try:
-                reference = self._insert_lead(request)
+                reference = self._insert_lead(request, sequence)
             except IntegrityError:
                 continue  # same conversation stored meanwhile, or (rarely) a reference clash
             logger.info(
-                "lead %s stored (channel %s, contact %s / %s)",
+                "lead %s stored (channel %s, contact %s / %s, lead %d of its conversation)",
                 reference,
                 request.channel,
                 mask_email(request.contact.email),
                 mask_phone(request.contact.phone),
+                sequence,
             )
             return HandoffReceipt(lead_reference=reference, created=True)
-        existing = self._reference_of(request.conversation_id)
-        if existing is None:
-            raise RuntimeError("could not store the lead after 5 attempts")
-        return HandoffReceipt(lead_reference=existing, created=False)
+        raise RuntimeError("could not store the lead after 5 attempts")
 
-    def _reference_of(self, conversation_id: str) -> str | None:
-        with self._sessions() as session:
-            return session.scalar(
-                select(LeadRow.reference).where(LeadRow.conversation_id == conversation_id)
+    @staticmethod
+    def _latest_lead(session: Session, conversation_id: str) -> LeadRow | None:
+        return session.scalar(
+            select(LeadRow)
+            .where(LeadRow.conversation_id == conversation_id)
+            .order_by(LeadRow.conversation_seq.desc())
+            .limit(1)
+        )
+
+    def _is_open(self, lead: LeadRow) -> bool:
+        """Still being worked on: not closed, not erased, and younger than `open_lead_days`."""
+        return (
+            lead.status not in TERMINAL
+            and lead.erased_at is None
+            and lead.created_at > self.clock() - timedelta(days=self.open_lead_days)
+        )
+
+    def _reusable(self, lead: LeadRow, contact: Contact) -> bool:
+        return self._is_open(lead) and same_person(lead, contact)
+
+    def _update_contact(self, lead_id: int, contact: Contact) -> bool | None:
+        """Write the new contact details into the open lead: whether any changed; None when the
+        lead is no longer open. A detail not given again (None) keeps the stored one."""
+        wanted = {
+            "contact_name": contact.name,
+            "contact_email": contact.email,
+            "contact_phone": contact.phone,
+            "preferred_slot": contact.preferred_slot,
+        }
+        with self.transaction() as session:
+            lead = session.get(LeadRow, lead_id, with_for_update=True)
+            if lead is None or not self._is_open(lead):
+                return None
+            changed = [
+                column
+                for column, value in wanted.items()
+                if value is not None and getattr(lead, column) != value
+            ]
+            if not changed:
+                return False
+            now = self.clock()
+            for column in changed:
+                setattr(lead, column, wanted[column])
+            lead.updated_at = now
+            # Which details changed, never their values: the audit trail holds no contact data.
+            audit.record(
+                session, lead.id, ASSISTANT, "contact_updated", {"fields": sorted(changed)}, now
             )
+            announced = session.scalar(
+                select(func.count())
+                .select_from(WebhookDeliveryRow)
+                .where(
+                    WebhookDeliveryRow.lead_id == lead.id,
+                    WebhookDeliveryRow.status != "cancelled",
+                )
+            )
+            if announced:  # the CRM holds the old details: it is sent the new ones
+                session.add(
+                    WebhookDeliveryRow(
+                        lead_id=lead.id,
+                        event="lead.updated",
+                        status="pending",
+                        attempts=0,
+                        created_at=now,
+                    )
+                )
+        logger.info(
+            "lead %s: contact details updated (%s)", lead.reference, ", ".join(sorted(changed))
+        )
+        return True
 
-    def _insert_lead(self, request: HandoffRequest) -> str:
+    def _insert_lead(self, request: HandoffRequest, sequence: int) -> str:
         qualification = qualify(request)
         transcript = [turn.model_dump(mode="json") for turn in request.transcript]
         truncated = len(transcript) > MAX_TRANSCRIPT_TURNS
@@ -155,6 +251,7 @@ class LeadStore:
             lead = LeadRow(
                 reference=new_reference(),
                 conversation_id=request.conversation_id,
+                conversation_seq=sequence,
                 channel=request.channel,
                 status="new",
                 category=recommendations[0]["category"] if recommendations else None,
@@ -182,6 +279,7 @@ class LeadStore:
             session.flush()
             details: dict[str, Any] = {
                 "channel": request.channel,
+                "conversation_lead": sequence,
                 "reason": request.reason,
                 "score": qualification.score,
                 "level": qualification.level,

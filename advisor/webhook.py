@@ -25,11 +25,12 @@ from sqlalchemy.orm import sessionmaker
 from advisor.config import AdvisorSettings
 from advisor.handoff import HandoffReceipt
 from advisor.models import LeadRow, WebhookDeliveryRow
-from advisor.schemas import WebhookLead, WebhookPayload
+from advisor.schemas import WebhookErasedLead, WebhookErasure, WebhookLead, WebhookPayload
 from common.db import utc_now
 
 logger = logging.getLogger(__name__)
 
+ERASED_EVENT = "lead.erased"  # advisor.erasure.ERASED_EVENT
 SIGNATURE_HEADER = "X-Vergemont-Signature"
 TIMESTAMP_HEADER = "X-Vergemont-Timestamp"
 EVENT_HEADER = "X-Vergemont-Event"
@@ -119,11 +120,20 @@ class WebhookSender:
             if delivery is None or delivery.status == "delivered":
                 return False
             lead = session.get(LeadRow, delivery.lead_id)
-            if lead is None or lead.erased_at is not None:
+            if lead is None:
                 return False
-            body = json.dumps(
-                lead_payload(lead, delivery.event, delivery.id), ensure_ascii=False
-            ).encode()
+            if delivery.event == ERASED_EVENT and lead.erased_at is not None:
+                # A GDPR erasure notice (advisor/erasure.py): the reference only.
+                payload: dict[str, Any] = WebhookErasure(
+                    event=ERASED_EVENT,
+                    delivery_id=delivery.id,
+                    lead=WebhookErasedLead(reference=lead.reference, erased_at=lead.erased_at),
+                ).model_dump(mode="json")
+            elif lead.erased_at is not None:
+                return False
+            else:
+                payload = lead_payload(lead, delivery.event, delivery.id)
+            body = json.dumps(payload, ensure_ascii=False).encode()
             event = delivery.event
         error = ""
         for attempt in range(1, self.attempts + 1):

@@ -3,6 +3,10 @@
 A rating is bound to the rater token of the browser that gave it (its SHA-256 digest is stored):
 only the same token replaces it, so someone who learns a conversation's ids cannot overwrite
 another person's rating. A rating given without a token can never be replaced.
+
+Personal data: `delete_for_conversations` removes the ratings of erased conversations (in the
+erasure's own transaction, advisor/erasure.py) and `FeedbackStore.purge` those older than the
+retention.
 """
 
 from __future__ import annotations
@@ -10,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -33,6 +37,36 @@ from feedback.schemas import (
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "the feedback database is unavailable or not migrated (alembic upgrade head)"
+
+
+# The widget rates with its own session id, which the website channel keys as `website:<id>` in the
+# tracker (channels/website.py, NAMESPACE): a rating's conversation is either form.
+WEBSITE_PREFIX = "website:"
+DELETE_BATCH = 500
+
+
+def rating_conversation_ids(tracker_keys: Iterable[str]) -> set[str]:
+    """The `conversation_id`s the ratings of these tracker conversations may carry."""
+    ids: set[str] = set()
+    for key in tracker_keys:
+        ids.add(key)
+        if key.startswith(WEBSITE_PREFIX) and len(key) > len(WEBSITE_PREFIX):
+            ids.add(key.removeprefix(WEBSITE_PREFIX))
+    return ids
+
+
+def delete_for_conversations(session: Session, tracker_keys: Iterable[str]) -> int:
+    """Delete the ratings of these conversations in the caller's transaction; how many went."""
+    ids = sorted(rating_conversation_ids(tracker_keys))
+    deleted = 0
+    for start in range(0, len(ids), DELETE_BATCH):
+        result = session.execute(
+            delete(FeedbackRow)
+            .where(FeedbackRow.conversation_id.in_(ids[start : start + DELETE_BATCH]))
+            .execution_options(synchronize_session=False)
+        )
+        deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return deleted
 
 
 def _rater_digest(rater: str | None) -> str | None:
@@ -95,9 +129,26 @@ class FeedbackStore:
             public = FeedbackPublic.model_validate(row)
         logger.info(
             "feedback recorded",
-            extra={"feedback_id": public.id, "rating": public.rating, "created": created},
+            extra={"feedback_id": public.id, "rating": public.rating, "new_rating": created},
         )
         return public, created
+
+    def purge(self, before: datetime, dry_run: bool = False) -> int:
+        """Delete (or with `dry_run` only count) the ratings given before `before`."""
+        old = FeedbackRow.created_at < before
+        try:
+            with Session(self.engine) as session, session.begin():
+                if dry_run:
+                    return int(
+                        session.scalar(select(func.count()).select_from(FeedbackRow).where(old))
+                        or 0
+                    )
+                result = session.execute(
+                    delete(FeedbackRow).where(old).execution_options(synchronize_session=False)
+                )
+                return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        except SQLAlchemyError as exc:
+            raise FeedbackStorageError(UNAVAILABLE) from exc
 
     def iter_all(self, since: datetime | None = None) -> Iterator[FeedbackPublic]:
         """Every rating, oldest first (optionally only those given since a moment)."""

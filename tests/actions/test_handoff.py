@@ -7,6 +7,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandOff, ValidateHandoffForm
 from actions.recommend import ActionRecommendProducts
+from advisor.handoff import HandoffReceipt, HandoffRequest
+from common.logging import sender_hash
+from common.pseudonym import log_tag
 from tests.actions.conftest import FakeHandoffService, tracker
 
 pytestmark = pytest.mark.unit
@@ -216,3 +219,52 @@ class TestTheRecommendationInTheLead:
         assert len(engine_runs) == 2
         [request] = advisor.requests
         assert {r.code for r in request.recommendations} >= {"VG-AUTO", "VG-HAB-LOC"}
+
+
+class ReceiptService:
+    """A lead store stand-in that answers with a given receipt."""
+
+    def __init__(self, receipt: HandoffReceipt) -> None:
+        self.receipt = receipt
+
+    def hand_off(self, request: HandoffRequest) -> HandoffReceipt:
+        return self.receipt
+
+
+class TestPersonalDataInLogs:
+    @pytest.mark.parametrize("fail", [False, True])
+    def test_the_conversation_id_is_logged_as_a_keyed_tag_only(
+        self, services, caplog, monkeypatch, fail
+    ):
+        monkeypatch.setenv("LOG_HASH_KEY", "clé-de-test-des-journaux")
+        services.advisor = FakeHandoffService(fail=fail)
+        sender = "whatsapp:+33612345678"
+        dispatcher = CollectingDispatcher()
+        with caplog.at_level(logging.DEBUG):
+            asyncio.run(
+                ActionHandOff().run(
+                    dispatcher, tracker(READY, "", None, events=HISTORY, sender_id=sender), {}
+                )
+            )
+        assert "612345678" not in caplog.text
+        assert log_tag(sender) in caplog.text
+        assert log_tag(sender) != sender_hash(sender)[:12]  # keyed, not a plain hash
+
+
+class TestConfirmation:
+    def test_an_updated_open_request_is_said_so_honestly(self, services):
+        services.advisor = ReceiptService(
+            HandoffReceipt(lead_reference="VG-OPEN01", created=False, contact_updated=True)
+        )
+        events, [text] = hand_off(READY)
+        assert events == [SlotSet("lead_reference", "VG-OPEN01")]
+        assert "déjà une demande en cours" in text
+        assert "mis à jour vos coordonnées" in text
+        assert "C'est enregistré" not in text
+
+    def test_an_unchanged_open_request_is_not_announced_as_new(self, services):
+        services.advisor = ReceiptService(HandoffReceipt(lead_reference="VG-OPEN01", created=False))
+        _, [text] = hand_off(READY)
+        assert "VG-OPEN01" in text
+        assert "rien n'a changé" in text
+        assert "C'est enregistré" not in text

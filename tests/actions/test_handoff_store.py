@@ -80,3 +80,23 @@ class TestHandOffToTheLeadStore:
             service.close()
         assert events == []
         assert "réessayez" in text_
+
+
+class TestReturningCustomer:
+    def test_after_a_lost_lead_a_new_request_gets_a_new_reference(self, services, lead_store_url):
+        from advisor.store import LeadStore
+        from advisor.workflow import Actor
+
+        service = open_handoff_service(lead_store_url)
+        services.advisor = service
+        try:
+            events, _ = hand_off("store-conversation-3")
+            first = events[0]["value"]
+            supervisor = Actor(1, "sophie", "Sophie", "supervisor")
+            LeadStore(service.engine).change_status(first, supervisor, "closed")
+            again, [confirmation] = hand_off("store-conversation-3")
+        finally:
+            service.close()
+        assert again[0]["value"] != first
+        assert again[0]["value"] in confirmation
+        assert "C'est enregistré" in confirmation

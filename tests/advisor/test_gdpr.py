@@ -1,4 +1,5 @@
-"""GDPR access and erasure from the CLI: export by e-mail or reference, erasure with a skeleton."""
+"""GDPR access from the CLI: export by e-mail or reference, only inside the export folder (erasure:
+tests/advisor/test_erasure.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ import pytest
 from advisor.advice import AdviceRecords
 from advisor.cli import main
 from advisor.errors import ExportPathError
-from advisor.gdpr import erase_person, export_person, safe_export_path
-from advisor.workflow import CLI
+from advisor.gdpr import export_person, safe_export_path
 from tests.advisor.factories import handoff_request
 
 
@@ -79,47 +79,3 @@ class TestExport:
         )
         assert "chemin refusé" in capsys.readouterr().err
         assert not (tmp_path / "escape.json").exists()
-
-
-class TestErase:
-    def test_erasure_blanks_personal_data_and_keeps_the_skeleton(
-        self, engine, store, lead_with_history
-    ):
-        erased = erase_person(engine, CLI, email="jeanne.martin@exemple.fr")
-        assert erased == [lead_with_history]
-        lead = store.get_lead(lead_with_history)
-        assert lead.erased
-        assert lead.contact_name == "[effacé]"
-        assert lead.contact_email is None
-        assert lead.contact_phone is None
-        assert lead.transcript == []
-        assert lead.profile == {}
-        assert lead.notes[0].text == "[effacé]"
-        assert lead.status == "claimed"
-        assert [e.action for e in lead.audit][:2] == ["created", "claimed"]
-        assert all(e.details == {} for e in lead.audit)
-        assert lead.audit[-1].action == "erased"
-        assert lead.recommendations == [
-            {"code": "VG-AUTO", "name": "Vergemont Auto", "category": "auto"}
-        ]
-        (version,) = AdviceRecords(engine, None).versions(lead_with_history)
-        assert version.content == {}
-        assert version.sha256
-
-    def test_the_erased_person_can_no_longer_be_found(self, engine, lead_with_history):
-        erase_person(engine, CLI, reference=lead_with_history)
-        with pytest.raises(Exception, match="Aucun prospect"):
-            export_person(engine, email="jeanne.martin@exemple.fr")
-
-    def test_the_cli_asks_for_confirmation(self, database_url, lead_with_history, store, capsys):
-        assert (
-            main(["--database-url", database_url, "erase", "--reference", lead_with_history]) == 2
-        )
-        assert not store.get_lead(lead_with_history).erased
-        assert (
-            main(
-                ["--database-url", database_url, "erase", "--reference", lead_with_history, "--yes"]
-            )
-            == 0
-        )
-        assert store.get_lead(lead_with_history).erased

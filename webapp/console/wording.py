@@ -43,6 +43,7 @@ AUDIT_LABELS = {
     "advice_edited": "Devoir de conseil : brouillon modifié",
     "advice_frozen": "Devoir de conseil validé et figé",
     "erased": "Données effacées à la demande de la personne",
+    "contact_updated": "Coordonnées mises à jour par la personne",
 }
 CATEGORY_LABELS = {category.code: category.label for category in CATEGORIES}
 # Given to every page's template.
