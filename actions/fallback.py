@@ -1,17 +1,24 @@
 """Not understood: `action_handle_misunderstanding` makes suggestions first, and offers an advisor
 after two misses in a row (setting `handoff_reason`). Before that, two safety nets behind the
 classifier: a request for help with fraud is refused, and a message stating a goal or a situation
-starts the needs discovery (which acknowledges it)."""
+starts the needs discovery (which acknowledges it).
+
+`action_restart_if_meant` starts the conversation again only when the message says so
+("recommencer", "on repart de zéro"): a start-over intent given to an answer ("zéro" to "combien de
+personnes sont à votre charge ?") goes back to the form, which reads it as the answer."""
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 
 from actions.answer import asks_for_fraud
 from actions.goals import stated_goals
 from actions.messages import ADVISOR_BUTTON, CATEGORIES_BUTTON, NEEDS_BUTTON
+from actions.needs_discovery import answers_question
+from actions.text import has, normalize, vocabulary
 
 MISSES_BEFORE_ADVISOR = 2
 
@@ -56,3 +63,34 @@ class ActionHandleMisunderstanding(Action):
             buttons=[NEEDS_BUTTON, CATEGORIES_BUTTON, ADVISOR_BUTTON],
         )
         return []
+
+
+def restart_meant(text: str) -> bool:
+    """Whether the message asks in words to start the conversation again."""
+    return has(normalize(text), vocabulary()["restart"])
+
+
+class ActionRestartIfMeant(Action):
+    """The start-over intent's action (see the module doc)."""
+
+    def name(self) -> str:
+        return "action_restart_if_meant"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if text.startswith("/") or restart_meant(text):
+            dispatcher.utter_message(response="utter_restart")
+            return [Restarted()]
+        loop = tracker.active_loop.get("name")
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if loop and requested and answers_question(str(requested), text):
+            return [FollowupAction(loop)]  # the form reads the message as its answer
+        if loop:
+            dispatcher.utter_message(
+                text="Je n'ai pas compris. Pour tout reprendre depuis le début, dites "
+                "« recommencer » ; sinon, répondez simplement à ma dernière question."
+            )
+            return [FollowupAction("action_listen")]  # the form waits for the answer
+        return await ActionHandleMisunderstanding().run(dispatcher, tracker, domain)

@@ -47,7 +47,14 @@ from product_catalog.profile import NeedsProfile
 logger = logging.getLogger(__name__)
 
 HANDOFF_INTERRUPTIONS = frozenset(
-    {"ask_product_question", "bot_challenge", "restart", "ask_instructions", "ask_fraud", "goodbye"}
+    {
+        "ask_product_question",
+        "bot_challenge",
+        "start_over",
+        "ask_instructions",
+        "ask_fraud",
+        "goodbye",
+    }
 )
 # Asked in this order; the e-mail and phone come with the answer to `contact`.
 QUESTIONS = ("consent", "contact_name", "contact", "callback_slot")

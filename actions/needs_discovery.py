@@ -69,7 +69,7 @@ INTERRUPTIONS = frozenset(
         "goodbye",
         "thank",
         "greet",
-        "restart",
+        "start_over",
         "ask_instructions",
         "ask_quote",
         "ask_fraud",
@@ -81,7 +81,7 @@ WEAK_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "chitchat"})
 CONSENT_INTENTS = frozenset({"give_consent", "refuse_consent"})
 # Intents a short answer is sometimes taken for ("Oui, allez-y" for a goodbye): when the message
 # answers the question asked, it is read as the answer.
-POLITE_INTENTS = frozenset({"goodbye", "thank", "greet", "restart"})
+POLITE_INTENTS = frozenset({"goodbye", "thank", "greet", "start_over"})
 # At most this many profile questions before a first recommendation; "Affiner" asks the rest.
 QUESTIONS_BEFORE_FIRST_RECOMMENDATION = 14
 
@@ -94,7 +94,7 @@ NO_GOAL_SLOTS = frozenset(
 )
 FORM_MACHINERY = frozenset(
     {None, "action_listen", "action_extract_slots", "needs_discovery_form",
-     "validate_needs_discovery_form"}
+     "validate_needs_discovery_form", "action_restart_if_meant"}
 )  # fmt: skip
 # The facts that call for an advisor whatever the prospect decides about consent.
 SITUATION_FACTS = (

@@ -36,7 +36,7 @@ COPY config.yml domain.yml endpoints.yml credentials.yml ./
 COPY bot/ bot/
 COPY channels/ channels/
 # The chat message contract the connectors render (standard library only).
-COPY actions/__init__.py actions/messages.py actions/
+COPY actions/__init__.py actions/messages.py actions/guardrails.yml actions/
 # The category labels the connectors show (standard library only).
 COPY product_catalog/__init__.py product_catalog/categories.py product_catalog/
 # The ops channel's readiness, metrics and JSON logs (channels/ops.py).

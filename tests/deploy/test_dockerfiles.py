@@ -160,3 +160,13 @@ def test_the_rasa_image_holds_every_project_module_the_rasa_side_imports() -> No
                 f"the Rasa image does not copy {file}"
             )
             todo.append(ROOT / file)
+
+
+def test_the_rasa_image_holds_the_files_its_pipeline_reads() -> None:
+    """Data files named in config.yml (the guardrail patterns) are copied too."""
+    config = (ROOT / "config.yml").read_text()
+    _, built = stages("rasa")
+    copied = " ".join(text for stage in built for text in stage.all("COPY"))
+    for path in re.findall(r"\b[\w/]+\.ya?ml\b", config) or ["actions/guardrails.yml"]:
+        if (ROOT / path).exists():
+            assert path in copied, f"the Rasa image does not copy {path}"
