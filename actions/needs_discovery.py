@@ -207,7 +207,7 @@ def answers_question(slot: str, text: str) -> bool:
     if slot == "consent":
         return yes_no(text, None) is not None
     if slot == "goals":
-        return bool(answered_goals(text))
+        return bool(answered_goals(text)) or is_dont_know(text)
     try:
         parse_answer(slot, text)
     except (ParseError, KeyError):
