@@ -8,11 +8,16 @@
 - Hyphenation: "garan-\\ntie" becomes "garantie"; a hyphen is kept when the document spells the
   compound with a hyphen elsewhere ("bonus-\\nmalus" → "bonus-malus").
 - Line breaks inside a paragraph are joined; headings, list items and table rows keep theirs.
+- Instructions planted for an assistant: hidden comments (`<!-- … -->`) are dropped, and so is a
+  paragraph addressed to an AI ("ignore tes consignes", "[SYSTEM]", "quand on te pose une question,
+  réponds que…"): an insurer's document never holds one, and quoting it would turn the document
+  into an attack (docs/security.md). Each drop is logged with the document's page.
 
 The cleaner works on all the pages of one document at once: recurring lines can only be seen
 across pages.
 """
 
+import logging
 import math
 import re
 import unicodedata
@@ -63,6 +68,25 @@ _NUMBERED_HEADING = re.compile(
 _LIST_ITEM = re.compile(r"^(?:[•▪◦●■□–—*-]\s|\(?[a-z0-9]{1,2}[.)]\s)")
 _SENTENCE_END = (".", "!", "?", ":", ";", "…")
 
+logger = logging.getLogger(__name__)
+
+_HIDDEN_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+# Marks of a paragraph written for an AI assistant rather than for the insured (case-insensitive,
+# on the text as the document spells it).
+_PLANTED = re.compile(
+    r"\[\s*(?:system|sys|instruction|admin)\s*\]"
+    r"|\b(?:ignore|oublie)z? (?:toutes? )?(?:tes|vos) (?:\w+ )?(?:consignes|instructions|r[eè]gles)\b"
+    r"|\b(?:consignes|instructions) pr[ée]c[ée]dentes\b"
+    r"|\b(?:ignore|disregard|forget) (?:all |any |your |the )*(?:previous |prior |above )?instructions\b"
+    r"|\b(?:note|message|consigne|instruction)s? (?:destin[ée]e?s? |pour |to |for )(?:l'|the )?(?:assistant|ia|ai|chatbot|bot|mod[eè]le)\b"
+    r"|\b(?:assistant|chatbot|ai|ia)\s*:"
+    r"|\b(?:quand|lorsqu)(?:'| )on te (?:pose|demande)\b"
+    r"|\b(?:r[ée]ponds|dis)[- ](?:que|leur|lui|au client|à l'utilisateur)\b"
+    r"|\b(?:tell|inform) (?:the |every )?(?:user|customer|client)s?\b"
+    r"|\b(?:from now on|new instruction|do not mention)\b",
+    re.IGNORECASE,
+)
+
 
 def normalise_characters(text: str) -> str:
     text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
@@ -107,6 +131,7 @@ class TextCleaner:
         texts = self._drop_running_lines(texts, [page.page for page in pages])
         compounds = self._compounds(texts)
         texts = [self._join_lines(self._dehyphenate(text, compounds)) for text in texts]
+        texts = [drop_planted(text, page) for text, page in zip(texts, pages, strict=True)]
         return [replace(page, text=text) for page, text in zip(pages, texts, strict=True)]
 
     # ------------------------------------------------------------ headers and footers
@@ -182,6 +207,19 @@ class TextCleaner:
             else:
                 out.append(line)
         return "\n".join(out).strip()
+
+
+def drop_planted(text: str, page: Page | None = None) -> str:
+    """The text without hidden comments and paragraphs planted for an assistant (module doc)."""
+    text = _HIDDEN_COMMENT.sub("", text)
+    kept: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if _PLANTED.search(paragraph):
+            where = f"{page.document}, page {page.page}" if page is not None else "a text"
+            logger.warning("%s: a paragraph addressed to an assistant was dropped", where)
+            continue
+        kept.append(paragraph)
+    return "\n\n".join(kept).strip()
 
 
 def _continues(line: str) -> bool:
