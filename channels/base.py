@@ -45,6 +45,20 @@ KEPT_BLANK_LINE = "\n\u00a0\n"
 TECHNICAL_PROBLEM = (
     "Je rencontre un problème technique, pouvez-vous réessayer dans quelques minutes ?"
 )
+# Longer messages are not read (the language model would hold the server for seconds, and no
+# question needs more): the person is asked to shorten it, on every channel.
+MAX_MESSAGE_CHARS = 4_000
+
+
+def too_long(text: str) -> str | None:
+    """The French reply to a message too long to read, or None when it may be read."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return None
+    return (
+        f"Votre message est trop long ({len(text):,} caractères, {MAX_MESSAGE_CHARS:,} au plus) : "
+        "pouvez-vous le résumer en quelques phrases ?"
+    ).replace(",", " ")
+
 
 T = TypeVar("T")
 
@@ -251,6 +265,10 @@ class DegradingChannel:
             output = self.output_for(message.output_channel)
             message.output_channel = output
             conversation_id = message.sender_id
+            refusal = too_long(message.text or "")
+            if refusal is not None:
+                await output.deliver(conversation_id, {"text": refusal})
+                return None
 
             async def turn() -> Any:
                 async with output.joiner.turn():

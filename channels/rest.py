@@ -38,6 +38,7 @@ from channels.base import (
     namespaced,
     read_settings,
     same_secret,
+    too_long,
 )
 
 logger = logging.getLogger(__name__)
@@ -129,6 +130,9 @@ class TokenRestInput(InputChannel):
         """The bot messages of one turn, addressed to `sender` (the apology if there are none)."""
         collector = CollectingOutputChannel()
         conversation_id = namespaced(NAMESPACE, sender)
+        refusal = too_long(text)
+        if refusal is not None:
+            return [{"recipient_id": sender, "text": refusal}]
         message = UserMessage(
             text, collector, conversation_id, input_channel=self.name(), metadata=metadata
         )

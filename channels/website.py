@@ -49,6 +49,7 @@ from channels.base import (
     OnNewMessage,
     answered_or_apologised,
     namespaced,
+    too_long,
     without_namespace,
 )
 from channels.joining import MessageJoiner
@@ -200,6 +201,10 @@ class WidgetSocketIOInput(SocketIOInput):
                     metadata = None
             output = WidgetOutput(sio, self.bot_message_evt)
             conversation_id = namespaced(NAMESPACE, session_id)
+            refusal = too_long(text)
+            if refusal is not None:
+                await output.deliver(conversation_id, {"text": refusal})
+                return
             message = UserMessage(
                 text,
                 output,

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from channels.base import TECHNICAL_PROBLEM
+from channels.base import MAX_MESSAGE_CHARS, TECHNICAL_PROBLEM
 from channels.rest import MIN_TOKEN_LENGTH, NAMESPACE, TOKEN_VARIABLE, TokenRestInput
 from common.rasa_api import REST_NAMESPACE, rest_conversation_id, rest_headers
 from tests.channels.sanic_server import serving
@@ -199,3 +199,19 @@ class TestTechnicalProblem:
 
         _, answer, _ = post({"sender": "a", "message": "Bonjour"}, rest_headers(TOKEN), half)
         assert [reply["text"] for reply in answer] == ["Un instant.", TECHNICAL_PROBLEM]
+
+
+@pytest.mark.usefixtures("token")
+class TestOversizedMessages:
+    def test_a_message_too_long_to_read_is_answered_without_reaching_rasa(self) -> None:
+        text = "mutuelle santé famille " * 400  # 9,200 characters
+        status, answer, received = post({"sender": "a", "message": text}, rest_headers(TOKEN))
+        assert status == 200
+        assert received == []
+        [reply] = answer
+        assert reply["text"].startswith("Votre message est trop long (9 200 caractères")
+
+    def test_a_long_message_within_the_limit_is_read(self) -> None:
+        text = "x" * MAX_MESSAGE_CHARS
+        _, _, received = post({"sender": "a", "message": text}, rest_headers(TOKEN))
+        assert [m.text for m in received] == [text]
