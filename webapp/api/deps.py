@@ -8,6 +8,7 @@ Everything here that reads the database is synchronous: FastAPI runs sync depend
 in its worker threads, never on the event loop.
 """
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import anyio
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from advisor.advice import AdviceRecords
 from advisor.auth import user_by_token
@@ -40,6 +42,8 @@ from product_catalog.engine import SuitabilityEngine
 from product_catalog.loader import DEFAULT_INSURER_FILE, DEFAULT_PRODUCTS_DIR, load_catalogue
 from product_catalog.schema import Catalogue
 from webapp.core.config import WebAppSettings
+
+logger = logging.getLogger(__name__)
 
 SESSION_SALT = "advisor-console-session"
 
@@ -119,7 +123,15 @@ def open_advisor_resources(
         connect_timeout_s=settings.database_connect_timeout_s,
         statement_timeout_ms=settings.database_statement_timeout_ms,
     )
-    ensure_schema(engine)
+    try:
+        ensure_schema(engine)
+    except OperationalError as error:
+        # Served anyway: the public site needs no database, /ready says what is missing, and the
+        # requests that need it answer 503 until it is back (migrated by the deployment's job).
+        logger.error(
+            "the lead database is unreachable at start-up (%s): schema not checked",
+            type(error.orig).__name__ if error.orig is not None else "OperationalError",
+        )
     return AdvisorResources(
         engine=engine,
         store=LeadStore(engine),
