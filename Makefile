@@ -156,3 +156,12 @@ finetune-gpu-check: ## QLoRA check on a CUDA machine (scripts/gpu-qlora-check; a
 .PHONY: clean
 clean: ## Remove trained models, test results and runtime state (keeps the environments)
 	rm -rf models results .run .pytest_cache .mypy_cache .ruff_cache
+
+# ---------------------------------------------------------------- extractive reader
+
+.PHONY: train-reader
+train-reader: $(VENV)/.installed ## Retrain the extractive reader (knowledge/artifacts/reader/), then measure it on the held-out splits
+	$(PY) -m knowledge.corpus build
+	$(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval --no-progress
+	nice -n 10 $(PY) -m knowledge.qa.train --threads 2 $(ARGS)
+	$(PY) -m knowledge.qa.evaluate --store-dir .run/knowledge-eval --report docs/knowledge-eval.md

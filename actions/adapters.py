@@ -217,8 +217,7 @@ def build_knowledge(knowledge_settings: KnowledgeSettings) -> KnowledgeAdapter:
         retriever = build_retriever(knowledge_settings, store=store)
         retriever.warm_up()
         service = build_answer_service(knowledge_settings, retriever)
-        if service.generator is not None:
-            service.generator.warm_up()
+        service.warm_up()  # the LLM and the extractive reader, when configured
         return KnowledgeAdapter(service)
     except Exception:
         logger.exception("knowledge base could not start: product questions get a refusal")

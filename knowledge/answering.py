@@ -1,12 +1,22 @@
 """The one entry point the actions call: `AnswerService.answer(question, product, context_product)`.
 
-retrieve → (generate → validate) → answer with sources. Without an LLM, when it fails, times out
-or is rejected by validation, the answer is extractive and says so; when retrieval finds nothing
-relevant, the service says the documents do not hold the answer.
+retrieve → (generate → validate) → read → answer with sources. Without an LLM, when it fails,
+times out or is rejected by validation, the answer is extractive and says so:
+
+- with the trained reader (`knowledge.qa.reader.SpanReader`, the default when its artifact is
+  present), the sentence that holds the span answering the question, the span between « », with
+  its calibrated confidence; below the reader's threshold the service abstains and offers an
+  advisor;
+- without it, the sentences of the best passage that share the most words with the question.
+
+When retrieval finds nothing relevant, the service says the documents do not hold the answer.
 """
 
 import logging
+import threading
+from typing import TYPE_CHECKING
 
+from common import metrics
 from common.sources import quoted
 from knowledge.errors import GenerationError
 from knowledge.extractive import extractive_answer, mark
@@ -14,12 +24,32 @@ from knowledge.interfaces import Answer, Generator, Retriever, ScoredChunk, Sear
 from knowledge.prompts import DONT_KNOW, build_prompt, sanitize_question
 from knowledge.validation import AnswerValidator
 
+if TYPE_CHECKING:
+    from knowledge.qa.reader import Reading, SpanReader
+
 logger = logging.getLogger(__name__)
 
 REFUSAL_TEXT = (
     "Je ne trouve pas cette information dans les documents de Vergemont Assurances. "
     "Un conseiller pourra vous répondre précisément."
 )
+# The reader found a span but is not confident enough to show it.
+ABSTAIN_TEXT = (
+    "Je ne trouve pas de réponse sûre dans nos documents. Un conseiller peut vous répondre "
+    "précisément : demandez simplement à parler à un conseiller."
+)
+READER_NOTE = "reader"
+
+
+def reader_text(reading: "Reading") -> str:
+    """What the chat shows: the sentence holding the span (span between « ») and the confidence."""
+    return f"{reading.sentence} (confiance : {round(100 * reading.confidence)} %)"
+
+
+def marked_passage(reading: "Reading") -> str:
+    """The passage with the span between « »."""
+    text = reading.chunk.chunk.text
+    return f"{text[: reading.start]}« {text[reading.start : reading.end]} »{text[reading.end :]}"
 
 
 def _sources(
@@ -52,6 +82,7 @@ class AnswerService:
         min_retrieval_overlap: float = 0.3,
         timeout_s: float = 20.0,
         max_answer_tokens: int = 120,
+        reader: "SpanReader | None" = None,
     ) -> None:
         self.retriever = retriever
         self.validator = validator
@@ -61,6 +92,25 @@ class AnswerService:
         self.min_retrieval_overlap = min_retrieval_overlap
         self.timeout_s = timeout_s
         self.max_answer_tokens = max_answer_tokens
+        self.reader = reader
+        self._reader_failed = False
+        self._reader_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Loads the models the answers need (the LLM, the reader) now rather than on first use.
+
+        A reader that cannot load is logged and left out: answers then use sentence extraction.
+        """
+        if self.generator is not None:
+            self.generator.warm_up()
+        if self.reader is not None:
+            from knowledge.errors import KnowledgeError
+
+            try:
+                self.reader.warm_up()
+            except (KnowledgeError, OSError, RuntimeError) as error:
+                logger.error("reader unavailable, sentence extraction used: %s", error)
+                self._reader_failed = True
 
     def answer(
         self, question: str, product: str | None = None, context_product: str | None = None
@@ -87,6 +137,11 @@ class AnswerService:
             generated = self._generate(self.generator, question, chunks, notes)
             if generated is not None:
                 return generated
+            metrics.record_llm_fallback(notes)
+        if self.reader is not None and not self._reader_failed:
+            read = self._read(self.reader, question, chunks, notes)
+            if read is not None:
+                return read
         ordered = [extract.chunk, *[c for c in chunks if c is not extract.chunk]]
         marked = {extract.chunk.chunk.chunk_id: mark(extract.chunk.chunk.text, extract.sentences)}
         return Answer(
@@ -95,6 +150,42 @@ class AnswerService:
             mode="extractive",
             validated=self.generator is None,
             notes=tuple(notes),
+        )
+
+    def _read(
+        self, reader: "SpanReader", question: str, chunks: list[ScoredChunk], notes: list[str]
+    ) -> Answer | None:
+        """The reader's answer, its abstention, or None when it cannot run (logged once; the
+        sentence-level extractive answer is used from then on)."""
+        from knowledge.errors import KnowledgeError
+
+        try:
+            reading = reader.read(question, chunks)
+        except (KnowledgeError, OSError, RuntimeError) as error:
+            with self._reader_lock:
+                if not self._reader_failed:
+                    logger.error("reader unavailable, sentence extraction used: %s", error)
+                self._reader_failed = True
+            notes.append("reader_failed")
+            return None
+        if reading is None:
+            return None
+        confidence = f"confidence={reading.confidence:.3f}"
+        if reading.confidence < reader.threshold:
+            return Answer(
+                text=ABSTAIN_TEXT,
+                sources=_sources(chunks),
+                mode="refusal",
+                validated=True,
+                notes=(*notes, READER_NOTE, confidence, "abstained"),
+            )
+        ordered = [reading.chunk, *[c for c in chunks if c is not reading.chunk]]
+        return Answer(
+            text=reader_text(reading),
+            sources=_sources(ordered, {reading.chunk.chunk.chunk_id: marked_passage(reading)}),
+            mode="extractive",
+            validated=self.generator is None,
+            notes=(*notes, READER_NOTE, confidence),
         )
 
     def _generate(

@@ -22,6 +22,7 @@ from product_catalog.documents import DocumentCatalog
 
 if TYPE_CHECKING:
     from knowledge.embedders import Precision
+    from knowledge.qa.reader import SpanReader
 
 # "package.module:ClassName": an embedder class importable from the Python path, built with no
 # arguments (a project-specific model, or the small deterministic embedder of the tests).
@@ -108,7 +109,8 @@ def build_retriever(
 
 
 def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> AnswerService:
-    """Retrieval + (LLM generation, when a model is configured) + validation."""
+    """Retrieval + (LLM generation, when a model is configured) + validation + the extractive
+    reader (when its artifact is present)."""
     generator = None
     if settings.llm_model.strip():
         generator = LlamaCppGenerator(
@@ -124,4 +126,19 @@ def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> A
         top_k=settings.top_k,
         timeout_s=settings.llm_timeout_s,
         max_answer_tokens=settings.llm_max_tokens,
+        reader=build_reader(settings),
+    )
+
+
+def build_reader(settings: KnowledgeSettings) -> "SpanReader | None":
+    """The extractive reader when enabled and its artifact is present (not loaded yet)."""
+    from knowledge.qa.reader import SpanReader, artifact_present
+
+    if not settings.reader_enabled or not artifact_present(settings.reader_dir):
+        return None
+    return SpanReader(
+        settings.reader_dir,
+        threads=settings.reader_threads,
+        quantization=settings.reader_quantization,
+        threshold=settings.reader_threshold,
     )

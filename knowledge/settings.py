@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.interfaces import Fusion, RetrievalMode
 
+# The committed reader artifact (`make train-reader` rewrites it).
+READER_DIR = Path(__file__).resolve().parent / "artifacts" / "reader"
+
 
 class KnowledgeSettings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -58,6 +61,18 @@ class KnowledgeSettings(BaseSettings):
     llm_max_tokens: int = Field(default=120, ge=8)
     llm_timeout_s: float = Field(default=20.0, gt=0)
     validation_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+
+    # Extractive reader (knowledge/qa): answers with the span's sentence when enabled and its
+    # artifact is present; otherwise the sentence-level extractive answer. Off by default: the
+    # committed artifact (a CPU-budget training run) scores below sentence extraction on the
+    # held-out questions (docs/knowledge-eval.md); turn it on once a retrained one beats it.
+    reader_enabled: bool = False
+    reader_dir: Path = READER_DIR
+    # None: the threshold chosen on the dev split, stored with the artifact (calibration.json).
+    reader_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    # "int8": dynamic int8 linear layers (faster on a CPU without bfloat16, slightly less exact).
+    reader_quantization: Literal["none", "int8"] = "none"
+    reader_threads: int | None = Field(default=None, ge=1)  # None: torch's default
 
     @model_validator(mode="after")
     def _check(self) -> Self:

