@@ -145,7 +145,7 @@ def readiness_checks(settings: ActionServerSettings) -> list[Check]:
         Check("knowledge_store", check_knowledge_store, required=False),
         Check("lead_database", check_lead_database, required=False),
     ]
-    if settings.knowledge.llm_model.strip():
+    if settings.knowledge.llm_model.strip() or settings.knowledge.llm_base_url:
         checks.append(Check("llm", check_llm, required=False))
     return checks
 

@@ -75,10 +75,13 @@ _HIDDEN_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 # on the text as the document spells it).
 _PLANTED = re.compile(
     r"\[\s*(?:system|sys|instruction|admin)\s*\]"
-    r"|\b(?:ignore|oublie)z? (?:toutes? )?(?:tes|vos) (?:\w+ )?(?:consignes|instructions|r[eè]gles)\b"
+    r"|\b(?:ignore|oublie)z? (?:toutes? )?(?:tes|vos) (?:\w+ )?"
+    r"(?:consignes|instructions|r[eè]gles)\b"
     r"|\b(?:consignes|instructions) pr[ée]c[ée]dentes\b"
-    r"|\b(?:ignore|disregard|forget) (?:all |any |your |the )*(?:previous |prior |above )?instructions\b"
-    r"|\b(?:note|message|consigne|instruction)s? (?:destin[ée]e?s? |pour |to |for )(?:l'|the )?(?:assistant|ia|ai|chatbot|bot|mod[eè]le)\b"
+    r"|\b(?:ignore|disregard|forget) (?:all |any |your |the )*"
+    r"(?:previous |prior |above )?instructions\b"
+    r"|\b(?:note|message|consigne|instruction)s? (?:destin[ée]e?s? |pour |to |for )"
+    r"(?:l'|the )?(?:assistant|ia|ai|chatbot|bot|mod[eè]le)\b"
     r"|\b(?:assistant|chatbot|ai|ia)\s*:"
     r"|\b(?:quand|lorsqu)(?:'| )on te (?:pose|demande)\b"
     r"|\b(?:r[ée]ponds|dis)[- ](?:que|leur|lui|au client|à l'utilisateur)\b"

@@ -13,8 +13,9 @@ from knowledge.chunking import SectionChunker
 from knowledge.errors import KnowledgeError
 from knowledge.generation import LlamaCppGenerator
 from knowledge.ingestion import IngestionPipeline
-from knowledge.interfaces import DocumentStore, Embedder, RetrievalMode, Retriever
+from knowledge.interfaces import DocumentStore, Embedder, Generator, RetrievalMode, Retriever
 from knowledge.retrieval import StoreRetriever
+from knowledge.served import OpenAICompatibleGenerator
 from knowledge.settings import KnowledgeSettings
 from knowledge.stores import create_store
 from knowledge.validation import AnswerValidator
@@ -111,8 +112,18 @@ def build_retriever(
 def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> AnswerService:
     """Retrieval + (LLM generation, when a model is configured) + validation + the extractive
     reader (when its artifact is present)."""
-    generator = None
-    if settings.llm_model.strip():
+    generator: Generator | None = None
+    if settings.llm_base_url:
+        generator = OpenAICompatibleGenerator(
+            settings.llm_base_url,
+            settings.llm_model,
+            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+            n_ctx=settings.llm_n_ctx,
+            max_tokens=settings.llm_max_tokens,
+            max_concurrent=settings.llm_max_concurrent,
+            tokenizer=settings.llm_tokenizer,
+        )
+    elif settings.llm_model.strip():
         generator = LlamaCppGenerator(
             model=settings.llm_model,
             n_ctx=settings.llm_n_ctx,

@@ -60,6 +60,13 @@ class KnowledgeSettings(BaseSettings):
     llm_n_ctx: int = Field(default=2048, ge=256)
     llm_max_tokens: int = Field(default=120, ge=8)
     llm_timeout_s: float = Field(default=20.0, gt=0)
+    # A served model instead (knowledge/served.py): an OpenAI-compatible server, llama.cpp's
+    # (`python -m llama_cpp.server`) or vLLM, e.g. http://llm-server:8080/v1; `llm_model` then
+    # names the model on that server.
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_max_concurrent: int = Field(default=1, ge=1)  # more wait for nothing: the reader answers
+    llm_tokenizer: str | None = None  # a GGUF path or "gemma3-270m"; None: a safe estimate
     validation_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
 
     # Extractive reader (knowledge/qa): answers with the span's sentence when enabled and its

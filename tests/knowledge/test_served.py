@@ -302,3 +302,28 @@ class TestLlamaCppServer:
             assert time.monotonic() - started < 2
             with pytest.raises(GenerationError):
                 generator.ping()
+
+
+class TestSettingsChooseTheGenerator:
+    """`build_answer_service` (knowledge/pipelines.py): a served model when its URL is set."""
+
+    def test_a_base_url_selects_the_served_generator(self) -> None:
+        from knowledge.pipelines import build_answer_service
+        from knowledge.settings import KnowledgeSettings
+
+        settings = KnowledgeSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            llm_base_url="http://127.0.0.1:9/v1",
+            llm_model="gemma3-270m",
+            llm_max_concurrent=2,
+        )
+        service = build_answer_service(settings, retriever=None)  # type: ignore[arg-type]
+        assert isinstance(service.generator, OpenAICompatibleGenerator)
+
+    def test_no_model_means_no_generator(self) -> None:
+        from knowledge.pipelines import build_answer_service
+        from knowledge.settings import KnowledgeSettings
+
+        settings = KnowledgeSettings(_env_file=None, llm_model="")  # type: ignore[call-arg]
+        service = build_answer_service(settings, retriever=None)  # type: ignore[arg-type]
+        assert service.generator is None
