@@ -84,6 +84,8 @@ CONSENT_INTENTS = frozenset({"give_consent", "refuse_consent"})
 POLITE_INTENTS = frozenset({"goodbye", "thank", "greet", "start_over"})
 # At most this many profile questions before a first recommendation; "Affiner" asks the rest.
 QUESTIONS_BEFORE_FIRST_RECOMMENDATION = 14
+# Below this confidence an interruption intent does not hide an answer the parser reads.
+UNSURE_CONFIDENCE = 0.5
 
 FAILURES_BEFORE_EXPLAINING = 2
 FIRST_QUESTIONS = ("resides_in_france", "age")
@@ -202,6 +204,14 @@ def _still_possible(codes: frozenset[str], result: RecommendationResult) -> bool
     return any(item.code in codes for item in result.items) or not codes.isdisjoint(waiting)
 
 
+def _unsure(tracker: Tracker) -> bool:
+    """Whether the classifier hesitated over the latest message's intent: a reading of the
+    expected answer then wins ("des bases, sans plus" is no request for instructions). The
+    guardrail component's intents are certain (confidence 1), so they are never overruled."""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    return float(intent.get("confidence") or 0.0) < UNSURE_CONFIDENCE
+
+
 def answers_question(slot: str, text: str) -> bool:
     """Whether the text reads as an answer to the question about `slot`."""
     if slot == "consent":
@@ -285,7 +295,9 @@ class ValidateNeedsDiscoveryForm(QuestionForm):
         if (
             requested is not None
             and intent in INTERRUPTIONS
-            and not (intent in POLITE_INTENTS and answers_question(requested, text))
+            and not (
+                (intent in POLITE_INTENTS or _unsure(tracker)) and answers_question(requested, text)
+            )
         ):
             raise NotAnAnswerError
         updates = self.extract_consent(dispatcher, tracker, domain)

@@ -379,3 +379,19 @@ class TestFewerQuestions:
             slots, "je veux parler à un conseiller", "ask_advisor", "investor_knowledge"
         )
         assert events == []  # the rules hand over to the advisor form
+
+
+def test_an_answer_the_classifier_hesitated_over_is_read_as_the_answer():
+    dispatcher = CollectingDispatcher()
+    slots = {**ADULT_IN_FRANCE, "goals": ["retirement"], "requested_slot": "investor_knowledge"}
+    hesitant = tracker(
+        slots, "des bases, sans plus", "ask_instructions", active_loop="needs_discovery_form"
+    )
+    hesitant.latest_message["intent"]["confidence"] = 0.35
+    events = asyncio.run(ValidateNeedsDiscoveryForm().run(dispatcher, hesitant, {}))
+    assert as_slots(events)["investor_knowledge"] == "basic"
+    sure = tracker(
+        slots, "des bases, sans plus", "ask_instructions", active_loop="needs_discovery_form"
+    )
+    sure.latest_message["intent"]["confidence"] = 1.0  # as the guardrail component sets it
+    assert asyncio.run(ValidateNeedsDiscoveryForm().run(CollectingDispatcher(), sure, {})) == []
