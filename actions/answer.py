@@ -25,7 +25,7 @@ from actions.text import MAX_PARSED_CHARS, has, normalize
 from common import metrics
 
 GUARDRAILS_FILE = Path(__file__).with_name("guardrails.yml")
-FIRST_PERSON = (r"\b(?:je|j'|moi|mon|ma|mes|nous|notre|nos)\b", r"\bj'")
+FIRST_PERSON = (r"\b(?:je|j'|moi|mon|ma|mes|nous|notre|nos)\b",)
 
 
 @cache

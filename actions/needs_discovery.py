@@ -156,8 +156,7 @@ def next_slot(slots: dict[str, Any]) -> str | None:
         if slots.get(slot) is None:
             return slot  # every product's eligibility depends on them: asked first
     refining = slots.get("recommended_products") is not None
-    asked = int(slots.get("questions_asked") or 0)
-    if not refining and asked >= QUESTIONS_BEFORE_FIRST_RECOMMENDATION:
+    if not refining and _questions_left(slots) <= 0:
         return None  # "Affiner" asks the rest, the pet's age included
     if pending_pet_age(slots):
         return "pet_age_years"
@@ -191,11 +190,16 @@ def question_worth_asking(
             return asked
     # The investor questions go together, never cut short: only when the whole block fits in
     # what is left before the first recommendation (else "Affiner" or the advisor takes them).
-    left = QUESTIONS_BEFORE_FIRST_RECOMMENDATION - int(slots.get("questions_asked") or 0)
+    left = _questions_left(slots)
     started = any(slots.get(slot) is not None for slot in INVESTOR_SLOTS)
     if investor and (refining or started or len(investor) <= left):
         return min(investor, key=list(INVESTOR_SLOTS).index)
     return None
+
+
+def _questions_left(slots: dict[str, Any]) -> int:
+    """How many more questions may come before the first recommendation."""
+    return QUESTIONS_BEFORE_FIRST_RECOMMENDATION - int(slots.get("questions_asked") or 0)
 
 
 def _still_possible(codes: frozenset[str], result: RecommendationResult) -> bool:

@@ -38,7 +38,7 @@ from common.logging import (
     sender_hash,
     turn_request_id,
 )
-from tests.channels.sanic_server import free_port
+from tests.channels.sanic_server import free_port, serving_app
 from tests.services import require_service
 
 pytestmark = pytest.mark.integration
@@ -75,20 +75,8 @@ async def rasa_server(rasa_agent: Agent) -> AsyncIterator[str]:
     app = Sanic(f"ops_test_{uuid.uuid4().hex[:8]}")
     register([OpsInput(), RestInput()], app, "/webhooks/")
     app.ctx.agent = rasa_agent
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.before_stop()
-        await server.close()
-        await server.after_stop()
+    async with serving_app(app) as url:
+        yield url
 
 
 def synchronous(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
