@@ -30,6 +30,8 @@ def main() -> None:
     from rasa_sdk.executor import ActionExecutor
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
+    from sanic.worker.manager import WorkerManager
+    from sanic.worker.process import WorkerProcess
 
     from actions.serving import SERVICE, serve_app
 
@@ -41,6 +43,8 @@ def main() -> None:
     # As rasa_sdk.endpoint.run, plus the warm-up listener, logging, readiness and metrics.
     loader = AppLoader(factory=partial(serve_app, executor, settings))
     app = loader.load()
+    # Sanic's wait for its workers' start (tenths of a second; no setting exposes it).
+    WorkerManager.THRESHOLD = WorkerProcess.THRESHOLD = round(settings.warm_up_timeout_s * 10)
     app.prepare(host=settings.host, port=settings.port, workers=settings.workers)
     Sanic.serve(primary=app, app_loader=loader)
 

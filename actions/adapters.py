@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
+from actions.handoff_spool import HandoffSpool
 from actions.messages import UNSOURCED_MODES
 from actions.settings import ActionServerSettings
 from actions.text import normalize, vocabulary
@@ -38,6 +39,8 @@ UNAVAILABLE_TEXT = (
 UNAVAILABLE = Answer(text=UNAVAILABLE_TEXT, sources=(), mode="unavailable", validated=True)
 # Products recommended at most, each shown with one supporting passage of its documents.
 MAX_PRODUCTS = 3
+# ActionServerSettings.handoff_timeout_s
+DEFAULT_HANDOFF_TIMEOUT_S = 4.0
 
 # A recommended product and the passage of its documents that supports it (None: none found).
 Supported = tuple[Recommendation, Source | None]
@@ -157,6 +160,10 @@ class Services:
     catalogue: CatalogueAdapter
     knowledge: KnowledgeAdapter
     advisor: HandoffService
+    # Where a handoff the lead store cannot take in time waits for it (None: nowhere, the person
+    # is asked to try again later), and how long the person's turn waits for the store.
+    spool: HandoffSpool | None = None
+    handoff_timeout_s: float = DEFAULT_HANDOFF_TIMEOUT_S
 
     def recommend(self, profile: NeedsProfile) -> tuple[RecommendationResult, list[Supported]]:
         """The engine's result for a profile and its first `MAX_PRODUCTS` items, each with its
@@ -243,6 +250,8 @@ def build_services(settings: ActionServerSettings) -> Services:
         catalogue=CatalogueAdapter(load_catalogue()),
         knowledge=build_knowledge(settings.knowledge),
         advisor=build_advisor(settings.advisor),
+        spool=HandoffSpool(settings.handoff_spool_dir),
+        handoff_timeout_s=settings.handoff_timeout_s,
     )
 
 

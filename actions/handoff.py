@@ -5,7 +5,11 @@ number (found with `common.contact`) and a preferred callback slot. `action_hand
 `HandoffRequest` of `advisor.handoff` from the conversation, with the recommendation the prospect
 saw while their profile has not changed since (recomputed otherwise), and confirms the lead
 reference only once the advisor service has stored it, or, when the conversation's lead is still
-open, says that its contact details were updated (or were already the same). Logs never hold the
+open, says that its contact details were updated (or were already the same). When the lead store
+cannot take the request within the turn (`Services.handoff_timeout_s`, its own quick retries
+included), the request is written to the handoff spool (actions/handoff_spool.py), handed to the
+store again in the background until it takes it, and the person is told that it is recorded and
+will reach an advisor as soon as possible (no reference: none exists yet). Logs never hold the
 e-mail or phone in clear (`common.contact`'s masks), nor the conversation id, which is the phone
 number on WhatsApp: a keyed tag of it (`common.pseudonym.log_tag`).
 """
@@ -23,6 +27,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.adapters import Services, get_services
 from actions.consent import CONSENT_TEXT_VERSION, consent_given
 from actions.forms import NotAnAnswerError, QuestionForm, answer_to, latest
+from actions.handoff_spool import SpoolError
 from actions.messages import RECOMMENDATIONS_TYPE, RecommendationsPayload
 from actions.profile_slots import build_profile, profile_fingerprint
 from actions.slot_parsers import ParseError, clean_name, is_dont_know
@@ -331,24 +336,22 @@ class ActionHandOff(Action):
                 text="Il me manque un moyen de vous joindre : dites « conseiller » pour reprendre."
             )
             return []
+        services = get_services()
         try:
-            # Retrieval (when the recommendation is computed again) and the lead store's write:
-            # in a thread.
+            # Retrieval (when the recommendation is computed again): in a thread.
             request = await asyncio.to_thread(build_request, tracker)
-            receipt = await asyncio.to_thread(get_services().advisor.hand_off, request)
-        except (HandoffError, ValidationError) as error:
-            metrics.record_handoff(stored=False)
-            logger.warning(
-                "handoff failed for conversation %s: %s",
-                log_tag(tracker.sender_id),
-                type(error).__name__,
+        except ValidationError as error:
+            return self._not_recorded(dispatcher, tracker, error)
+        try:
+            # The lead store's write and its own quick retries, in a thread, within the time a
+            # turn may take; the thread may still finish after it (the store keeps one open
+            # lead per conversation, so the spooled copy then finds it).
+            receipt = await asyncio.wait_for(
+                asyncio.to_thread(services.advisor.hand_off, request),
+                timeout=services.handoff_timeout_s,
             )
-            dispatcher.utter_message(
-                text="Je n'arrive pas à enregistrer votre demande pour le moment, désolé. Vos "
-                "informations sont gardées dans cette conversation : réessayez dans quelques "
-                "minutes en écrivant « parler à un conseiller »."
-            )
-            return []
+        except (HandoffError, TimeoutError) as error:
+            return self._keep_for_later(dispatcher, tracker, request, services, error)
         metrics.record_handoff(stored=True)
         logger.info(
             "lead %s %s for conversation %s (email %s, phone %s)",
@@ -361,12 +364,68 @@ class ActionHandOff(Action):
         dispatcher.utter_message(text=confirmation(receipt, slots))
         return [SlotSet("lead_reference", receipt.lead_reference)]
 
+    @staticmethod
+    def _keep_for_later(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        request: HandoffRequest,
+        services: Services,
+        error: Exception,
+    ) -> list[EventType]:
+        """The store did not take the request in time: spool it, and say it is recorded."""
+        if services.spool is None:
+            return ActionHandOff._not_recorded(dispatcher, tracker, error)
+        try:
+            services.spool.keep(request)
+        except SpoolError as spool_error:
+            return ActionHandOff._not_recorded(dispatcher, tracker, spool_error)
+        metrics.record_handoff(stored=False)  # counted as stored once the spool hands it off
+        logger.warning(
+            "lead store unavailable for conversation %s (%s): request spooled",
+            log_tag(tracker.sender_id),
+            type(error).__name__,
+        )
+        dispatcher.utter_message(text=spooled(dict(tracker.slots)))
+        return []
+
+    @staticmethod
+    def _not_recorded(
+        dispatcher: CollectingDispatcher, tracker: Tracker, error: Exception
+    ) -> list[EventType]:
+        metrics.record_handoff(stored=False)
+        logger.warning(
+            "handoff failed for conversation %s: %s",
+            log_tag(tracker.sender_id),
+            type(error).__name__,
+        )
+        dispatcher.utter_message(
+            text="Je n'arrive pas à enregistrer votre demande pour le moment, désolé. Vos "
+            "informations sont gardées dans cette conversation : réessayez dans quelques "
+            "minutes en écrivant « parler à un conseiller »."
+        )
+        return []
+
+
+def _callback(slots: dict[str, Any]) -> str:
+    reach = f"par {slots.get('contact')}" if slots.get("contact") else "par le moyen indiqué"
+    return f"{reach} ({slots.get('callback_slot')})"
+
+
+def spooled(slots: dict[str, Any]) -> str:
+    """What the person is told when the request waits in the spool: recorded, no reference yet
+    (the lead store gives it when it takes the request)."""
+    return (
+        f"C'est noté, {slots.get('contact_name')} : votre demande est bien enregistrée. Notre "
+        "service des conseillers est momentanément injoignable ; elle lui sera transmise "
+        "automatiquement dès que possible, et un conseiller de Vergemont Assurances vous "
+        f"contactera {_callback(slots)}. Vous n'avez rien d'autre à faire."
+    )
+
 
 def confirmation(receipt: HandoffReceipt, slots: dict[str, Any]) -> str:
     """What the person is told: a new request, the open one updated, or the open one unchanged."""
     name, reference = slots.get("contact_name"), receipt.lead_reference
-    reach = f"par {slots.get('contact')}" if slots.get("contact") else "par le moyen indiqué"
-    callback = f"{reach} ({slots.get('callback_slot')})"
+    callback = _callback(slots)
     if receipt.created:
         return (
             f"C'est enregistré, {name} : votre demande porte la référence {reference}. Un "

@@ -5,7 +5,8 @@ Sanic serves from worker processes started with "spawn": the app factory must be
 defined in `__main__`), and whatever is built in the primary process is not shared. Each worker
 therefore configures its own logging (`serve_app`) and builds the adapters (catalogue engine,
 knowledge base with its embedding model, lead store) in a `before_server_start` listener: ready
-before the first call.
+before the first call. Once serving, each worker flushes the handoff spool in a background task
+(`flush_handoff_spool`).
 
 Endpoints added to rasa_sdk's (`/webhook`, `/health`, `/actions`):
 - `/ready`: the adapters' dependencies (`readiness_checks`), 200 or 503 with one entry per check;
@@ -20,6 +21,7 @@ hash of the conversation id, as the Rasa server's ops channel computes it), else
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -48,6 +50,26 @@ def _warm_up(settings: ActionServerSettings, app: Any) -> None:
 
     limit_torch_threads(settings.torch_threads)
     warm_up(settings)
+
+
+async def flush_handoff_spool(interval_s: float) -> None:
+    """The background task of each worker: every `interval_s`, the handoffs the lead store could
+    not take in their turn are handed to it again (actions/handoff_spool.py)."""
+    from actions.adapters import get_services
+
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            services = get_services()
+            spool = services.spool
+            if spool is not None and spool.pending():
+                await asyncio.to_thread(spool.flush, services.advisor)
+        except Exception:  # the task must outlive any failure; the next round tries again
+            logger.exception("the handoff spool could not be flushed")
+
+
+def _start_spool_flush(settings: ActionServerSettings, app: Any) -> None:
+    app.add_task(flush_handoff_spool(settings.handoff_spool_interval_s))
 
 
 def limit_torch_threads(threads: int) -> None:
@@ -227,6 +249,7 @@ def create_app(executor: Any, settings: ActionServerSettings) -> Any:
 
     app = create_app_for_serve(executor, cors_origins=[], endpoints="endpoints.yml")
     app.register_listener(partial(_warm_up, settings), "before_server_start")
+    app.register_listener(partial(_start_spool_flush, settings), "after_server_start")
     checks = readiness_checks(settings)
 
     async def ready(_: Any) -> Any:

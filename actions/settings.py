@@ -4,6 +4,8 @@
 wrong variable) and passes them down: the adapters receive the components they need.
 """
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +32,10 @@ class ActionServerSettings(BaseSettings):
     # model per worker). Above 1, /metrics adds up the workers' counts through
     # PROMETHEUS_MULTIPROC_DIR (common/metrics.py).
     workers: int = Field(default=1, ge=1, le=32)
+    # How long a worker may take to warm up (catalogue, knowledge base, embedding model) before
+    # it serves. Sanic gives up after 30 s, which a slow or busy host can exceed (float32
+    # embeddings on a CPU without bfloat16, other jobs on the cores).
+    warm_up_timeout_s: float = Field(default=300.0, ge=30, le=3600)
     # /ready answers 503 when any check fails, not only the required ones (common/readiness.py).
     readiness_strict: bool = Field(
         default=False,
@@ -39,5 +45,12 @@ class ActionServerSettings(BaseSettings):
     # about 20 ms on one thread, and more threads spin and starve the Rasa server on a small
     # shared machine (per-turn latency, docs/benchmarks.md).
     torch_threads: int = Field(default=1, ge=1, le=256)
+    # A handoff waits this long for the lead store in the person's turn (its own retries
+    # included, ADVISOR_HANDOFF_ATTEMPTS); past it, or when the store keeps failing, the request
+    # is written to the spool folder and handed to the store again every interval until it
+    # takes it (actions/handoff_spool.py; docs/security.md, "Handoff when the database is down").
+    handoff_timeout_s: float = Field(default=4.0, gt=0, le=30)
+    handoff_spool_dir: Path = Path(".run/handoff-spool")
+    handoff_spool_interval_s: float = Field(default=10.0, gt=0, le=3600)
     advisor: AdvisorSettings = Field(default_factory=AdvisorSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)

@@ -9,20 +9,26 @@
     python -m advisor export --email jeanne@exemple.fr --output jeanne.json
     python -m advisor erase --reference VG-7K3M9Q --yes     # or --email, or --phone 0612345678
     python -m advisor purge [--older-than-days 1095] [--dry-run]   # daily: the retention
-    python -m advisor deliver-webhooks [--retry-failed]
+    python -m advisor deliver-webhooks [--retry-failed]    # one pass: each pending event once
+    python -m advisor deliver-webhooks --watch             # the outbox worker, until SIGTERM
 
 The database is ADVISOR_DATABASE_URL (default sqlite:///.run/advisor.db); the Rasa tracker store
 that erasure and purge reach is ADVISOR_TRACKER_STORE_URL or TRACKER_STORE_URL (default
 sqlite:///.run/rasa_tracker.db); exports are written under ADVISOR_EXPORT_DIR (default
-.run/exports) and nowhere else.
+.run/exports) and nowhere else. The webhook worker's settings (ADVISOR_WEBHOOK_*) are described in
+advisor/config.py and docs/advisor.md; several workers may run at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
 
 from sqlalchemy import Engine
 
@@ -39,8 +45,11 @@ from advisor.database import ensure_schema, open_engine
 from advisor.erasure import ErasureReport, Person, TrackerEvents, erase_person, purge
 from advisor.errors import AdvisorError
 from advisor.gdpr import export_person, write_export
-from advisor.webhook import WebhookSender
+from advisor.webhook import WebhookSender, WorkerProbes
 from advisor.workflow import CLI
+from common.logging import configure_logging, log_format_from
+
+WORKER_SERVICE = "webhook-worker"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,8 +113,15 @@ def _parser() -> argparse.ArgumentParser:
     purging.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
     purging.add_argument("--tracker-url", help="default: ADVISOR_TRACKER_STORE_URL")
 
-    hooks = commands.add_parser("deliver-webhooks", help="send pending CRM webhooks")
-    hooks.add_argument("--retry-failed", action="store_true")
+    hooks = commands.add_parser("deliver-webhooks", help="send the CRM webhooks of the outbox")
+    hooks.add_argument(
+        "--retry-failed", action="store_true", help="give the failed events one more attempt"
+    )
+    hooks.add_argument(
+        "--watch",
+        action="store_true",
+        help="run as the outbox worker until stopped (SIGTERM or Ctrl-C)",
+    )
     return parser
 
 
@@ -200,13 +216,61 @@ def _run(arguments: argparse.Namespace, settings: AdvisorSettings, engine: Engin
                 "reste à envoyer (deliver-webhooks)."
             )
     elif arguments.command == "deliver-webhooks":
+        if arguments.watch and not settings.webhook_url:
+            return _watch(engine, None, settings)
         if not settings.webhook_url:
             print("advisor: erreur : ADVISOR_WEBHOOK_URL n'est pas défini.", file=sys.stderr)
             return 2
-        sender = WebhookSender.from_settings(engine, settings)
-        delivered, left = sender.deliver_pending(retry_failed=arguments.retry_failed)
+        try:
+            sender = WebhookSender.from_settings(engine, settings)
+        except ValueError as error:
+            print(f"advisor: erreur : {error}", file=sys.stderr)
+            return 2
+        try:
+            if arguments.watch:
+                if arguments.retry_failed:
+                    sender.requeue_failed()
+                return _watch(engine, sender, settings)
+            delivered, left = sender.deliver_pending(retry_failed=arguments.retry_failed)
+        finally:
+            sender.close()
         print(f"{delivered} webhook(s) envoyé(s), {left} en échec.")
         return 0 if left == 0 else 1
+    return 0
+
+
+def _watch(engine: Engine, sender: WebhookSender | None, settings: AdvisorSettings) -> int:
+    """The outbox worker: passes until SIGTERM or SIGINT, then the event being sent is finished
+    and the others claimed are given back; probes on ADVISOR_WEBHOOK_WORKER_PORT (0: none).
+    Without a webhook URL it only waits (the events stay in the outbox until one is set), so
+    that a deployment may run it whether or not a CRM is configured."""
+    configure_logging(WORKER_SERVICE, "INFO", log_format_from())
+    # httpx logs every request with its URL, which may hold the receiver's key.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    probes = None
+    if settings.webhook_worker_port:
+        probes = WorkerProbes(
+            engine, settings.webhook_worker_host, settings.webhook_worker_port, sender
+        )
+        probes.start()
+    try:
+        if sender is None:
+            logging.getLogger(__name__).warning(
+                "ADVISOR_WEBHOOK_URL is not set: no webhook is sent, the outbox keeps the events"
+            )
+            stop.wait()
+        else:
+            sender.watch(stop)
+    finally:
+        if probes is not None:
+            probes.stop()
     return 0
 
 
@@ -215,7 +279,10 @@ def _send_notices(report: ErasureReport, settings: AdvisorSettings, engine: Engi
     if not report.notices or not settings.webhook_url:
         return None
     sender = WebhookSender.from_settings(engine, settings)
-    return sum(sender.deliver(notice) for notice in report.notices)
+    try:
+        return sum(sender.deliver(notice) for notice in report.notices)
+    finally:
+        sender.close()
 
 
 def _print_erasure(report: ErasureReport, sent: int | None) -> None:
@@ -238,5 +305,10 @@ def _print_erasure(report: ErasureReport, sent: int | None) -> None:
         left = len(report.notices) - sent
         print(
             f"Avis d'effacement envoyés au CRM : {sent}"
-            + (f" ; {left} en échec, relancez deliver-webhooks --retry-failed." if left else ".")
+            + (
+                f" ; {left} en échec pour l'instant : le service d'envoi des webhooks les "
+                "réessaiera (deliver-webhooks --watch)."
+                if left
+                else "."
+            )
         )

@@ -399,10 +399,12 @@ def _tell_the_receiver(
 ) -> None:
     """Cancel the lead's webhook events never tried; when one was sent (or tried), queue a
     `lead.erased` notice so that the receiver deletes its copy."""
+    # Locked: a worker about to post one of them (advisor/webhook.py counts the attempt first)
+    # either has counted it, and the notice is queued, or finds the row cancelled.
     deliveries = session.scalars(
-        select(WebhookDeliveryRow).where(
-            WebhookDeliveryRow.lead_id == lead_id, WebhookDeliveryRow.event != ERASED_EVENT
-        )
+        select(WebhookDeliveryRow)
+        .where(WebhookDeliveryRow.lead_id == lead_id, WebhookDeliveryRow.event != ERASED_EVENT)
+        .with_for_update()
     ).all()
     reached = False
     for delivery in deliveries:

@@ -2,7 +2,8 @@
 
 Migrations: migrations/versions/0002_advisor.py creates these tables; 0004_security adds the
 API token's expiry, the console sessions and the failed logins; 0005_personal_data lets one
-conversation hold several leads, one after another (`conversation_seq`).
+conversation hold several leads, one after another (`conversation_seq`); 0006_webhook_outbox
+gives the webhook outbox its schedule and lease.
 """
 
 from __future__ import annotations
@@ -188,9 +189,15 @@ class AdviceRecordRow(Base):
 
 
 class WebhookDeliveryRow(Base):
-    """Outbox of the CRM webhook: written with the lead, delivered (and retried) afterwards."""
+    """Outbox of the CRM webhook: written with the lead, delivered (and retried) afterwards by
+    the outbox worker (advisor/webhook.py).
+
+    `next_attempt_at` is when the row is due (NULL: at once), `leased_until`, `lease_owner` and
+    `lease_token` the claim of the worker sending it; the token fences the outcome it records.
+    """
 
     __tablename__ = "advisor_webhook_deliveries"
+    __table_args__ = (sa.Index("ix_advisor_webhook_deliveries_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(
@@ -202,3 +209,7 @@ class WebhookDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(100))
+    lease_token: Mapped[str | None] = mapped_column(sa.String(32))

@@ -103,16 +103,16 @@ def open_handoff_service(
 ) -> SqlHandoffService:
     """The handoff service on `database_url` (e.g. `sqlite:///.run/advisor.db`).
 
-    Nothing is connected yet: the first `hand_off` creates or upgrades the schema. Outgoing CRM
-    webhooks are sent after each new qualified lead when `settings` has a `webhook_url`
-    (ADVISOR_WEBHOOK_URL); without settings, none is sent.
+    Nothing is connected yet: the first `hand_off` creates or upgrades the schema. A new
+    qualified lead's CRM webhook is only written to the outbox, in the lead's transaction; the
+    outbox worker sends it (advisor/webhook.py), so the handoff never waits for the CRM.
     """
-    from advisor.webhook import WebhookSender
-
     engine = open_engine(database_url)
-    on_created: Callable[[HandoffReceipt], None] | None = None
-    if settings is not None and settings.webhook_url:
-        sender = WebhookSender.from_settings(engine, settings)
-        on_created = sender.deliver_in_background
-    open_lead_days = settings.open_lead_days if settings is not None else DEFAULT_OPEN_LEAD_DAYS
-    return SqlHandoffService(engine, on_created=on_created, open_lead_days=open_lead_days)
+    if settings is None:
+        return SqlHandoffService(engine)
+    return SqlHandoffService(
+        engine,
+        attempts=settings.handoff_attempts,
+        backoff_s=settings.handoff_backoff_s,
+        open_lead_days=settings.open_lead_days,
+    )

@@ -25,6 +25,7 @@ previous reply arrives, a saturation test of the server rather than a model of u
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -35,10 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil  # type: ignore[import-untyped]
 import yaml
 
 from benchmarks.journey import MILESTONES, SCRIPT
@@ -117,10 +120,17 @@ class TurnsResult:
     by_message: list[dict[str, Any]]  # the assistant's figures for each message of SCRIPT
     errors: list[str]
     load_average: list[float]
+    rasa_workers: int = 1
+    # CPU time (user + system) of each server's process tree, and of this benchmark's process,
+    # during the assistant's rounds, divided by their turns.
+    cpu_ms_per_turn: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
-def assistant_settings(run_dir: Path) -> StackSettings:
-    """The stack settings of a benchmark run: free ports, SQLite stores in `run_dir`, no LLM."""
+def assistant_settings(
+    run_dir: Path, rasa_workers: int = 1, tracker_store_url: str = "", lock_store_url: str = ""
+) -> StackSettings:
+    """The stack settings of a benchmark run: free ports, SQLite stores in `run_dir` unless other
+    stores are given, no LLM."""
     if not model_path().exists():
         raise SystemExit("no trained model: run `make train` first")
     return StackSettings(
@@ -128,7 +138,9 @@ def assistant_settings(run_dir: Path) -> StackSettings:
         rasa_port=free_port(),
         action_server_port=free_port(),
         webapp_port=free_port(),
-        tracker_store_url=f"sqlite:///{run_dir / 'tracker.db'}",
+        tracker_store_url=tracker_store_url or f"sqlite:///{run_dir / 'tracker.db'}",
+        lock_store_url=lock_store_url,
+        rasa_workers=rasa_workers,
         advisor_database_url=f"sqlite:///{run_dir / 'advisor.db'}",
         run_dir=run_dir,
         knowledge_llm_model="",  # retrieval and extractive answers only
@@ -226,8 +238,9 @@ async def _conversation(
     think_time_s: tuple[float, float],
     check_journey: bool = False,
 ) -> None:
-    # Not security-sensitive: the same pauses for a sender in every run.
-    pause = random.Random(sender).uniform  # noqa: S311
+    # Not security-sensitive: the same pauses for a person in every run (the sender ends with a
+    # run id, so that a run never continues an earlier run's conversation in a shared store).
+    pause = random.Random(sender.rpartition(".")[0] or sender).uniform  # noqa: S311
     await asyncio.sleep(pause(0, think_time_s[1]))
     replies: list[str] = []
     for index, message in enumerate(SCRIPT):
@@ -257,22 +270,46 @@ async def _load(
     check_journey: bool = False,
 ) -> _Load:
     load = _Load()
+    run_id = uuid.uuid4().hex[:8]
     limits = httpx.Limits(max_connections=conversations + 5)
     # The assistant's REST channel wants its bearer token (channels/rest.py); the trivial bot's
     # plain channel ignores the header.
     headers = rest_headers(rest_token)
     async with httpx.AsyncClient(timeout=120, limits=limits, headers=headers) as client:
         # One conversation first, not timed and without pauses: loads lazy code paths.
-        await _conversation(client, url, f"{tag}-warm-up", _Load(), (0.0, 0.0))
+        await _conversation(client, url, f"{tag}-warm-up.{run_id}", _Load(), (0.0, 0.0))
         started = time.perf_counter()
         await asyncio.gather(
             *(
-                _conversation(client, url, f"{tag}-{index}", load, think_time_s, check_journey)
+                _conversation(
+                    client, url, f"{tag}-{index}.{run_id}", load, think_time_s, check_journey
+                )
                 for index in range(conversations)
             )
         )
         load.wall_s = time.perf_counter() - started
     return load
+
+
+def _cpu_seconds(pid: int, descendants: bool = True) -> float:
+    """CPU time of a process, and of all its descendants unless told otherwise, so far (0 once
+    it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *(root.children(recursive=True) if descendants else ())]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """A server's whole process tree; this process alone (the servers are its children)."""
+    return _cpu_seconds(pid, descendants=pid != os.getpid())
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -288,10 +325,17 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> TurnsResult:
+def run(
+    conversations: int,
+    repeat: int,
+    think_time_s: tuple[float, float],
+    rasa_workers: int = 1,
+    tracker_store_url: str = "",
+    lock_store_url: str = "",
+) -> TurnsResult:
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
-        settings = assistant_settings(run_dir)
+        settings = assistant_settings(run_dir, rasa_workers, tracker_store_url, lock_store_url)
         trivial_port = free_port()
         services = [
             action_service(settings),
@@ -300,6 +344,13 @@ def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> T
         ]
         supervisor = Supervisor(services, run_dir / "logs", startup_timeout_s=600)
         supervisor.start()
+        pids = supervisor.pids()
+        watched = {
+            "Rasa server": pids[services[1].name],
+            "action server": pids[services[0].name],
+            "benchmark client": os.getpid(),  # the servers are its children: itself only
+        }
+        cpu_s = dict.fromkeys(watched, 0.0)
         try:
             assistant, trivial = _Load(), _Load()
             for round_ in range(repeat):
@@ -309,6 +360,7 @@ def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> T
                     (assistant, settings.rasa_port, f"assistant-{round_}"),
                 ):
                     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+                    before = {name: _tree_cpu_seconds(pid) for name, pid in watched.items()}
                     measured = asyncio.run(
                         _load(
                             url,
@@ -319,6 +371,9 @@ def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> T
                             load is assistant,
                         )
                     )
+                    if load is assistant:
+                        for name, pid in watched.items():
+                            cpu_s[name] += _tree_cpu_seconds(pid) - before[name]
                     load.latencies += measured.latencies
                     for index, values in measured.by_message.items():
                         load.by_message.setdefault(index, []).extend(values)
@@ -342,6 +397,11 @@ def run(conversations: int, repeat: int, think_time_s: tuple[float, float]) -> T
         ],
         errors=assistant.errors + trivial.errors,
         load_average=[round(value, 2) for value in os.getloadavg()],
+        rasa_workers=rasa_workers,
+        cpu_ms_per_turn={
+            name: round(seconds * 1000 / max(1, len(assistant.latencies)), 1)
+            for name, seconds in cpu_s.items()
+        },
     )
 
 
@@ -371,9 +431,33 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MIN:MAX",
         help="seconds a person pauses between two messages (0 = none, a saturation test)",
     )
+    parser.add_argument(
+        "--rasa-workers",
+        type=int,
+        default=1,
+        help="Sanic workers of the assistant's Rasa server (above 1 needs --lock-store-url)",
+    )
+    parser.add_argument(
+        "--tracker-store-url",
+        default="",
+        help="the assistant's tracker store (default: an SQLite file of the run), e.g. "
+        "postgresql://postgres@127.0.0.1:5432/test",
+    )
+    parser.add_argument(
+        "--lock-store-url", default="", help="e.g. redis://127.0.0.1:6379/3 (default: in memory)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run(args.conversations, args.repeat, args.think_time)
+    if args.rasa_workers > 1 and not args.lock_store_url:
+        parser.error("--rasa-workers above 1 needs --lock-store-url")
+    result = run(
+        args.conversations,
+        args.repeat,
+        args.think_time,
+        args.rasa_workers,
+        args.tracker_store_url,
+        args.lock_store_url,
+    )
     if args.json:
         print(json.dumps(dataclasses.asdict(result), indent=2))
     else:
@@ -381,12 +465,14 @@ def main(argv: list[str] | None = None) -> int:
         print(HEADER)
         print(
             f"| per-turn latency, {result.conversations} concurrent conversations, "
+            f"{result.rasa_workers} Rasa worker(s), "
             f"think time {_format_think_time(result.think_time_s)} "
             f"({result.turns_per_second} turns/s) "
             f"| {result.turns} | {a['median_ms']} | {a['p95_ms']} | {a['max_ms']} "
             f"| trivial Rasa bot | {t['median_ms']} | {t['p95_ms']} | {result.ratio_p95} "
             f"| {result.load_average} |"
         )
+        print(f"CPU ms per turn (assistant rounds): {result.cpu_ms_per_turn}")
         if result.errors:
             print(f"{len(result.errors)} errors, first: {result.errors[0]}")
     return 1 if result.errors else 0

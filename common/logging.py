@@ -8,16 +8,17 @@ hands `uvicorn_log_config` to uvicorn. This module also runs in the Rasa server'
 (Python 3.10, pydantic 1): standard library only.
 
 A request id follows one user turn through the servers. The Rasa server and the action server
-derive the same id from what both see: the user message's `message_id` and a short hash of the
-conversation id (`turn_request_id`). The conversation id itself never appears, since on the
-messaging channels it is the user's phone number or account id. The web app takes `X-Request-ID`
-from the request or makes one. `request_id` is a context variable, so concurrent requests on one
-event loop each log their own.
+derive the same id from what both see: the user message's `message_id` and a keyed tag of the
+conversation id (`turn_request_id`, `common.pseudonym.log_tag`). The conversation id itself never
+appears, since on the messaging channels it is the user's phone number or account id, and an
+unkeyed hash of it would not hide it (every French mobile number can be hashed in seconds): both
+servers must share `LOG_HASH_KEY` for their ids to agree, as `python -m stack` arranges. The web
+app takes `X-Request-ID` from the request or makes one. `request_id` is a context variable, so
+concurrent requests on one event loop each log their own.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import logging.config
@@ -30,13 +31,12 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, Literal, get_args
 
+from common.pseudonym import log_key, tag
+
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[str, ...] = get_args(LogFormat)
 LOG_FORMAT_VARIABLE = "LOG_FORMAT"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-# Characters of the conversation id's hash in a request id: enough to tell conversations apart
-# in a day's logs, far too few to recover a phone number by trying them all.
-SENDER_HASH_CHARS = 10
 # A request id received from outside (X-Request-ID) is kept only when it is this plain.
 MAX_REQUEST_ID_CHARS = 64
 _ALLOWED_ID_CHARACTERS = frozenset(
@@ -60,9 +60,11 @@ def log_format_from(environ: Mapping[str, str] = os.environ) -> LogFormat:
     )
 
 
-def sender_hash(sender_id: str) -> str:
-    """A short, stable, non-reversible tag of a conversation id (phone numbers stay out of logs)."""
-    return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:SENDER_HASH_CHARS]
+def sender_hash(sender_id: str, key: bytes | None = None) -> str:
+    """The keyed tag of a conversation id in request ids: `common.pseudonym.tag` under `key`,
+    by default the logs' key (LOG_HASH_KEY, else one drawn for this process), so it is the
+    `log_tag` the actions log. Without the key, trying every phone number finds nothing."""
+    return tag(sender_id, log_key() if key is None else key)
 
 
 def turn_request_id(sender_id: str | None, message_id: str | None) -> str:

@@ -5,6 +5,7 @@ import signal
 import sys
 from types import FrameType
 
+from advisor.config import AdvisorSettings
 from common.startup import EXIT_STARTUP_ERROR, StartupError, exit_with, load_settings
 from stack.knowledge_base import KnowledgeBaseError, ensure_knowledge_base
 from stack.rasa_env import rasa_server_env
@@ -33,9 +34,9 @@ def _run(settings: StackSettings) -> int:
         raise StartupError(str(error)) from error
     if not model_path().exists():
         raise StartupError(f"no trained Rasa model at {model_path()}: run `make train`")
-    supervisor = Supervisor(
-        all_services(settings), settings.run_dir / "logs", settings.startup_timeout_s
-    )
+    # The CRM webhook's worker runs when ADVISOR_WEBHOOK_URL is set.
+    services = all_services(settings, advisor=load_settings(AdvisorSettings))
+    supervisor = Supervisor(services, settings.run_dir / "logs", settings.startup_timeout_s)
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
         supervisor.request_stop()

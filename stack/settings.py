@@ -6,9 +6,10 @@ Read once by `python -m stack` (unprefixed variables: RASA_PORT, ADVISOR_DATABAS
 KNOWLEDGE_* of the `knowledge` component) and passed down to the services it starts.
 """
 
+import secrets
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.db import DEFAULT_ADVISOR_DATABASE_URL
@@ -47,10 +48,18 @@ class StackSettings(BaseSettings):
     rasa_jwt_secret: str = DEV_RASA_JWT_SECRET
     # The REST channel's bearer token (RASA_REST_TOKEN, passed to the Rasa server).
     rasa_rest_token: str = DEV_RASA_REST_TOKEN
+    # The key of the conversation tags in the logs and request ids (LOG_HASH_KEY,
+    # common/pseudonym.py), passed to the Rasa server and the action server so that both derive
+    # the same request id for a turn; drawn at random for each run when unset.
+    log_hash_key: str = Field(default_factory=lambda: secrets.token_hex(32), min_length=16)
     # Rasa's SQL tracker store: an SQLite file by default, e.g. postgresql://user@host:5432/db.
     tracker_store_url: str = "sqlite:///.run/rasa_tracker.db"
     # Empty means Rasa's in-memory lock store; redis://host:6379/0 to share locks between replicas.
     lock_store_url: str = ""
+    # Sanic worker processes of the Rasa server (SANIC_WORKERS): each loads the model (about
+    # 650 MB) and takes turns on its own core; more than one needs the Redis lock store, so that
+    # two turns of one conversation never run at once in two workers.
+    rasa_workers: int = Field(default=1, ge=1)
     # The advisor lead store, shared by the action server (handoff) and the web app (console).
     advisor_database_url: str = DEFAULT_ADVISOR_DATABASE_URL
     # The action server's answer model (KNOWLEDGE_LLM_MODEL, passed to it): empty means extractive
@@ -94,6 +103,12 @@ class StackSettings(BaseSettings):
         if len(value) < MIN_REST_TOKEN_LENGTH:
             raise ValueError(f"must be at least {MIN_REST_TOKEN_LENGTH} characters long")
         return value
+
+    @model_validator(mode="after")
+    def _check_workers(self) -> "StackSettings":
+        if self.rasa_workers > 1 and not self.lock_store_url:
+            raise ValueError("RASA_WORKERS above 1 needs LOCK_STORE_URL (the Redis lock store)")
+        return self
 
     def check_secrets(self) -> None:
         """Refuse the development secrets outside local development."""

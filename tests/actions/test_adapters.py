@@ -10,6 +10,7 @@ import pytest
 
 from actions.adapters import build_advisor
 from advisor.config import AdvisorSettings
+from advisor.webhook import WebhookSender
 from tests.actions.test_handoff_store import hand_off
 
 pytestmark = pytest.mark.integration
@@ -39,7 +40,9 @@ def receiver() -> Iterator[tuple[str, "queue.Queue[dict[str, object]]"]]:
 
 
 class TestBuildAdvisor:
-    def test_a_new_lead_reaches_the_webhook_of_the_settings(self, services, tmp_path, receiver):
+    def test_a_new_lead_reaches_the_webhook_of_the_settings_through_the_outbox(
+        self, services, tmp_path, receiver
+    ):
         url, received = receiver
         settings = AdvisorSettings(
             database_url=f"sqlite:///{tmp_path / 'advisor.db'}",
@@ -50,6 +53,11 @@ class TestBuildAdvisor:
         services.advisor = build_advisor(settings)
         events, _ = hand_off("adapter-conversation-1")
         [event] = events
+        # The handoff only writes the outbox; the outbox worker sends (advisor/webhook.py).
+        with pytest.raises(queue.Empty):
+            received.get(timeout=0.5)
+        worker = WebhookSender.from_settings(services.advisor.engine, settings)
+        assert worker.run_once().delivered == 1
         payload = received.get(timeout=20)
         assert event["value"] in json.dumps(payload)
 

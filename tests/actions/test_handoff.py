@@ -248,7 +248,8 @@ class TestPersonalDataInLogs:
             )
         assert "612345678" not in caplog.text
         assert log_tag(sender) in caplog.text
-        assert log_tag(sender) != sender_hash(sender)[:12]  # keyed, not a plain hash
+        assert log_tag(sender) == sender_hash(sender)  # the tag its request ids start with
+        assert log_tag(sender) != sender_hash(sender, b"another-key")  # keyed
 
 
 class TestConfirmation:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
 import logging.config
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +27,9 @@ from common.logging import (
     sender_hash,
     turn_request_id,
 )
+from common.pseudonym import KEY_VARIABLE, log_tag
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.unit
 
@@ -122,6 +130,48 @@ class TestRequestIds:
         assert request_id == f"{sender_hash('whatsapp:+33612345678')}-9f2c"
         assert "612345678" not in request_id
         assert sender_hash("a") != sender_hash("b")
+
+    def test_the_conversation_tag_is_keyed_not_a_plain_hash_of_the_number(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Hashing every French mobile number finds an unkeyed hash in seconds: the tag must
+        depend on a key the attacker does not hold."""
+        phone = "whatsapp:+33612345678"
+        monkeypatch.setenv(KEY_VARIABLE, "clé-des-journaux-de-ce-test")
+        keyed = turn_request_id(phone, "9f2c").split("-")[0]
+        plain = hashlib.sha256(phone.encode()).hexdigest()
+        assert keyed == log_tag(phone)
+        assert not plain.startswith(keyed)
+        monkeypatch.setenv(KEY_VARIABLE, "une-autre-clé-des-journaux")
+        assert turn_request_id(phone, "9f2c").split("-")[0] != keyed
+
+    def test_servers_sharing_the_key_derive_the_same_id(self) -> None:
+        """The Rasa server and the action server are two processes: with one LOG_HASH_KEY their
+        ids of a turn agree; without it each draws its own key and nothing links them."""
+        script = (
+            "from common.logging import turn_request_id; "
+            "print(turn_request_id('whatsapp:+33612345678', 'm1'))"
+        )
+
+        def request_id_in_a_new_process(key: str | None) -> str:
+            env = {k: v for k, v in os.environ.items() if k != KEY_VARIABLE}
+            if key is not None:
+                env[KEY_VARIABLE] = key
+            result = subprocess.run(
+                [sys.executable, "-c", script],
+                env=env,
+                cwd=PROJECT_ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            return result.stdout.strip()
+
+        key = "clé-partagée-par-les-serveurs"
+        shared = [request_id_in_a_new_process(key) for _ in range(2)]
+        assert shared[0] == shared[1]
+        assert shared[0] == f"{sender_hash('whatsapp:+33612345678', key.encode())}-m1"
+        assert request_id_in_a_new_process(None) != request_id_in_a_new_process(None)
 
     def test_a_turn_id_refuses_an_unsafe_message_id(self) -> None:
         request_id = turn_request_id("s", "x y\nFAKE LOG LINE")

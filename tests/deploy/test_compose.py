@@ -45,6 +45,7 @@ def test_the_whole_system_is_there(services: dict[str, Any]) -> None:
         "rasa",
         "actions",
         "webapp",
+        "webhook-worker",
         "migrate",
         "knowledge-ingest",
         "llm-server",

@@ -23,12 +23,19 @@ pytestmark = pytest.mark.unit
 Objects = tuple[dict[str, Any], ...]
 
 # Liveness: the process answers. Readiness: its dependencies answer too (issue 20, point 3).
-HEALTH_PATHS = {"rasa": "/", "actions": "/health", "webapp": "/health", "llm-server": "/v1/models"}
+HEALTH_PATHS = {
+    "rasa": "/",
+    "actions": "/health",
+    "webapp": "/health",
+    "llm-server": "/v1/models",
+    "webhook-worker": "/health",
+}
 READY_PATHS = {
     "rasa": "/webhooks/ops/ready",
     "actions": "/ready",
     "webapp": "/ready",
     "llm-server": "/v1/models",
+    "webhook-worker": "/ready",
 }
 # Where Prometheus scrapes each server (pod annotations).
 METRICS_PATHS = {"rasa": "/webhooks/ops/metrics", "actions": "/metrics", "webapp": "/metrics"}
@@ -62,7 +69,7 @@ def pod_specs(objects: Objects) -> list[tuple[str, dict[str, Any]]]:
 
 
 class TestDeployments:
-    def test_the_four_servers_are_deployed(self, manifests: Objects) -> None:
+    def test_the_four_servers_and_the_webhook_worker_are_deployed(self, manifests: Objects) -> None:
         assert set(deployments(manifests)) == set(HEALTH_PATHS)
 
     def test_every_server_has_readiness_and_liveness_probes_on_its_endpoints(

@@ -1,7 +1,7 @@
 """Two replicas of the assistant sharing their stores: turns of one conversation may land on either,
 and one replica may crash, without a turn lost, repeated or out of order.
 
-Two replicas (tests/integration/replicas.py: a Rasa server and the action server it calls, each)
+Two replicas (benchmarks/replicas.py: a Rasa server and the action server it calls, each)
 run as real processes on loopback with one PostgreSQL tracker store, one Redis lock store and one
 PostgreSQL lead store, migrated once before the servers start as a deployment's migration job does.
 The knowledge base is left out (product questions are not on the script): these tests are about
@@ -24,9 +24,7 @@ import psycopg
 import pytest
 
 from advisor.database import ensure_schema, open_engine
-from stack.training import model_path
-from tests.integration.conftest import stack_settings
-from tests.integration.replicas import (
+from benchmarks.replicas import (
     REDIS_URL,
     Prospect,
     Replica,
@@ -42,6 +40,8 @@ from tests.integration.replicas import (
     user_texts,
     wait_for,
 )
+from stack.training import model_path
+from tests.integration.conftest import stack_settings
 from tests.services import require_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

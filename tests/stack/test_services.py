@@ -9,7 +9,12 @@ import pytest
 
 from actions.serving import limit_torch_threads
 from actions.settings import ActionServerSettings
-from stack.services import rasa_service, tensorflow_threads_env
+from stack.services import (
+    RASA_RUN_LAUNCHER,
+    action_service,
+    rasa_service,
+    tensorflow_threads_env,
+)
 from stack.settings import StackSettings
 from stack.supervisor import Service
 
@@ -108,3 +113,48 @@ class TestRasaHttpApiAccess:
         assert first["Authorization"].startswith("Bearer ")
         assert self.SECRET not in first["Authorization"]
         assert second["Authorization"].startswith("Bearer ")
+
+
+def test_the_rasa_and_action_servers_share_one_log_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both derive a turn's request id from a keyed tag of the conversation (common/logging.py):
+    without one key they would log two unrelated ids."""
+    monkeypatch.delenv("LOG_HASH_KEY", raising=False)
+    settings = StackSettings(_env_file=None)  # type: ignore[call-arg]
+    key = rasa_service(settings).env["LOG_HASH_KEY"]
+    assert action_service(settings).env["LOG_HASH_KEY"] == key
+    assert len(key) >= 32
+    assert StackSettings(_env_file=None).log_hash_key != key  # type: ignore[call-arg]
+
+
+def test_several_rasa_workers_share_a_metrics_directory(tmp_path: Path) -> None:
+    one = rasa_service(StackSettings(_env_file=None, run_dir=tmp_path))  # type: ignore[call-arg]
+    assert one.env["SANIC_WORKERS"] == "1"
+    assert "PROMETHEUS_MULTIPROC_DIR" not in one.env
+    two = rasa_service(
+        StackSettings(  # type: ignore[call-arg]
+            _env_file=None,
+            run_dir=tmp_path,
+            rasa_workers=2,
+            lock_store_url="redis://127.0.0.1:6379/0",
+        )
+    )
+    assert two.env["SANIC_WORKERS"] == "2"
+    assert Path(two.env["PROMETHEUS_MULTIPROC_DIR"]).parent == tmp_path
+
+
+def test_the_rasa_launcher_empties_the_metrics_directory_before_rasa_starts(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    (directory / "counter_123.db").write_bytes(b"old counts")
+    # The launcher up to Rasa's command line, without Rasa.
+    without_rasa = RASA_RUN_LAUNCHER.replace("from rasa.__main__ import main; ", "")
+    prologue = without_rasa.split("sys.argv")[0]
+    subprocess.run(
+        [sys.executable, "-c", prologue],
+        check=True,
+        env={"PROMETHEUS_MULTIPROC_DIR": str(directory), "PYTHONPATH": str(Path.cwd())},
+    )
+    assert directory.is_dir()
+    assert not any(directory.iterdir())

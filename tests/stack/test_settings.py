@@ -27,3 +27,11 @@ def test_make_run_answers_extractively_whatever_the_knowledge_default(monkeypatc
     settings = StackSettings(_env_file=None)  # type: ignore[call-arg]
     assert settings.knowledge_llm_model == ""
     assert settings.knowledge.llm_model != ""  # the package's own default is a model
+
+
+def test_several_rasa_workers_need_the_redis_lock_store(monkeypatch):
+    monkeypatch.setenv("RASA_WORKERS", "2")
+    with pytest.raises(StartupError, match="LOCK_STORE_URL"):
+        load_settings(StackSettings)
+    monkeypatch.setenv("LOCK_STORE_URL", "redis://127.0.0.1:6379/0")
+    assert load_settings(StackSettings).rasa_workers == 2

@@ -90,10 +90,45 @@ def test_blank_text_gives_a_zero_vector(featurizer):
     assert not vector.any()
 
 
-@pytest.mark.parametrize("change", [{"prefix": "document"}, {"threads": 0}, {"threads": "2"}])
+@pytest.mark.parametrize(
+    "change",
+    [{"prefix": "document"}, {"threads": 0}, {"threads": "2"}, {"cache_size": -1}],
+)
 def test_bad_configuration_is_refused(change):
     with pytest.raises(InvalidConfigException):
         E5SentenceFeaturizer({**E5SentenceFeaturizer.get_default_config(), **change}, "e5")
+
+
+def test_a_repeated_message_gets_the_same_vector_from_the_cache():
+    config = {**E5SentenceFeaturizer.get_default_config(), "cache_size": 2}
+    small = E5SentenceFeaturizer(config, "e5")
+    texts = ["oui", "Je suis propriétaire de ma maison", "non"]
+    direct = small.embed(texts)
+    first = small.embed_cached(texts)
+    np.testing.assert_allclose(first, direct, atol=1e-6)
+    assert len(small._cache) == 2  # the oldest text went out
+    calls = []
+    small.embed = lambda batch: calls.append(list(batch)) or direct[: len(batch)]  # type: ignore[method-assign]
+    again = small.embed_cached(["non", "oui"])
+    assert calls == [["oui"]]  # only the text that left the cache is encoded again
+    np.testing.assert_allclose(again[0], direct[2], atol=1e-6)
+
+
+def test_the_cache_holds_no_message_in_clear():
+    cached = E5SentenceFeaturizer(E5SentenceFeaturizer.get_default_config(), "e5")
+    text = "Mon numéro est le 06 12 34 56 78"
+    cached.embed_cached([text])
+    (key,) = cached._cache
+    assert len(key) == 16
+    assert b"12 34" not in key
+
+
+def test_process_goes_through_the_cache_and_training_does_not():
+    cached = E5SentenceFeaturizer(E5SentenceFeaturizer.get_default_config(), "e5")
+    cached.process([Message(data={TEXT: "bonjour"})])
+    assert len(cached._cache) == 1
+    cached.process_training_data(TrainingData([Message(data={TEXT: "au revoir", INTENT: "bye"})]))
+    assert len(cached._cache) == 1
 
 
 def test_loading_the_engine_leaves_the_process_thread_setting_alone(monkeypatch):

@@ -1,6 +1,6 @@
 """A harness of several complete replicas of the assistant on loopback, and prospects who talk to
-them through a router, for the replica and failover tests (test_replicas.py) and any soak that
-needs real processes.
+them through a router: the replica and failover tests (tests/integration/test_replicas.py) and
+the soak benchmark (benchmarks/bench_soak.py) use it.
 
 A replica is what a deployment scales out: one Rasa server and the action server it calls (its
 `action_endpoint`), as one pod would hold them. Every replica shares one PostgreSQL tracker store
@@ -17,7 +17,12 @@ it was serving at that moment are its in-flight requests, the only ones allowed 
 read back from the tracker store's rows after each turn, answered from `ANSWERS`), the summary
 confirmed, and optionally the advisor requested up to the lead reference. When a reply is lost
 (its replica died) the person does what a user of the website would: looks at the conversation
-and, a few seconds later, sends the message again only if it was not taken.
+and, a few seconds later, sends the message again only if it was not taken. A prospect may think
+before each message (`think_time_s`, drawn uniformly; none by default).
+
+`running_cluster` starts everything a run needs: fresh PostgreSQL databases (trackers, leads;
+migrated once before any server starts, as a deployment's migration job does), the Redis lock
+store, and the replicas.
 """
 
 import asyncio
@@ -28,6 +33,7 @@ import os
 import random
 import re
 import signal
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -38,10 +44,12 @@ from typing import Any
 import httpx
 import psycopg
 
+from advisor.database import ensure_schema, open_engine
 from common.rasa_api import rest_conversation_id, rest_headers
 from stack.services import action_service, rasa_service
 from stack.settings import StackSettings
 from stack.supervisor import Service, Supervisor
+from tests.services import free_port
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -137,6 +145,10 @@ class KillableSupervisor(Supervisor):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(running.process.pid, signal.SIGKILL)
 
+    def pids(self) -> dict[str, int]:
+        """The process id of each running server, by service name."""
+        return {running.service.name: running.process.pid for running in self._running}
+
 
 @dataclasses.dataclass
 class Replica:
@@ -196,6 +208,65 @@ def stop_replicas(replicas: Sequence[Replica]) -> None:
         replica.supervisor.stop()
 
 
+def replica_settings(run_dir: Path, **overrides: Any) -> StackSettings:
+    """One replica's stack settings: free ports, its own run folder, the stores of `overrides`."""
+    values: dict[str, Any] = {
+        "rasa_port": free_port(),
+        "action_server_port": free_port(),
+        "webapp_port": free_port(),
+        "run_dir": run_dir,
+        **overrides,
+    }
+    return StackSettings(_env_file=None, **values)
+
+
+@dataclasses.dataclass
+class Cluster:
+    replicas: list[Replica]
+    tracker_url: str
+    advisor_url: str
+
+
+@contextlib.contextmanager
+def running_cluster(run_dir: Path, count: int, startup_timeout_s: float = 300) -> Iterator[Cluster]:
+    """`count` replicas sharing fresh tracker and lead databases and the Redis lock store, without
+    knowledge base or language model (the journeys ask no product question); all stopped and
+    the databases dropped afterwards."""
+    with fresh_database("tracker") as tracker_url, fresh_database("advisor") as advisor_url:
+        engine = open_engine(advisor_url)
+        ensure_schema(engine)  # the migration job: before any server, never by two at once
+        engine.dispose()
+        settings = [
+            replica_settings(
+                run_dir / chr(ord("a") + index),
+                tracker_store_url=tracker_url,
+                lock_store_url=REDIS_URL,
+                advisor_database_url=advisor_url,
+            )
+            for index in range(count)
+        ]
+        action_env = {
+            "KNOWLEDGE_STORE_DIR": str(run_dir / "no-knowledge-base"),
+            "KNOWLEDGE_LLM_MODEL": "",
+        }
+        replicas = start_replicas(settings, action_env, startup_timeout_s)
+        try:
+            yield Cluster(replicas, tracker_url, advisor_url)
+        finally:
+            stop_replicas(replicas)
+
+
+def leads_by_conversation(advisor_url: str) -> dict[str, list[str]]:
+    """conversation id → lead references, from the lead store's table."""
+    found: dict[str, list[str]] = {}
+    with psycopg.connect(advisor_url) as connection:
+        for conversation_id, reference in connection.execute(
+            "SELECT conversation_id, reference FROM advisor_leads"
+        ):
+            found.setdefault(conversation_id, []).append(reference)
+    return found
+
+
 @dataclasses.dataclass
 class Failure:
     """A request that got no reply."""
@@ -215,6 +286,10 @@ class Router:
         self.random = random.Random(seed)  # noqa: S311 (a test's routing, reproducible)
         self.failures: list[Failure] = []
         self.delivered = 0  # turns answered, all replicas together
+        self.latencies_s: list[float] = []  # of each answered turn, in order of arrival
+        self.empty_replies = 0  # answered turns without any bot message
+        # Called with each answered turn's bot messages (a benchmark's own judge of them).
+        self.on_reply: Callable[[list[dict[str, Any]]], None] | None = None
         self._next_request = 0
 
     def live(self) -> list[Replica]:
@@ -235,6 +310,7 @@ class Router:
         request = self._next_request
         self._next_request += 1
         replica.in_flight[request] = (sender, message)
+        started = time.perf_counter()
         try:
             response = await self.client.post(
                 replica.webhook,
@@ -249,7 +325,12 @@ class Router:
             del replica.in_flight[request]
         response.raise_for_status()  # an HTTP error is a failure of the system, never retried
         self.delivered += 1
+        self.latencies_s.append(time.perf_counter() - started)
         reply: list[dict[str, Any]] = response.json()
+        if not any(message.get("text") or message.get("custom") for message in reply):
+            self.empty_replies += 1
+        if self.on_reply is not None:
+            self.on_reply(reply)
         return reply
 
     def kill(self, replica: Replica) -> set[tuple[str, str]]:
@@ -335,6 +416,9 @@ class Prospect:
     choose: Policy
     asks_for_advisor: bool = True
     email: str = "camille.martin@exemple.fr"
+    # Seconds the person thinks before each message: drawn uniformly between the two.
+    think_time_s: tuple[float, float] = (0.0, 0.0)
+    thinking: random.Random = dataclasses.field(default_factory=random.Random)
     sent: list[str] = dataclasses.field(default_factory=list)  # messages taken, in order
     questions: list[str] = dataclasses.field(default_factory=list)  # requested slots answered
     served_by: Counter[str] = dataclasses.field(default_factory=Counter)
@@ -384,6 +468,8 @@ class Prospect:
 
     async def say(self, message: str) -> None:
         """Send one message; after a lost reply, resend on a live replica unless it was taken."""
+        if self.think_time_s[1] > 0:
+            await asyncio.sleep(self.thinking.uniform(*self.think_time_s))
         for _ in range(MAX_SENDS):
             replica = self.choose(len(self.sent))
             try:
