@@ -60,6 +60,19 @@ def too_long(text: str) -> str | None:
     ).replace(",", " ")
 
 
+# Rasa's own conversation commands (its default intents with a special action: a new session,
+# the conversation wiped, the last turn undone). A message such as "/session_start" would run
+# them; no button of this assistant sends one (starting over is the `start_over` intent).
+CONTROL_COMMAND = re.compile(r"^\s*/(?:session_start|restart|back)\b", re.IGNORECASE)
+
+
+def as_typed(text: str) -> str:
+    """A message that names one of Rasa's conversation commands is read as words, not run."""
+    if CONTROL_COMMAND.match(text):
+        return text.strip().lstrip("/")
+    return text
+
+
 T = TypeVar("T")
 
 
@@ -262,6 +275,8 @@ class DegradingChannel:
             payload = self.numbered.resolve(message.sender_id, message.text)
             if payload is not None:
                 message.text = payload
+            elif message.text:
+                message.text = as_typed(message.text)
             output = self.output_for(message.output_channel)
             message.output_channel = output
             conversation_id = message.sender_id

@@ -34,6 +34,7 @@ from channels.base import (
     TECHNICAL_PROBLEM,
     OnNewMessage,
     answered_or_apologised,
+    as_typed,
     disabled_blueprint,
     namespaced,
     read_settings,
@@ -134,7 +135,7 @@ class TokenRestInput(InputChannel):
         if refusal is not None:
             return [{"recipient_id": sender, "text": refusal}]
         message = UserMessage(
-            text, collector, conversation_id, input_channel=self.name(), metadata=metadata
+            as_typed(text), collector, conversation_id, input_channel=self.name(), metadata=metadata
         )
 
         async def run() -> Any:

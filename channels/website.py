@@ -48,6 +48,7 @@ from channels.base import (
     TECHNICAL_PROBLEM,
     OnNewMessage,
     answered_or_apologised,
+    as_typed,
     namespaced,
     too_long,
     without_namespace,
@@ -206,7 +207,7 @@ class WidgetSocketIOInput(SocketIOInput):
                 await output.deliver(conversation_id, {"text": refusal})
                 return
             message = UserMessage(
-                text,
+                as_typed(text),
                 output,
                 conversation_id,
                 input_channel=self.name(),

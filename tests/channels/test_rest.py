@@ -215,3 +215,24 @@ class TestOversizedMessages:
         text = "x" * MAX_MESSAGE_CHARS
         _, _, received = post({"sender": "a", "message": text}, rest_headers(TOKEN))
         assert [m.text for m in received] == [text]
+
+
+@pytest.mark.usefixtures("token")
+class TestConversationCommands:
+    @pytest.mark.parametrize(
+        ("typed", "read"),
+        [
+            ("/session_start", "session_start"),
+            (" /restart", "restart"),
+            ("/back", "back"),
+            ('/SESSION_START{"x": 1}', 'SESSION_START{"x": 1}'),
+        ],
+    )
+    def test_rasas_commands_are_read_as_words_not_run(self, typed: str, read: str) -> None:
+        _, _, received = post({"sender": "a", "message": typed}, rest_headers(TOKEN))
+        assert [m.text for m in received] == [read]
+
+    @pytest.mark.parametrize("payload", ["/affirm", "/ask_advisor", "/restarting", "/backup"])
+    def test_button_payloads_and_other_words_pass_unchanged(self, payload: str) -> None:
+        _, _, received = post({"sender": "a", "message": payload}, rest_headers(TOKEN))
+        assert [m.text for m in received] == [payload]

@@ -22,9 +22,7 @@ CI_SUBSET = [attack for attack in SUITE.attacks if attack.ci]
 # Attack id -> what today's assistant does wrong (docs/security.md, "Attack and fault suites").
 # The first run's failures (docs/benchmarks.md, "Attack suite") that the guardrail component
 # (bot/components/guardrail_intents.py) did not fix.
-KNOWN_FAILURES: dict[str, str] = {
-    "payload-05": "a typed '/session_start' gets the technical-problem apology",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
