@@ -4,7 +4,8 @@
   and odd spaces turned into plain spaces.
 - Running headers and footers: a line at the top or bottom of a page that recurs on most pages,
   the page's own number aside ("Réf. … · page 3 / 12"), is dropped, and so is a "page X / Y" or
-  lone page-number line at a page edge.
+  lone page-number line at a page edge. A table row ("cell | cell") is kept: a table's header
+  row repeated at the top of each page it runs over says what its columns are.
 - Hyphenation: "garan-\\ntie" becomes "garantie"; a hyphen is kept when the document spells the
   compound with a hyphen elsewhere ("bonus-\\nmalus" → "bonus-malus").
 - Line breaks inside a paragraph are joined; headings, list items and table rows keep theirs.
@@ -162,7 +163,7 @@ class TextCleaner:
             dropped = {
                 index
                 for index in self._edge_indexes(lines)
-                if self._signature(lines[index], number) in running
+                if (self._signature(lines[index], number) in running and " | " not in lines[index])
                 or _PAGE_NUMBER.match(lines[index])
                 or _PAGE_OF.search(lines[index])
             }

@@ -1,10 +1,11 @@
 """Readers: one file in, its pages out (PDF, DOCX, HTML, Markdown).
 
-A PDF gives one `Page` per page, its headings recognised by their font. Formats without pages
-(DOCX, HTML, Markdown) give one `Page` per top-level section (a heading of level 1 or 2 starts a
-new one), numbered from 1. Headings are kept in the text as Markdown heading lines
-("## Exclusions") so that the chunker knows the section of every passage whatever the format
-was; table rows become "cell | cell" lines.
+A PDF gives one `Page` per page, its text in reading order whatever order the file draws it in
+(columns, tables row by row, footnotes after the body: `knowledge.pdf_layout`), its headings
+recognised by their font. Formats without pages (DOCX, HTML, Markdown) give one `Page` per
+top-level section (a heading of level 1 or 2 starts a new one), numbered from 1. Headings are
+kept in the text as Markdown heading lines ("## Exclusions") so that the chunker knows the
+section of every passage whatever the format was; table rows become "cell | cell" lines.
 
 Every failure is a `DocumentError` naming the file and the reason: the ingestion pipeline reports
 it and goes on with the other files.
@@ -129,13 +130,22 @@ def _mark_headings(texts: list[str], runs: list[list[_Run]]) -> list[str]:
 
 
 class PdfReader:
-    """Text of every page through pypdf; refuses encrypted, empty and image-only files.
+    """Text of every page; refuses encrypted, empty and image-only files.
 
-    Lines drawn whole in a heading font (bold, or larger than the body text) are marked as
-    Markdown headings, so FAQ questions and article titles become section titles.
+    By default the text is rebuilt from where it is drawn (`knowledge.pdf_layout`): columns read
+    one after the other, a table row on one line with its cells joined by " | ", footnotes as
+    their own paragraphs "(n) text" after the body, running header and footer kept at the page's
+    edges for the cleaner. `layout=False` takes pypdf's plain extraction, the content stream's
+    order (also the fallback for a page the layout analysis cannot read).
+
+    Either way, lines drawn whole in a heading font (bold, or larger than the body text) are
+    marked as Markdown headings, so FAQ questions and article titles become section titles.
     """
 
     suffixes: tuple[str, ...] = (".pdf",)
+
+    def __init__(self, *, layout: bool = True) -> None:
+        self.layout = layout
 
     def read(self, path: Path) -> list[Page]:
         import pypdf
@@ -154,7 +164,7 @@ class PdfReader:
                     raise DocumentError(name, "encrypted: the PDF is protected by a password")
             if len(reader.pages) == 0:
                 raise DocumentError(name, "empty: the PDF has no pages")
-            extracted = [_font_runs(page) for page in reader.pages]
+            texts = _layout_texts(name, reader.pages) if self.layout else _plain_texts(reader.pages)
         except DocumentError:
             raise
         except FileNotDecryptedError as exc:
@@ -163,7 +173,6 @@ class PdfReader:
             raise DocumentError(name, "empty file") from exc
         except Exception as exc:  # pypdf raises many exception types on damaged files
             raise DocumentError(name, f"malformed PDF ({type(exc).__name__}: {exc})") from exc
-        texts = [text for text, _ in extracted]
         if not any(text.strip() for text in texts):
             raise DocumentError(
                 name, "no extractable text: scanned or image-only PDF (OCR is not supported)"
@@ -171,11 +180,53 @@ class PdfReader:
         blank = sum(1 for text in texts if not text.strip())
         if blank:
             logger.info("pages without text skipped", extra={"document": name, "pages": blank})
-        texts = _mark_headings(texts, [runs for _, runs in extracted])
         return [
             Page(document=name, page=number, text=text)
             for number, text in enumerate(texts, start=1)
         ]
+
+
+def _plain_texts(pages: Sequence[Any]) -> list[str]:
+    """pypdf's plain extraction of every page, heading lines marked."""
+    extracted = [_font_runs(page) for page in pages]
+    return _mark_headings([text for text, _ in extracted], [runs for _, runs in extracted])
+
+
+def _layout_texts(document: str, pages: Sequence[Any]) -> list[str]:
+    """Every page's text in reading order (`knowledge.pdf_layout`); a page the analysis cannot
+    read, or where it finds no text, or mostly rotated text, gets the plain extraction."""
+    from knowledge import pdf_layout
+    from knowledge.pdf_content import ContentReader, PageContent
+
+    content_reader = ContentReader()
+    contents: list[PageContent | None] = []
+    for number, page in enumerate(pages, start=1):
+        try:
+            content: PageContent | None = content_reader.read(page)
+        except Exception:  # a content stream the interpreter cannot follow: plain extraction
+            logger.warning("layout analysis failed, plain extraction used",
+                           extra={"document": document, "page": number}, exc_info=True)  # fmt: skip
+            content = None
+        contents.append(content)
+    analyser = pdf_layout.PageAnalyser(
+        pdf_layout.body_size([content for content in contents if content is not None])
+    )
+    texts: list[str] = []
+    for number, (page, content) in enumerate(zip(pages, contents, strict=True), start=1):
+        text = ""
+        if content is not None and len(content.fragments) > 0:
+            drawn = sum(len(fragment.text) for fragment in content.fragments)
+            if content.skipped_chars <= drawn:
+                try:
+                    text = pdf_layout.page_text(analyser.blocks(content, number))
+                except Exception:  # an analysis bug must not lose the page
+                    logger.warning("layout analysis failed, plain extraction used",
+                                   extra={"document": document, "page": number},
+                                   exc_info=True)  # fmt: skip
+        if not text.strip():
+            text = _plain_texts([page])[0]
+        texts.append(text)
+    return texts
 
 
 class DocxReader:

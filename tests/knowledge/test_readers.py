@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 
 from knowledge.errors import DocumentError
 from knowledge.readers import (
@@ -52,6 +54,38 @@ class TestPdfReader:
             "Oui, après un an, avec un préavis d'un mois.",
         ]
         assert text.count("#") == 2
+
+    def test_reads_two_columns_drawn_line_by_line_one_after_the_other(self, tmp_path: Path) -> None:
+        left = [f"Colonne de gauche, ligne {i} du texte." for i in range(1, 6)]
+        right = [f"Colonne de droite, ligne {i} du texte." for i in range(1, 6)]
+        path = tmp_path / "colonnes.pdf"
+        sheet = canvas.Canvas(str(path), pagesize=A4)
+        sheet.setFont("Helvetica", 10)
+        for i, (a, b) in enumerate(zip(left, right, strict=True)):  # as a print driver draws
+            sheet.drawString(50, 700 - 13 * i, a)
+            sheet.drawString(320, 700 - 13 * i, b)
+        sheet.showPage()
+        sheet.save()
+
+        layout = PdfReader().read(path)[0].text
+        plain = PdfReader(layout=False).read(path)[0].text
+
+        assert layout.split("\n") == left + right
+        assert plain.split("\n")[:2] != left[:2]  # the drawing order, line across line
+
+    def test_a_page_the_layout_analysis_cannot_read_gets_the_plain_extraction(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "tampon.pdf"
+        sheet = canvas.Canvas(str(path), pagesize=A4)
+        sheet.setFont("Helvetica", 12)
+        sheet.translate(300, 300)
+        sheet.rotate(30)  # text at an angle, which the layout analysis leaves out
+        sheet.drawString(0, 0, "Copie certifiée conforme")
+        sheet.showPage()
+        sheet.save()
+
+        assert "Copie certifiée conforme" in PdfReader().read(path)[0].text
 
     def test_refuses_a_password_protected_pdf(self, tmp_path: Path) -> None:
         source = write_pdf(tmp_path / "plain.pdf", [["Texte secret du contrat."]])
