@@ -149,6 +149,11 @@ widget: ## Rebuild the chat widget bundle (webapp/static/widget/, committed) wit
 finetune-demo: $(VENV)/.installed ## Fine-tuning demo: data generation → retriever → LoRA → GGUF → report
 	$(PY) -m finetune demo
 
+.PHONY: finetune-report
+finetune-report: $(VENV)/.installed ## Run what is missing or stale of the fine-tuning evaluation, rewrite docs/finetune-report.md (ARGS=--collect-only, --limit N, --rerun NAME)
+	@ls build/corpus/*/*.pdf >/dev/null 2>&1 || $(PY) -m knowledge.corpus build
+	nice -n 10 $(PY) -m finetune report $(ARGS)
+
 .PHONY: finetune-gpu-check
 finetune-gpu-check: ## QLoRA check on a CUDA machine (scripts/gpu-qlora-check; add ARGS=--dry-run on a CPU)
 	scripts/gpu-qlora-check $(ARGS)

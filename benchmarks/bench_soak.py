@@ -14,14 +14,22 @@ two journeys in three, goodbye), thinking 2 to 5 s before each message. A person
 whose journey fails, starts a new conversation at once, until `--minutes` have passed; the
 journeys in progress then finish before the figures are taken.
 
-Before the timed part, one journey per replica without pauses warms the servers up (model
-loaded, caches filled); memory is measured after it and again after the last journey: the
-resident memory of each server's whole process tree, plus its peak over the run (sampled every
-15 s). Reported: turns, errors, empty replies and apologies, journeys started and finished, the
-leads expected (one per finished journey that asked for an advisor) against those in the lead
-store, per-turn latency (median, p95), and each server's memory growth against the 10 % bar.
+Before the timed part, one journey per replica without pauses loads the models, then the same
+people play for `--warm-up-minutes` (default 2) so that the servers reach the steady state of
+this load: the bounded caches a server keeps by design (the tracker store's cache of recent
+conversations, the featurizer's cache of recent messages, the database pools) fill during that
+time, not during the measure. Memory — the resident memory of each server's whole process tree —
+is sampled every 15 s from the end of the first journey to the end of the run: its value when
+the timed part starts and when the last journey ends gives the growth held against the 10 % bar;
+the growth from the first journey, the peak and one sample per minute are reported beside it,
+so a reader sees whether memory levels off or keeps climbing. The journeys of the warm-up count
+for errors and leads; only the timed part's turns count for latency. Reported: turns, errors,
+empty replies and apologies, journeys started and finished, the leads expected (one per finished
+journey that asked for an advisor) against those in the lead store, per-turn latency (median,
+p95), and each server's memory growth.
 
-    python -m benchmarks.bench_soak --people 100 --minutes 10 [--replicas 1|2] [--json [PATH]]
+    python -m benchmarks.bench_soak --people 100 --minutes 10 [--warm-up-minutes 2]
+        [--replicas 1|2] [--json [PATH]]
 
 Needs PostgreSQL and Redis on loopback (scripts/ensure-services) and `models/current.tar.gz`.
 """
@@ -64,6 +72,7 @@ from tests.services import service_reachable
 
 PEOPLE = 100
 MINUTES = 10.0
+WARM_UP_MINUTES = 2.0
 THINK_TIME_S = (2.0, 5.0)
 # Every third journey leaves after the recommendation: no lead may appear for it.
 LEAVES_WITHOUT_ADVISOR = 3
@@ -141,6 +150,10 @@ class SoakRun:
     memory_start: dict[str, int]
     memory_end: dict[str, int]
     memory_peak: dict[str, int]
+    warm_up_seconds: float = 0.0
+    memory_first: dict[str, int] = dataclasses.field(default_factory=dict)
+    # (seconds since the end of the first journey, server → resident bytes)
+    memory_series: list[tuple[float, dict[str, int]]] = dataclasses.field(default_factory=list)
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -158,6 +171,19 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 def memory_growth(start: Mapping[str, int], end: Mapping[str, int]) -> dict[str, float]:
     """Relative growth of each server's memory, (end - start) / start."""
     return {name: (end.get(name, 0) - before) / before for name, before in start.items() if before}
+
+
+def per_minute(
+    series: Sequence[tuple[float, Mapping[str, int]]],
+) -> list[tuple[float, dict[str, int]]]:
+    """The first sample of each minute of `series`, and its last sample."""
+    kept: list[tuple[float, dict[str, int]]] = []
+    minute = -1
+    for index, (seconds, values) in enumerate(series):
+        if int(seconds // 60) != minute or index == len(series) - 1:
+            minute = int(seconds // 60)
+            kept.append((seconds, dict(values)))
+    return kept
 
 
 def lead_check(
@@ -184,6 +210,7 @@ def report(run: SoakRun) -> dict[str, Any]:
     errors = [journey.error for journey in journeys if journey.error]
     expected, found, wrong = lead_check(journeys, run.leads)
     growth = memory_growth(run.memory_start, run.memory_end)
+    growth_from_first = memory_growth(run.memory_first or run.memory_start, run.memory_end)
     turns = len(run.latencies_s)
     elapsed = run.seconds + run.drain_seconds
     memory = {
@@ -192,6 +219,8 @@ def report(run: SoakRun) -> dict[str, Any]:
             "end_mib": round(run.memory_end.get(name, 0) / MIB, 1),
             "peak_mib": round(max(run.memory_peak.get(name, 0), run.memory_start[name]) / MIB, 1),
             "growth": round(growth.get(name, 0.0), 4),
+            "first_mib": round((run.memory_first or run.memory_start).get(name, 0) / MIB, 1),
+            "growth_from_first": round(growth_from_first.get(name, 0.0), 4),
         }
         for name in sorted(run.memory_start)
     }
@@ -207,6 +236,7 @@ def report(run: SoakRun) -> dict[str, Any]:
     return {
         "people": run.people,
         "replicas": run.replicas,
+        "warm_up_seconds": round(run.warm_up_seconds, 1),
         "seconds": round(run.seconds, 1),
         "drain_seconds": round(run.drain_seconds, 1),
         "turns": turns,
@@ -228,6 +258,13 @@ def report(run: SoakRun) -> dict[str, Any]:
         "lead_mismatches": wrong[:20],
         "leads_in_database": sum(len(references) for references in run.leads.values()),
         "memory": memory,
+        "memory_per_minute": [
+            {
+                "seconds": round(seconds),
+                **{name: round(value / MIB, 1) for name, value in v.items()},
+            }
+            for seconds, v in per_minute(run.memory_series)
+        ],
         "memory_within_bar": memory_within_bar,
         "passed": passed,
     }
@@ -237,6 +274,7 @@ def markdown(result: Mapping[str, Any]) -> str:
     latency = result["latency_ms"]
     lines = [
         f"{result['people']} people, {result['replicas']} replica(s), "
+        f"{result.get('warm_up_seconds', 0) / 60:.1f} min of warm-up then "
         f"{result['seconds'] / 60:.1f} min (+{result['drain_seconds']:.0f} s for the journeys in "
         f"progress to finish): **{'passed' if result['passed'] else 'FAILED'}**",
         "",
@@ -248,14 +286,26 @@ def markdown(result: Mapping[str, Any]) -> str:
         f"| {result['journeys_finished']} | {result['errors']} | {result['empty_replies']} "
         f"| {result['apologies']} | {result['leads_expected']} | {result['leads_found']} |",
         "",
-        "| Server (replica: process tree) | Start (MiB) | End (MiB) | Peak (MiB) | Growth |",
-        "|---|---:|---:|---:|---:|",
+        "| Server (replica: process tree) | After the first journey (MiB) | Timed start (MiB) "
+        "| End (MiB) | Peak (MiB) | Growth over the timed part | Growth from the first journey |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, memory in result["memory"].items():
         lines.append(
-            f"| {name} | {memory['start_mib']} | {memory['end_mib']} | {memory['peak_mib']} "
-            f"| {memory['growth']:+.1%} |"
+            f"| {name} | {memory['first_mib']} | {memory['start_mib']} | {memory['end_mib']} "
+            f"| {memory['peak_mib']} | {memory['growth']:+.1%} "
+            f"| {memory['growth_from_first']:+.1%} |"
         )
+    names = list(result["memory"])
+    if result.get("memory_per_minute"):
+        lines += [
+            "",
+            "| Minute | " + " | ".join(f"{name} (MiB)" for name in names) + " |",
+            "|---:|" + "---:|" * len(names),
+        ]
+        for sample in result["memory_per_minute"]:
+            values = " | ".join(str(sample.get(name, "")) for name in names)
+            lines.append(f"| {sample['seconds'] / 60:.1f} | {values} |")
     lines += [
         "",
         f"Leads in the database: {result['leads_in_database']} (the warm-up's included); "
@@ -273,16 +323,20 @@ def markdown(result: Mapping[str, Any]) -> str:
 
 
 class MemorySampler:
-    """The highest resident memory of each server seen so far."""
+    """Every sample of each server's resident memory since the sampler was made, and the
+    highest seen."""
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.peak: dict[str, int] = {}
+        self.series: list[tuple[float, dict[str, int]]] = []
+        self._origin = asyncio.get_running_loop().time()
 
     def sample(self) -> dict[str, int]:
         current = cluster_memory(self.cluster)
         for name, value in current.items():
             self.peak[name] = max(self.peak.get(name, 0), value)
+        self.series.append((asyncio.get_running_loop().time() - self._origin, current))
         return current
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -313,6 +367,7 @@ async def soak(
     seconds: float,
     think_time_s: tuple[float, float] = THINK_TIME_S,
     seed: int = 18,
+    warm_up_seconds: float = 0.0,
 ) -> SoakRun:
     apology = technical_problem_text()
     apologies = 0
@@ -339,14 +394,15 @@ async def soak(
         ]
         await asyncio.gather(*(prospect.play() for prospect in warm_ups))
         sampler = MemorySampler(cluster)
-        memory_start = sampler.sample()
+        memory_first = sampler.sample()
         router.latencies_s.clear()
         router.empty_replies = 0
         router.failures.clear()
         apologies = 0
 
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        warm_up_started = loop.time()
+        started = warm_up_started + warm_up_seconds
         deadline = started + seconds
         journeys: list[Journey] = []
 
@@ -372,6 +428,11 @@ async def soak(
         stop_sampling = asyncio.Event()
         sampling = asyncio.create_task(sampler.run(stop_sampling))
         tasks = [asyncio.create_task(person(index)) for index in range(people)]
+        if warm_up_seconds > 0:
+            # The steady state: the timed part starts here, its figures only from now on.
+            await asyncio.sleep(warm_up_seconds)
+            router.latencies_s.clear()
+        memory_start = sampler.sample()
         _, pending = await asyncio.wait(tasks, timeout=seconds + DRAIN_TIMEOUT_S)
         for task in pending:
             task.cancel()
@@ -395,10 +456,15 @@ async def soak(
         memory_start=memory_start,
         memory_end=memory_end,
         memory_peak=sampler.peak,
+        warm_up_seconds=warm_up_seconds,
+        memory_first=memory_first,
+        memory_series=list(sampler.series),
     )
 
 
-def run(people: int, minutes: float, replicas: int) -> dict[str, Any]:
+def run(
+    people: int, minutes: float, replicas: int, warm_up_minutes: float = WARM_UP_MINUTES
+) -> dict[str, Any]:
     if not model_path().exists():
         raise SystemExit(f"no trained Rasa model at {model_path()}: run `make train` first")
     for name, port in (("PostgreSQL", 5432), ("Redis", 6379)):
@@ -410,8 +476,13 @@ def run(people: int, minutes: float, replicas: int) -> dict[str, Any]:
         tempfile.TemporaryDirectory(prefix="soak-") as tmp,
         running_cluster(Path(tmp), replicas) as cluster,
     ):
-        print(f"{replicas} replica(s) ready; {people} people for {minutes} min…", file=sys.stderr)
-        result = asyncio.run(soak(cluster, people, minutes * 60))
+        print(
+            f"{replicas} replica(s) ready; {people} people for {warm_up_minutes} + {minutes} min…",
+            file=sys.stderr,
+        )
+        result = asyncio.run(
+            soak(cluster, people, minutes * 60, warm_up_seconds=warm_up_minutes * 60)
+        )
     return report(result)
 
 
@@ -419,6 +490,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--people", type=int, default=PEOPLE, help=f"default {PEOPLE}")
     parser.add_argument("--minutes", type=float, default=MINUTES, help=f"default {MINUTES:g}")
+    parser.add_argument(
+        "--warm-up-minutes",
+        type=float,
+        default=WARM_UP_MINUTES,
+        help=f"load before the timed part, to the steady state (default {WARM_UP_MINUTES:g})",
+    )
     parser.add_argument("--replicas", type=int, choices=[1, 2], default=1, help="default 1")
     parser.add_argument(
         "--json",
@@ -428,9 +505,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="print the full report as JSON (to PATH when given) instead of markdown",
     )
     args = parser.parse_args(argv)
-    if args.people < 1 or args.minutes <= 0:
-        parser.error("--people must be at least 1 and --minutes positive")
-    result = run(args.people, args.minutes, args.replicas)
+    if args.people < 1 or args.minutes <= 0 or args.warm_up_minutes < 0:
+        parser.error("--people must be at least 1, --minutes positive, --warm-up-minutes ≥ 0")
+    result = run(args.people, args.minutes, args.replicas, args.warm_up_minutes)
     if args.json == "-":
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

@@ -5,7 +5,12 @@ also runs on a bare GPU machine without the rest of the project.
 
 Defaults follow the product brief's run: rank 32, alpha 64, batch 4, 3 epochs, 100 warm-up
 steps, evaluation every 100 steps. The loop:
-- supervises the answer tokens only (the prompt's labels are masked);
+- supervises the answer tokens only (the prompt's labels are masked), and computes the output
+  layer only at those positions (Gemma's 262k-token vocabulary makes the full logits the largest
+  cost of a step on a CPU);
+- runs the forward pass in float32, or in bfloat16 autocast (`precision`);
+- appends one JSON line per step to `steps.jsonl` (loss, learning rate, seconds, tokens; a
+  resumed run appends the steps it replays after its checkpoint again: the last line counts);
 - evaluates the mean token loss on the eval set every `eval_every` steps and at the end;
 - stops early when the average of the last `loss_window` training losses reaches
   `stop_at_loss` (0: never);
@@ -14,10 +19,12 @@ steps, evaluation every 100 steps. The loop:
   the same directory resumes from the newest complete checkpoint and replays the same batches.
 """
 
+import contextlib
 import json
 import logging
 import math
 import random
+import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +48,7 @@ MISTRAL_TARGET_MODULES = (
     "down_proj",
 )
 STATE_FILE = "trainer_state.pt"
+STEP_LOG = "steps.jsonl"
 DONE_MARKER = "complete"
 
 
@@ -63,6 +71,9 @@ class LoraSettings:
     loss_window: int = 5
     max_length: int = 1024
     quantization: Literal["none", "nf4"] = "none"
+    # "auto": bfloat16 autocast on a GPU or on a CPU that computes bfloat16 in hardware.
+    precision: Literal["auto", "float32", "bfloat16"] = "float32"
+    eval_at_start: bool = False  # the base model's eval loss, as step 0 (not after a resume)
     target_modules: tuple[str, ...] = MISTRAL_TARGET_MODULES
     seed: int = 0
 
@@ -77,6 +88,10 @@ class LoraSettings:
             raise ValueError("eval_every and save_every must be at least 1")
         if self.stop_at_loss < 0:
             raise ValueError("stop_at_loss must be >= 0")
+        if self.quantization not in ("none", "nf4"):
+            raise ValueError("quantization must be 'none' or 'nf4'")
+        if self.precision not in ("auto", "float32", "bfloat16"):
+            raise ValueError("precision must be 'auto', 'float32' or 'bfloat16'")
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,55 @@ def build_tiny_mistral(
     return MistralForCausalLM(config)
 
 
+def build_tiny_gemma3(
+    vocab_size: int,
+    *,
+    hidden_size: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    kv_heads: int = 1,
+    head_dim: int = 16,
+    intermediate_size: int = 128,
+    max_positions: int = 2048,
+    init_std: float = 0.02,
+    seed: int = 0,
+    bos_token_id: int = 1,
+    eos_token_id: int = 2,
+    pad_token_id: int = 0,
+) -> Any:
+    """A Gemma 3 causal LM with random weights and global attention only, built from a config:
+    the layout of Gemma 3 270M (grouped queries, query/key norms, tied output) at a test's size.
+    Its RMS norm weights are randomised too, so that an exporter that forgets Gemma's `1 + w`
+    convention is caught."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(seed)
+    config = Gemma3TextConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden_size,
+        intermediate_size=intermediate_size,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        head_dim=head_dim,
+        query_pre_attn_scalar=head_dim,
+        layer_types=["full_attention"] * layers,
+        max_position_embeddings=max_positions,
+        rms_norm_eps=1e-6,
+        initializer_range=init_std,
+        tie_word_embeddings=True,
+        bos_token_id=bos_token_id,
+        eos_token_id=eos_token_id,
+        pad_token_id=pad_token_id,
+    )
+    model = Gemma3ForCausalLM(config)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith("norm.weight"):
+                parameter.normal_(0.0, 0.3)
+    return model
+
+
 def load_base_model(directory: Path, quantization: str, device: str) -> Any:
     """The base model from a directory, in 4-bit NF4 (bitsandbytes, GPU) or full precision."""
     from transformers import AutoModelForCausalLM
@@ -216,6 +280,43 @@ def collate(items: Sequence[dict[str, list[int]]], pad_id: int) -> dict[str, tor
         labels[row, :n] = torch.tensor(item["labels"])
         mask[row, :n] = 1
     return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+def supervised_loss(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+    """The summed cross-entropy of the supervised (answer) tokens and their number.
+
+    The decoder runs on the whole sequence but the output layer only on the positions that
+    predict a supervised token: the same loss as the model's own, without the full logits."""
+    causal = model.get_base_model() if hasattr(model, "get_base_model") else model
+    labels = batch["labels"][:, 1:]
+    keep = labels != -100
+    hidden = causal.get_decoder()(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+    ).last_hidden_state
+    logits = causal.get_output_embeddings()(hidden[:, :-1][keep])
+    cap = getattr(causal.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    loss = torch.nn.functional.cross_entropy(logits.float(), labels[keep], reduction="sum")
+    return loss, int(keep.sum())
+
+
+def cpu_computes_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Intel AMX or AVX-512 BF16: bfloat16 matrix products in hardware (else emulated, slower)."""
+    try:
+        flags = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"\b(amx_bf16|avx512_bf16)\b", flags) is not None
+
+
+def autocast_dtype(precision: str, device: str) -> torch.dtype | None:
+    """The autocast dtype of the forward pass, None for full float32."""
+    if precision == "bfloat16" or (
+        precision == "auto" and (device == "cuda" or cpu_computes_bfloat16())
+    ):
+        return torch.bfloat16
+    return None
 
 
 def batch_order(count: int, batch_size: int, epoch: int, seed: int) -> list[list[int]]:
@@ -330,30 +431,31 @@ class LoraTrainer:
         torch.set_rng_state(state["torch_random"].cpu())
         return int(state["step"])
 
+    def _autocast(self) -> Any:
+        dtype = autocast_dtype(self.settings.precision, self.device)
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device, dtype=dtype)
+
     def evaluate(self, data: Sequence[dict[str, list[int]]]) -> float:
         """Mean loss per supervised token over `data`."""
         self.model.eval()
         total, count = 0.0, 0
         pad = self.tokenizer.pad_token_id
-        with torch.no_grad():
+        with torch.no_grad(), self._autocast():
             for start in range(0, len(data), self.settings.batch_size):
                 batch = collate(data[start : start + self.settings.batch_size], pad)
                 batch = {k: v.to(self.device) for k, v in batch.items()}
-                output = self.model(
-                    input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
-                )
-                logits = output.logits[:, :-1].float()
-                labels = batch["labels"][:, 1:]
-                loss = torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, logits.size(-1)),
-                    labels.reshape(-1),
-                    ignore_index=-100,
-                    reduction="sum",
-                )
+                loss, supervised = supervised_loss(self.model, batch)
                 total += float(loss)
-                count += int((labels != -100).sum())
+                count += supervised
         self.model.train()
         return total / count if count else math.nan
+
+    def _log_step(self, record: dict[str, Any]) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with (self.out_dir / STEP_LOG).open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
 
     def train(
         self, train: Sequence[Example], evaluation: Sequence[Example] = (), *, resume: bool = True
@@ -391,6 +493,9 @@ class LoraTrainer:
             shutil.rmtree(self.checkpoint_dir)
         if self.device == "cuda":
             torch.cuda.reset_peak_memory_stats()
+        if s.eval_at_start and eval_data and step == 0:
+            result.eval_losses.append((0, round(self.evaluate(eval_data), 5)))
+            self._log_step({"step": 0, "eval_loss": result.eval_losses[-1][1]})
         pad = self.tokenizer.pad_token_id
         started = time.perf_counter() - result.seconds
         micro = 0
@@ -403,15 +508,17 @@ class LoraTrainer:
             for indexes in batches:
                 batch = collate([train_data[i] for i in indexes], pad)
                 batch = {k: v.to(self.device) for k, v in batch.items()}
-                output = self.model(**batch)
-                loss = output.loss / s.gradient_accumulation
-                loss.backward()
+                with self._autocast():
+                    summed, supervised = supervised_loss(self.model, batch)
+                loss = summed / max(1, supervised) / s.gradient_accumulation
+                loss.backward()  # type: ignore[no-untyped-call]
                 running += float(loss.detach())
                 result.tokens += int(batch["attention_mask"].sum())
                 micro += 1
                 if micro % s.gradient_accumulation:
                     continue
                 torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+                learning_rate = float(scheduler.get_last_lr()[0])
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -420,9 +527,18 @@ class LoraTrainer:
                 window = [*window, running][-s.loss_window :]
                 if self.on_step is not None:
                     self.on_step(step, running)
+                record: dict[str, Any] = {
+                    "step": step,
+                    "loss": round(running, 5),
+                    "lr": learning_rate,
+                    "seconds": round(time.perf_counter() - started, 1),
+                    "tokens": result.tokens,
+                }
                 running = 0.0
                 if eval_data and (step % s.eval_every == 0):
                     result.eval_losses.append((step, round(self.evaluate(eval_data), 5)))
+                    record["eval_loss"] = result.eval_losses[-1][1]
+                self._log_step(record)
                 full = len(window) == s.loss_window
                 if s.stop_at_loss > 0 and full and sum(window) / len(window) <= s.stop_at_loss:
                     stop = "stop_at_loss"

@@ -1,12 +1,17 @@
 """Robustness variants of a question: typos, no accents, lower case, reformulated.
 
-All deterministic (seeded by the question), so two runs measure the same variants.
+All deterministic (seeded by the question), so two runs measure the same variants. A real
+paraphrase is written by a person: `reformulated` returns the one of the robustness set
+(`finetune/data/robustness.jsonl`, see `finetune.eval_data`) when the question is there, and
+only otherwise a light mechanical rewording (which is not a paraphrase, and is reported as
+such by the evaluation).
 """
 
 import random
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-zÀ-ÿœŒ]{5,}")
 
@@ -50,14 +55,31 @@ _OPENINGS = (
 )
 
 
-def reformulated(question: str) -> str:
-    """A light rewording: 'est-ce que' dropped or added, then a polite opening."""
+@lru_cache(maxsize=1)
+def _written() -> dict[str, str]:
+    from finetune.eval_data import paraphrases
+
+    return paraphrases()
+
+
+def paraphrase(question: str) -> str | None:
+    """The paraphrase a person wrote for this question (robustness set), or None."""
+    return _written().get(question.strip())
+
+
+def light_rewording(question: str) -> str:
+    """A mechanical rewording: 'est-ce que' dropped, then a polite opening."""
     body = question.strip()
     body = re.sub(r"^[Ee]st-ce qu(?:e |')", "", body)
     if body and body[0].isupper() and not body[:2].isupper():
         body = body[0].lower() + body[1:]
     template = _OPENINGS[sum(map(ord, question)) % len(_OPENINGS)]
     return template.format(q=body)
+
+
+def reformulated(question: str) -> str:
+    """The written paraphrase of the question when there is one, else a light rewording."""
+    return paraphrase(question) or light_rewording(question)
 
 
 VARIANTS: dict[str, Callable[[str], str]] = {

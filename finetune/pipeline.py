@@ -16,16 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from finetune.errors import FinetuneError
-from finetune.records import Triplet, read_triplets, write_jsonl, write_triplets
-from finetune.sources import (
-    UNANSWERABLE_FILE,
-    handwritten_files,
-    is_held_out,
-    load_handwritten,
-    questions_to_triplets,
-    split_questions,
-    triplet_to_question,
-)
+from finetune.records import Triplet, read_triplets, write_jsonl
+from finetune.sources import UNANSWERABLE_FILE, triplet_to_question
 from knowledge.interfaces import Chunk
 
 logger = logging.getLogger(__name__)
@@ -208,38 +200,11 @@ class Splits:
 def step_splits(
     ws: Workspace, held_out_share: float = 0.3, use_handwritten: bool = True
 ) -> dict[str, Any]:
-    """Train / held-out: generated triplets split by context, hand-written ones by question."""
-    clean_path = ws.root / "dataset" / "clean.jsonl"
-    reviewed_path = ws.root / "dataset" / "reviewed.jsonl"
-    generated: list[Triplet] = []
-    source = reviewed_path if reviewed_path.exists() else clean_path
-    if source.exists():
-        generated, _ = read_triplets(source)
-    contexts = load_contexts(ws)
-    train = [t for t in generated if not is_held_out(t.provenance.chunk_id, held_out_share)]
-    held = [t for t in generated if is_held_out(t.provenance.chunk_id, held_out_share)]
-    handwritten_missing = 0
-    if use_handwritten:
-        split = split_questions(load_handwritten(handwritten_files()), held_out_share)
-        hw_train, missing_a = questions_to_triplets(split.train, contexts)
-        hw_held, missing_b = questions_to_triplets(split.held_out, contexts)
-        handwritten_missing = missing_a + missing_b
-        train += hw_train
-        held += hw_held
-    write_triplets(ws.path("dataset", "train.jsonl"), train)
-    write_triplets(ws.path("dataset", "heldout.jsonl"), held)
-    summary = {
-        "source": str(source),
-        "generated": len(generated),
-        "train": len(train),
-        "held_out": len(held),
-        "train_generated": sum(1 for t in train if t.provenance.source.startswith("llm")),
-        "held_out_generated": sum(1 for t in held if t.provenance.source.startswith("llm")),
-        "handwritten_without_context": handwritten_missing,
-        "held_out_share": held_out_share,
-    }
-    ws.write_json(summary, "dataset", "splits.json")
-    return summary
+    """Train / dev / test by the page of each triplet (`finetune.data_steps.step_split`);
+    `held_out_share` is ignored: the page-level manifest decides."""
+    from finetune.data_steps import step_split
+
+    return step_split(ws, use_handwritten=use_handwritten)
 
 
 def load_split(ws: Workspace, name: str) -> list[Triplet]:
@@ -270,6 +235,8 @@ def step_retriever(
         CrossEncoderReranker,
         CrossEncoderScorer,
         CrossEncoderSettings,
+        adoption_decision,
+        question_ranks,
         rerank_metrics,
         train_bi_encoder,
         train_cross_encoder,
@@ -292,6 +259,7 @@ def step_retriever(
     timings["index_base"] = time.perf_counter() - clock
     try:
         before = before_index.evaluate(held_out, ("bm25", "dense", "hybrid"))
+        ranks_before = question_ranks(before_index.store, base_embedder, held_out)
         pairs = training_pairs(train, contexts, before_index.store)
     finally:
         before_index.close()
@@ -313,6 +281,7 @@ def step_retriever(
     result: dict[str, Any] = {}
     try:
         after = after_index.evaluate(held_out, ("dense", "hybrid"))
+        ranks_after = question_ranks(after_index.store, tuned, held_out)
         if cross_encoder:
             clock = time.perf_counter()
             ce_dir = ws.root / "retriever" / "cross-encoder"
@@ -345,13 +314,20 @@ def step_retriever(
             }
     finally:
         after_index.close()
+    ids = [f"q{i}" for i in range(len(held_out))]
     decision = write_decision(
         ws.root / "retriever",
         model_dir=model_dir,
         base_model=EMBEDDING_ALIAS,
         mode="hybrid",
-        before=before["hybrid"],
-        after=after["hybrid"],
+        decision={
+            **adoption_decision(
+                {i: ("own", r) for i, r in zip(ids, ranks_before, strict=True)},
+                {i: ("own", r) for i, r in zip(ids, ranks_after, strict=True)},
+            ),
+            "before": before["hybrid"].as_dict(),
+            "after": after["hybrid"].as_dict(),
+        },
         store_dir=Path(".run/knowledge-finetuned"),
     )
     result.update(

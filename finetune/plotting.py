@@ -74,6 +74,57 @@ def bar_chart(
     return path
 
 
+def reliability_diagram(
+    bins: Sequence[tuple[float, float, float, int]],
+    path: Path,
+    *,
+    title: str,
+    width: float = 0.1,
+) -> Path:
+    """Accuracy per confidence bin (bars, with each bin's count) against the diagonal of
+    perfect calibration. `bins`: (low edge, mean confidence, accuracy, count)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure, axes = plt.subplots(figsize=(5.5, 5), dpi=100)
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+    lows = [b[0] for b in bins]
+    accuracies = [b[2] for b in bins]
+    axes.bar(
+        lows,
+        accuracies,
+        width=width,
+        align="edge",
+        alpha=0.7,
+        edgecolor="black",
+        label="share correct",
+    )
+    axes.plot(
+        [b[1] for b in bins],
+        accuracies,
+        "o",
+        color="black",
+        markersize=3,
+        label="mean confidence of the bin",
+    )
+    for low, _, accuracy, count in bins:
+        axes.annotate(str(count), (low + width / 2, accuracy), ha="center", va="bottom", fontsize=7)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.05)
+    axes.set_xlabel("confidence")
+    axes.set_ylabel("share correct")
+    axes.set_title(title, fontsize=10)
+    axes.legend(fontsize=8, loc="upper left")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
 def _raster_lines(
     series: Mapping[str, Series], path: Path, width: int = 640, height: int = 360
 ) -> None:

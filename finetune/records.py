@@ -1,5 +1,9 @@
 """Triplets (question, context, answer) with their provenance, and their JSONL files.
 
+A triplet whose answer is `REFUSAL_ANSWER` pairs a question with a passage that does not answer
+it: the answer the generator must give then is the refusal its instructions ask for
+(`knowledge.prompts`, « Je ne sais pas. »), defined there once.
+
 Reading is tolerant: a line that is not a JSON object with the expected fields (a run killed in
 the middle of a write leaves a truncated last line) is logged with its line number, counted and
 skipped; the valid lines are kept.
@@ -15,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from finetune.errors import DataFileError
+from knowledge.prompts import DONT_KNOW
+
+REFUSAL_ANSWER = f"{DONT_KNOW}."
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +35,10 @@ class Provenance:
     chunk_id: str
     section: str = ""
     product_code: str = ""
-    source: str = ""  # "llm:<model>", "handwritten", "review"
+    source: str = ""  # "llm:<model>", "templates:<kind>", "handwritten", "…+review"
+    template: str = ""  # the question template ("amount_limit/1") of a templated triplet
+    product: str = ""  # the product's name, which a templated question names
+    origin: str = ""  # of a refusal triplet: "document#page" its question was written from
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,11 @@ class Triplet:
     answer: str
     provenance: Provenance
     scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_refusal(self) -> bool:
+        """The passage does not answer the question: the expected answer is the refusal."""
+        return self.answer == REFUSAL_ANSWER
 
     @property
     def triplet_id(self) -> str:
@@ -88,6 +103,9 @@ class Triplet:
                 section=str(raw.get("section") or ""),
                 product_code=str(raw.get("product_code") or ""),
                 source=str(raw.get("source") or ""),
+                template=str(raw.get("template") or ""),
+                product=str(raw.get("product") or ""),
+                origin=str(raw.get("origin") or ""),
             ),
             scores={str(k): float(v) for k, v in scores.items()},
         )

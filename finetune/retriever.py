@@ -11,8 +11,17 @@
   binary classifier ("does this question come from this passage?") on the positive pairs and
   as many mined negatives; `CrossEncoderReranker` re-orders a retriever's candidates with it.
 
-Evaluation indexes every corpus passage in a temporary embedded store (the knowledge base's
-store and metrics) and measures hit@4 and MRR@4 on held-out questions, before and after.
+Evaluation indexes every corpus passage in an embedded store (the knowledge base's store and
+retriever) and records, per held-out question, the rank of its first passage from the right
+page (`question_ranks`); hit@4 and MRR@4 follow, with paired bootstrap intervals.
+
+A training run whose loss does not fall (`loss_fell`: the mean of its last steps is not at
+least 5 % under the mean of its first) is a failed run: its model is not evaluated nor adopted.
+
+Adoption (`adoption_decision`): the fine-tuned model replaces the base one in the knowledge
+base's defaults only when the 95 % interval of its hit@4 difference with the base model, on
+the held-out questions, lies above 0 — and, on the team's own questions alone, does not lie
+below 0 (a model proven worse on insurance questions is not adopted whatever PIAF says).
 """
 
 import json
@@ -29,11 +38,17 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from finetune.bootstrap import DEFAULT, BootstrapSettings, Interval, paired_difference
 from finetune.errors import TrainingError
 from finetune.records import Triplet
 from knowledge.chunking import searchable_text
 from knowledge.eval.datasets import Question
-from knowledge.eval.retrieval import Metrics, evaluate_questions
+from knowledge.eval.retrieval import (
+    Metrics,
+    embed_in_batches,
+    evaluate_questions,
+    first_hit_rank,
+)
 from knowledge.interfaces import (
     Chunk,
     DocumentStore,
@@ -107,6 +122,40 @@ def training_pairs(
                     break
         pairs.append(TrainingPair(triplet.question, positive, key, negative))
     return pairs
+
+
+def question_pairs(
+    items: Sequence[tuple[str, Chunk]], store: DocumentStore | None
+) -> list[TrainingPair]:
+    """(question, its passage, BM25-mined hard negative from another page) for each
+    (question, passage) — PIAF questions with their paragraph, the team's with their page's
+    passage."""
+    pairs: list[TrainingPair] = []
+    for question, chunk in items:
+        key = page_key(chunk.document, chunk.page)
+        negative = None
+        if store is not None:
+            for found in store.lexical_search(question, 10):
+                if page_key(found.chunk.document, found.chunk.page) != key:
+                    negative = searchable_text(found.chunk)
+                    break
+        pairs.append(TrainingPair(question, searchable_text(chunk), key, negative))
+    return pairs
+
+
+def loss_fell(
+    losses: Sequence[float], min_drop: float = 0.05, window: int | None = None
+) -> tuple[bool, float, float]:
+    """(fell, mean of the first steps, mean of the last steps): the loss fell when the last
+    window's mean is at least `min_drop` (relative) under the first's. The window is a tenth
+    of the steps, at least 5 (at most half of them)."""
+    if len(losses) < 2:
+        return False, math.nan, math.nan
+    size = window or max(5, len(losses) // 10)
+    size = max(1, min(size, len(losses) // 2))
+    first = sum(losses[:size]) / size
+    last = sum(losses[-size:]) / size
+    return last <= first * (1.0 - min_drop), first, last
 
 
 def batches_without_collisions(
@@ -453,11 +502,91 @@ def rerank_metrics(
     return {"retriever": metrics_from_ranks(plain, k), "reranked": metrics_from_ranks(reranked, k)}
 
 
-def wins(before: Metrics, after: Metrics) -> bool:
-    """The fine-tuned model must do better at hit@k, or as well with a better MRR@k."""
-    if after.hit_at_k != before.hit_at_k:
-        return after.hit_at_k > before.hit_at_k
-    return after.mrr_at_k > before.mrr_at_k
+def question_ranks(
+    store: DocumentStore,
+    embedder: Embedder | None,
+    questions: Sequence[Question],
+    *,
+    k: int = 4,
+    mode: RetrievalMode = "hybrid",
+) -> list[int | None]:
+    """Per question, the rank (from 1, at most k) of the first passage from its page; None
+    when none of the k is. Queries are embedded in batches."""
+    from knowledge.retrieval import StoreRetriever
+
+    if not questions:
+        return []
+    queries = [q.question for q in questions]
+    retriever = StoreRetriever(store, embedder, mode=mode, top_k=k)
+    vectors = None
+    if embedder is not None and mode != "bm25":
+        vectors = embed_in_batches(queries, embedder.embed_queries)
+    found = retriever.retrieve_batch(queries, vectors=vectors)
+    return [first_hit_rank(f, q.is_hit) for f, q in zip(found, questions, strict=True)]
+
+
+def hit(rank: int | None, k: int = 4) -> float:
+    return 1.0 if rank is not None and rank <= k else 0.0
+
+
+def reciprocal_rank(rank: int | None, k: int = 4) -> float:
+    return 1.0 / rank if rank is not None and rank <= k else 0.0
+
+
+ADOPTION_RULE = (
+    "adopt the fine-tuned bi-encoder when the 95 % interval of its hit@4 difference with the "
+    "base model on the held-out questions (paired bootstrap over questions, resampled within "
+    "each source) lies above 0, and its interval on the team's own questions does not lie "
+    "below 0"
+)
+
+
+def adoption_decision(
+    base: dict[str, tuple[str, int | None]],
+    tuned: dict[str, tuple[str, int | None]],
+    settings: BootstrapSettings = DEFAULT,
+    own_source: str = "own",
+    k: int = 4,
+) -> dict[str, Any]:
+    """The adoption decision from per-question (source, rank) of both models, paired by
+    question id; every interval it rests on is in the result."""
+    ids = sorted(set(base) & set(tuned))
+    if not ids:
+        return {"adopt": False, "rule": ADOPTION_RULE, "reason": "no shared question"}
+    strata = [base[i][0] for i in ids]
+    intervals: dict[str, Interval] = {}
+    for metric, value in (("hit@4", hit), ("mrr@4", reciprocal_rank)):
+        intervals[metric] = paired_difference(
+            [value(tuned[i][1], k) for i in ids],
+            [value(base[i][1], k) for i in ids],
+            settings,
+            strata,
+        )
+    own = [i for i in ids if base[i][0] == own_source]
+    own_interval = paired_difference(
+        [hit(tuned[i][1], k) for i in own], [hit(base[i][1], k) for i in own], settings
+    )
+    better = intervals["hit@4"].favours_first()
+    worse_on_own = bool(own) and own_interval.high < 0.0
+    adopt = better and not worse_on_own
+    if adopt:
+        reason = "the hit@4 interval lies above 0"
+    elif worse_on_own:
+        reason = "worse on the team's own questions (their hit@4 interval lies below 0)"
+    elif intervals["hit@4"].high < 0.0:
+        reason = "worse: the hit@4 interval lies below 0"
+    else:
+        reason = "no difference shown: the hit@4 interval includes 0"
+    return {
+        "adopt": adopt,
+        "reason": reason,
+        "rule": ADOPTION_RULE,
+        "questions": len(ids),
+        "own_questions": len(own),
+        "difference": {name: interval.as_dict() for name, interval in intervals.items()},
+        "difference_own_hit@4": own_interval.as_dict(),
+        "bootstrap": {"resamples": settings.resamples, "seed": settings.seed},
+    }
 
 
 def write_decision(
@@ -466,28 +595,24 @@ def write_decision(
     model_dir: Path,
     base_model: str,
     mode: str,
-    before: Metrics,
-    after: Metrics,
+    decision: dict[str, Any],
     store_dir: Path,
 ) -> dict[str, Any]:
-    """`decision.json` (always) and `retriever.env` (the settings to adopt, only on a win)."""
-    adopt = wins(before, after)
+    """`decision.json` (always) and `retriever.env` (the settings to adopt, only on adoption)."""
+    adopt = bool(decision["adopt"])
     decision = {
-        "adopt": adopt,
+        **decision,
         "model": str(model_dir.resolve()),
         "base_model": base_model,
         "mode": mode,
-        "questions": after.questions,
-        "before": before.as_dict(),
-        "after": after.as_dict(),
-        "rule": "adopt when hit@4 is higher, or equal with a higher MRR@4, on held-out questions",
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "decision.json").write_text(json.dumps(decision, indent=2), encoding="utf-8")
     env = out_dir / "retriever.env"
     if adopt:
         env.write_text(
-            "# Written by python -m finetune: the fine-tuned retriever won on held-out questions.\n"
+            "# Written by python -m finetune: the fine-tuned retriever is better on held-out\n"
+            "# questions (the interval of the difference lies above 0).\n"
             f"KNOWLEDGE_EMBEDDING_MODEL={model_dir.resolve()}\n"
             f"KNOWLEDGE_STORE_DIR={store_dir}\n",
             encoding="utf-8",

@@ -38,7 +38,8 @@ def review_task(triplet: Triplet) -> dict[str, Any]:
             f"Question : {triplet.question}\nRéponse : {triplet.answer}\n\n"
             f"Contexte ({p.document}, page {p.page}) :\n{triplet.context}"
         ),
-        "meta": {"document": p.document, "page": p.page, "source": p.source},
+        "meta": {"document": p.document, "page": p.page, "source": p.source}
+        | ({"template": p.template} if p.template else {}),
         "data": {
             "id": triplet.triplet_id,
             "question": triplet.question,

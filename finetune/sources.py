@@ -1,23 +1,44 @@
-"""Other training and evaluation sources: the hand-written questions, held-out splits.
+"""Where the fine-tuning data lives, and how each source becomes triplets of one split.
 
-The hand-written questions (`tests/knowledge/questions/*.jsonl`: question, document, page,
-reference answer) become triplets whose context is the passage of that page that holds most of
-the answer. A deterministic split by question keeps a held-out part that no training ever sees.
+The data files (one documented place: these constants):
+
+- `GENERATED_FILE`: the cleaned templated triplets of the corpus (`python -m finetune generate
+  --method templates`, `clean`, `split --export`), every split, each line a
+  `finetune.records.Triplet` with its `split`; `GENERATED_UNANSWERABLE_FILE`: the refusal
+  triplets (a question with a passage of its split that does not answer it, the answer
+  `REFUSAL_ANSWER`); `GENERATED_REPORT_FILE`: how they were made (counts, rejections, hashes);
+- `HANDWRITTEN_DIR`: the team's questions with their page and reference answer;
+- `ROBUSTNESS_FILE`: held-out originals, each with its typos, no-accent, lower-case and
+  hand-written paraphrase variants; `CALIBRATION_FILE`: held-out questions with their reference
+  answers (or none: not answered by the documents);
+- `UNANSWERABLE_FILE`: questions on topics the documents do not cover;
+- PIAF (`knowledge.eval.splits.PIAF_FILE`).
+
+Splits come from the page-level manifest (`knowledge/eval/splits.json`): a page of the insurer's
+documents is train, dev or test for everything, never a question alone; "held out" is dev and
+test together (nothing trained on), test being what reports measure.
 """
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from finetune.records import Provenance, Triplet
+from finetune.errors import DataFileError
+from finetune.records import Provenance, Triplet, read_triplets
 from knowledge.eval.datasets import Question, load_questions
+from knowledge.eval.splits import GENERATED_FILES, Split, page_rule
 from knowledge.interfaces import Chunk
 from knowledge.text import content_stems
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(__file__).resolve().parent / "data"
 HANDWRITTEN_DIR = REPOSITORY / "tests" / "knowledge" / "questions"
-UNANSWERABLE_FILE = Path(__file__).resolve().parent / "data" / "unanswerable.jsonl"
+UNANSWERABLE_FILE = DATA_DIR / "unanswerable.jsonl"
+GENERATED_FILE, GENERATED_UNANSWERABLE_FILE = GENERATED_FILES
+GENERATED_REPORT_FILE = DATA_DIR / "generated.report.json"
+ROBUSTNESS_FILE = DATA_DIR / "robustness.jsonl"
+CALIBRATION_FILE = DATA_DIR / "calibration.jsonl"
+HELD_OUT: tuple[Split, ...] = ("dev", "test")
 
 
 def handwritten_files(directory: Path = HANDWRITTEN_DIR) -> list[Path]:
@@ -31,22 +52,42 @@ def load_handwritten(paths: Sequence[Path]) -> list[Question]:
     return questions
 
 
-def is_held_out(key: str, share: float, seed: str = "vergemont") -> bool:
-    """Deterministic: the same text always lands in the same split."""
-    digest = hashlib.sha256(f"{seed}\n{key}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32 < share
+def page_split(document: str, page: int) -> Split:
+    """The split of a page of the insurer's documents (the manifest's rule)."""
+    return page_rule(document, page)
 
 
-@dataclass(frozen=True)
-class Split:
-    train: list[Question]
-    held_out: list[Question]
+def questions_of(split: Split, directory: Path = HANDWRITTEN_DIR) -> list[Question]:
+    """The hand-written questions of one split."""
+    return [
+        q
+        for q in load_handwritten(handwritten_files(directory))
+        if page_split(q.document, q.page) == split
+    ]
 
 
-def split_questions(questions: Sequence[Question], held_out_share: float = 0.3) -> Split:
-    train = [q for q in questions if not is_held_out(q.question, held_out_share)]
-    held = [q for q in questions if is_held_out(q.question, held_out_share)]
-    return Split(train, held)
+# ---------------------------------------------------------------- the committed data
+
+
+def load_generated(
+    split: Split | None = None, *, refusals: bool = False, path: Path | None = None
+) -> list[Triplet]:
+    """The committed generated triplets (of one split), answerable ones or refusal ones."""
+    path = path or (GENERATED_UNANSWERABLE_FILE if refusals else GENERATED_FILE)
+    if not path.is_file():
+        raise DataFileError(
+            str(path), None, "missing: run `python -m finetune split --export` after generating"
+        )
+    triplets, _ = read_triplets(path)
+    if split is None:
+        return triplets
+    return [t for t in triplets if page_split(t.provenance.document, t.provenance.page) == split]
+
+
+def with_split(triplet: Triplet) -> dict[str, Any]:
+    """A triplet's JSON line with the split of its page."""
+    p = triplet.provenance
+    return {**triplet.to_json(), "split": page_split(p.document, p.page)}
 
 
 def best_context(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, cast
 from knowledge.answering import AnswerService
 from knowledge.chunking import SectionChunker
 from knowledge.errors import KnowledgeError
-from knowledge.generation import LlamaCppGenerator
+from knowledge.generation import LlamaCppGenerator, resolve_adapter
 from knowledge.ingestion import IngestionPipeline
 from knowledge.interfaces import DocumentStore, Embedder, Generator, RetrievalMode, Retriever
 from knowledge.retrieval import StoreRetriever
@@ -124,10 +124,12 @@ def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> A
             tokenizer=settings.llm_tokenizer,
         )
     elif settings.llm_model.strip():
+        adapter = resolve_adapter(settings.llm_adapter, settings.llm_model)
         generator = LlamaCppGenerator(
             model=settings.llm_model,
             n_ctx=settings.llm_n_ctx,
             max_tokens=settings.llm_max_tokens,
+            lora_path=str(adapter) if adapter else None,
         )
     return AnswerService(
         retriever,

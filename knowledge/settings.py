@@ -60,6 +60,10 @@ class KnowledgeSettings(BaseSettings):
     llm_n_ctx: int = Field(default=2048, ge=256)
     llm_max_tokens: int = Field(default=120, ge=8)
     llm_timeout_s: float = Field(default=20.0, gt=0)
+    # A GGUF LoRA adapter llama.cpp applies over `llm_model`: "auto" is the committed fine-tuned
+    # generator (knowledge/artifacts/generator/adapter.gguf) when `llm_model` is the offline
+    # alias it was trained over and the file exists; "" none; or a path.
+    llm_adapter: str = "auto"
     # A served model instead (knowledge/served.py): an OpenAI-compatible server, llama.cpp's
     # (`python -m llama_cpp.server`) or vLLM, e.g. http://llm-server:8080/v1; `llm_model` then
     # names the model on that server.

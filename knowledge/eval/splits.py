@@ -7,6 +7,10 @@ never the question:
 - PIAF (SQuAD v1): by article (`title`), so all the paragraphs of an article, and all their
   questions, fall on one side;
 - the team's hand-written questions: by (document, page) they were written from;
+- the triplets generated from the documents (`finetune/data/generated*.jsonl`): by the same
+  (document, page) rule, so a page is train, dev or test for everything — its hand-written
+  questions, its generated questions, and the passages of the refusal examples (a question is
+  only ever paired with a passage of its own split);
 - the questions the documents do not answer (no page): by their text, dev or test only.
 
 Each unit lands in a split by the SHA-256 of a salt and its key (deterministic: the same data
@@ -39,6 +43,10 @@ QUESTION_FILES = (
     REPO / "tests/knowledge/questions/personnes.jsonl",
 )
 UNANSWERABLE_FILE = REPO / "tests/knowledge/unanswerable/questions.jsonl"
+GENERATED_FILES = (
+    REPO / "finetune/data/generated.jsonl",
+    REPO / "finetune/data/generated-unanswerable.jsonl",
+)
 SALT = "reader-v1"
 # Shares of the units in train / dev / test.
 PIAF_RATIOS: tuple[float, float, float] = (0.8, 0.1, 0.1)
@@ -72,6 +80,16 @@ def file_sha256(path: Path) -> str:
 
 def page_key(document: str, page: int) -> str:
     return f"{document}#{page}"
+
+
+def page_rule(document: str, page: int) -> Split:
+    """The split of any page of the insurer's documents, listed in the manifest or not."""
+    return assign(page_key(document, page), OWN_RATIOS)
+
+
+def split_of_key(key: str) -> Split:
+    """The split of a "document#page" key (the rule of `page_rule`)."""
+    return assign(key, OWN_RATIOS)
 
 
 def _relative(path: Path) -> str:
@@ -115,12 +133,33 @@ def _grouped(keys: Iterable[str], ratios: tuple[float, float, float]) -> dict[st
     return groups
 
 
+def _generated_pages(paths: Sequence[Path]) -> tuple[list[str], dict[Split, int]]:
+    """The pages of generated triplets (a refusal's passage and the page its question comes
+    from) and the number of triplets per split."""
+    pages: list[str] = []
+    counts = dict.fromkeys(SPLITS, 0)
+    for path in paths:
+        for item in _jsonl(path):
+            provenance = item.get("provenance")
+            if not isinstance(provenance, dict):
+                raise DatasetError(str(path), None, "a triplet without provenance")
+            key = page_key(str(provenance["document"]), int(provenance["page"]))
+            pages.append(key)
+            origin = provenance.get("origin")
+            if origin:
+                pages.append(str(origin))
+            counts[split_of_key(key)] += 1
+    return pages, counts
+
+
 def build(
     piaf: Path = PIAF_FILE,
     questions: Sequence[Path] = QUESTION_FILES,
     unanswerable: Path = UNANSWERABLE_FILE,
+    generated: Sequence[Path] = GENERATED_FILES,
 ) -> dict[str, Any]:
-    """The manifest of the three data sets (a JSON-ready dict)."""
+    """The manifest of the data sets (a JSON-ready dict); generated files that do not exist
+    yet are left out."""
     own_pages: list[str] = []
     own_counts = dict.fromkeys(SPLITS, 0)
     for path in questions:
@@ -130,11 +169,14 @@ def build(
             own_counts[assign(key, OWN_RATIOS)] += 1
     unanswerable_items = [str(item["question"]) for item in _jsonl(unanswerable)]
     titles = _piaf_titles(piaf)
+    present = [path for path in generated if path.is_file()]
+    generated_pages, generated_counts = _generated_pages(present)
     return {
         "version": 1,
         "salt": SALT,
-        "rule": "unit -> split by sha256(salt, key); PIAF by article title, own questions by "
-        "(document, page), unanswerable questions by their text",
+        "rule": "unit -> split by sha256(salt, key); PIAF by article title, own questions and "
+        "generated triplets by (document, page) with the same ratios, unanswerable questions "
+        "by their text",
         "piaf": {
             "file": _relative(piaf),
             "sha256": file_sha256(piaf),
@@ -156,6 +198,13 @@ def build(
             "ratios": list(UNANSWERABLE_RATIOS),
             "splits": _grouped(unanswerable_items, UNANSWERABLE_RATIOS),
         },
+        "generated": {
+            "files": {_relative(path): file_sha256(path) for path in present},
+            "unit": "document#page",
+            "ratios": list(OWN_RATIOS),
+            "triplet_counts": generated_counts,
+            "splits": _grouped(generated_pages, OWN_RATIOS),
+        },
     }
 
 
@@ -173,6 +222,8 @@ class Manifest:
             raise DatasetError(str(path), None, f"cannot read the split manifest ({exc})") from exc
 
     def _lookup(self, section: str) -> dict[str, Split]:
+        if section not in self.data:
+            return {}
         splits: Mapping[str, list[str]] = self.data[section]["splits"]
         return {key: split for split in SPLITS for key in splits.get(split, [])}
 
@@ -180,7 +231,9 @@ class Manifest:
         return self._lookup("piaf").get(title)
 
     def page_split(self, document: str, page: int) -> Split | None:
-        return self._lookup("own").get(page_key(document, page))
+        """The split of a page with hand-written questions or generated triplets."""
+        key = page_key(document, page)
+        return self._lookup("own").get(key) or self._lookup("generated").get(key)
 
     def unanswerable_split(self, question: str) -> Split | None:
         return self._lookup("unanswerable").get(question)
@@ -189,10 +242,28 @@ class Manifest:
         return set(self.data["piaf"]["splits"][split])
 
     def pages(self, split: Split) -> set[str]:
-        return set(self.data["own"]["splits"][split])
+        """The document pages of a split: those of the hand-written questions and of the
+        generated triplets."""
+        found = set(self.data["own"]["splits"][split])
+        if "generated" in self.data:
+            found |= set(self.data["generated"]["splits"][split])
+        return found
 
     def unanswerable(self, split: Split) -> list[str]:
         return list(self.data["unanswerable"]["splits"][split])
+
+    def split_digest(
+        self, split: Split, sections: Sequence[str] = ("piaf", "own", "unanswerable")
+    ) -> str:
+        """SHA-256 of the units of one split in these sections: what a model trained on that
+        split saw, unchanged when other splits or other sections grow (the file's hash is not)."""
+        lines = sorted(
+            f"{section}\t{unit}"
+            for section in sections
+            if section in self.data
+            for unit in self.data[section]["splits"][split]
+        )
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
     def hashes(self) -> dict[str, str]:
         """The data files' SHA-256 recorded in the manifest, by file."""
@@ -201,6 +272,7 @@ class Manifest:
             self.data["unanswerable"]["file"]: self.data["unanswerable"]["sha256"],
         }
         recorded.update(self.data["own"]["files"])
+        recorded.update(self.data.get("generated", {}).get("files", {}))
         return recorded
 
 
@@ -222,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.command == "build":
         write(fresh, args.out)
-        for section in ("piaf", "own", "unanswerable"):
+        for section in ("piaf", "own", "unanswerable", "generated"):
             sizes = {split: len(fresh[section]["splits"][split]) for split in SPLITS}
             print(f"{section}: {sizes} units")
         return 0

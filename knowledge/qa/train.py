@@ -321,6 +321,9 @@ def train(options: TrainOptions, command: str = "") -> dict[str, Any]:
             "sha256": file_sha256(options.manifest),
             "data_sha256": manifest.hashes(),
             "split": "train",
+            # What the model saw, stable when another split or section of the manifest grows.
+            "train_digest": manifest.split_digest("train"),
+            "dev_digest": manifest.split_digest("dev"),
         },
         "data": {
             "piaf_examples": len(piaf),

@@ -15,6 +15,7 @@ from benchmarks.bench_soak import (
     lead_check,
     markdown,
     memory_growth,
+    per_minute,
     percentile,
     process_tree_rss,
     report,
@@ -45,6 +46,7 @@ def soak_run(**overrides: object) -> SoakRun:
         "memory_start": {"A: Rasa server": 400 * MIB, "A: action server": 200 * MIB},
         "memory_end": {"A: Rasa server": 420 * MIB, "A: action server": 210 * MIB},
         "memory_peak": {"A: Rasa server": 430 * MIB, "A: action server": 190 * MIB},
+        "memory_first": {"A: Rasa server": 350 * MIB, "A: action server": 200 * MIB},
     }
     values.update(overrides)
     return SoakRun(**values)  # type: ignore[arg-type]
@@ -61,6 +63,13 @@ class TestArithmetic:
     def test_memory_growth_is_relative_to_the_start(self) -> None:
         growth = memory_growth({"rasa": 400, "actions": 200, "gone": 0}, {"rasa": 440})
         assert growth == {"rasa": pytest.approx(0.10), "actions": -1.0}
+
+    def test_one_memory_sample_per_minute_and_the_last(self) -> None:
+        series = [(float(t), {"rasa": t}) for t in range(0, 200, 15)]
+        kept = per_minute(series)
+        assert [seconds for seconds, _ in kept] == [0.0, 60.0, 120.0, 180.0, 195.0]
+        assert kept[-1][1] == {"rasa": 195}
+        assert per_minute([]) == []
 
     def test_each_finished_advisor_journey_needs_exactly_one_lead(self) -> None:
         journeys = soak_run().journeys
@@ -91,6 +100,8 @@ class TestReport:
             "end_mib": 420.0,
             "peak_mib": 430.0,
             "growth": 0.05,
+            "first_mib": 350.0,
+            "growth_from_first": 0.2,
         }
         assert result["memory"]["A: action server"]["peak_mib"] == 200.0  # never below start
 
@@ -112,8 +123,13 @@ class TestReport:
     def test_the_markdown_shows_the_verdict_and_every_server(self) -> None:
         text = markdown(report(soak_run()))
         assert "**FAILED**" in text
-        assert "| A: Rasa server | 400.0 | 420.0 | 430.0 | +5.0% |" in text
+        assert "| A: Rasa server | 350.0 | 400.0 | 420.0 | 430.0 | +5.0% | +20.0% |" in text
         assert "- error: JourneyError: x" in text
+
+    def test_the_markdown_lists_memory_minute_by_minute(self) -> None:
+        series = [(0.0, {"A: Rasa server": 350 * MIB}), (61.0, {"A: Rasa server": 400 * MIB})]
+        text = markdown(report(soak_run(memory_series=series)))
+        assert "| 1.0 | 400.0 |" in text
 
 
 class TestMeasures:

@@ -3,7 +3,16 @@ from pathlib import Path
 
 import pytest
 
-from finetune.generation import DatasetGenerator, build_prompt, parse_pairs
+from finetune.generation import (
+    DatasetGenerator,
+    RefusalSettings,
+    TemplateDatasetGenerator,
+    build_prompt,
+    does_not_answer,
+    parse_pairs,
+    refusal_triplets,
+)
+from finetune.records import REFUSAL_ANSWER, Provenance, Triplet
 from knowledge.interfaces import Chunk
 from tests.finetune.fakes import ScriptedLLM, passage_of
 
@@ -133,3 +142,114 @@ class TestDatasetGenerator:
         assert len(again.prompts) == 1
         assert "numéro 2" in again.prompts[0]
         assert len(raw.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def titled(index: int, text: str, section: str, product: str = "AL-AUTO") -> Chunk:
+    return Chunk(
+        chunk_id=f"{product.lower()}.pdf#p{index}-0",
+        document=f"{product.lower()}.pdf",
+        page=index,
+        text=text,
+        section=section,
+        product_code=product,
+        metadata={"title": f"Conditions générales Alizé {product[3:].title()}"},
+    )
+
+
+PASSAGES = [
+    titled(
+        1,
+        "La franchise est de 120 € par sinistre. Les rayures ne sont pas garanties.",
+        "Article 3 — Bris de glace",
+    ),
+    titled(
+        2,
+        "Vous devez déclarer le vol dans les 48 heures. Nous remboursons les serrures.",
+        "Article 4 — Vol",
+    ),
+    titled(3, "Merci de votre confiance et bonne route avec nous.", "Préambule"),
+    titled(4, " ", "Article 5 — Vide"),
+]
+
+
+class ScriptedProposer:
+    """A span proposer that always answers with the first word of the passage."""
+
+    def propose(self, question: str, passage: str) -> tuple[int, int, float] | None:
+        return 0, passage.find(" "), 0.9
+
+
+class TestTemplateDatasetGenerator:
+    def test_passages_give_pairs_counted_by_kind_without_a_model(self, tmp_path: Path) -> None:
+        runner = TemplateDatasetGenerator(tmp_path)
+        report = runner.run(PASSAGES)
+        assert report.outcomes == {"templates": 2, "no_template": 1}
+        assert report.empty_contexts == 1
+        assert report.pairs == sum(report.kinds.values()) == 4
+        assert report.passage_yield == pytest.approx(2 / 3)
+        triplets = runner.triplets()
+        assert {t.provenance.source for t in triplets} >= {"templates:amount", "templates:deadline"}
+        assert all(t.provenance.product == "Alizé Auto" for t in triplets)
+        assert all(t.provenance.template for t in triplets)
+
+    def test_a_second_run_resumes_and_keeps_its_own_file(self, tmp_path: Path) -> None:
+        TemplateDatasetGenerator(tmp_path).run(PASSAGES[:2])
+        report = TemplateDatasetGenerator(tmp_path).run(PASSAGES)
+        assert report.resumed == 2
+        assert report.processed == 2
+        assert (tmp_path / "raw-templates.jsonl").exists()
+        assert not (tmp_path / "raw.jsonl").exists()  # an LLM run's records stay apart
+
+    def test_a_span_proposer_verdict_is_kept_as_scores(self, tmp_path: Path) -> None:
+        runner = TemplateDatasetGenerator(tmp_path, proposer=ScriptedProposer())
+        runner.run(PASSAGES[:1])
+        scores = [t.scores for t in runner.triplets()]
+        assert {s["reader_confidence"] for s in scores} == {0.9}
+        # "La" is in the first sentence (the amount), not in the exclusion's sentence
+        assert sorted(s["reader_agrees"] for s in scores) == [0.0, 1.0]
+
+
+class TestRefusals:
+    def test_a_question_is_paired_with_a_passage_of_its_split_that_does_not_answer(
+        self,
+    ) -> None:
+        answered = Triplet(
+            "Pour Alizé Auto, à combien s'élève la franchise ?",
+            PASSAGES[0].text,
+            "La franchise est de 120 € par sinistre",
+            Provenance("al-auto.pdf", 1, PASSAGES[0].chunk_id, product_code="AL-AUTO"),
+        )
+        same_split = {1: "train", 2: "train", 3: "test", 5: "train"}
+        pool = [*PASSAGES[:3], titled(5, "La franchise est de 120 € par sinistre.", "Rappel")]
+        found = list(
+            refusal_triplets(
+                [answered],
+                pool,
+                lambda document, page: same_split[page],
+                RefusalSettings(share=1.0),
+            )
+        )
+        assert len(found) == 1
+        refusal = found[0]
+        assert refusal.answer == REFUSAL_ANSWER
+        assert refusal.is_refusal
+        assert refusal.question == answered.question
+        assert refusal.provenance.page == 2  # page 5 answers, page 3 is of another split
+        assert refusal.provenance.origin == "al-auto.pdf#1"
+        assert does_not_answer(answered.answer, refusal.context, 0.25)
+
+    def test_the_share_of_refusals_follows_the_setting(self) -> None:
+        triplets = [
+            Triplet(
+                f"Question numéro {i} sur la franchise ?",
+                PASSAGES[0].text,
+                f"Réponse {i}",
+                Provenance("al-auto.pdf", 1, PASSAGES[0].chunk_id, product_code="AL-AUTO"),
+            )
+            for i in range(400)
+        ]
+        pool = [*PASSAGES[:3], titled(6, "Le logement est assuré dès la signature.", "A", "AL-HAB")]
+        found = list(
+            refusal_triplets(triplets, pool, lambda d, p: "train", RefusalSettings(share=0.25))
+        )
+        assert 70 <= len(found) <= 130

@@ -10,7 +10,15 @@ import torch
 
 from finetune.errors import TrainingError
 from finetune.gguf_export import export_gguf
-from finetune.lora import Example, LoraSettings, LoraTrainer, build_tiny_mistral, encode
+from finetune.lora import (
+    Example,
+    LoraSettings,
+    LoraTrainer,
+    build_tiny_gemma3,
+    build_tiny_mistral,
+    encode,
+    supervised_loss,
+)
 from finetune.tokenizer import BOS, EOS, UNK, load_tokenizer, save_tokenizer, train_tokenizer
 
 pytestmark = pytest.mark.unit
@@ -169,6 +177,59 @@ class TestTraining:
             3.0,
         )
         assert (defaults.warmup_steps, defaults.eval_every) == (100, 100)
+
+
+def separable(fillers: list[str]) -> list[Example]:
+    """The answer depends on one word of the prompt only (animal → its family)."""
+    return [
+        Example(f"Extrait : {filler} le {animal} dort. Question : quelle famille ?", family)
+        for filler in fillers
+        for animal, family in (("chat", "félin [1]"), ("chien", "canin [1]"))
+    ]
+
+
+class TestSeparableSet:
+    """A training run whose loss does not fall is a failed run: the loop must learn a rule that
+    a tiny model can learn, and the held-out variants must show it (not memorisation)."""
+
+    def test_the_loss_falls_on_a_separable_set_and_on_its_held_out_variants(
+        self, tokenizer: Any, tmp_path: Path
+    ) -> None:
+        base = tmp_path / "gemma"
+        build_tiny_gemma3(len(tokenizer), hidden_size=32, head_dim=8, init_std=0.2).save_pretrained(
+            str(base)
+        )
+        train = separable(["Hier", "Le soir", "Au jardin", "Souvent", "Parfois", "En hiver"])
+        held_out = separable(["Le matin", "Chez nous"])
+        trainer = LoraTrainer(
+            base,
+            tokenizer,
+            tmp_path / "run",
+            settings(max_steps=60, batch_size=4, eval_every=20, eval_at_start=True),
+            device="cpu",
+        )
+        result = trainer.train(train, held_out)
+        first, last = result.train_losses[0][1], result.train_losses[-1][1]
+        assert last < 0.3 * first
+        assert result.eval_losses[0][0] == 0  # the base model, before any step
+        assert result.eval_losses[-1][1] < 0.3 * result.eval_losses[0][1]
+
+
+class TestSupervisedLoss:
+    def test_it_equals_the_models_own_loss_on_the_answer_tokens(
+        self, tokenizer: Any, base_dir: Path
+    ) -> None:
+        from transformers import AutoModelForCausalLM
+
+        from finetune.lora import collate
+
+        model = AutoModelForCausalLM.from_pretrained(str(base_dir)).eval()
+        batch = collate(encode(tokenizer, EXAMPLES, max_length=64), tokenizer.pad_token_id)
+        with torch.no_grad():
+            summed, count = supervised_loss(model, batch)
+            reference = model(**batch).loss
+        assert count == sum(1 for row in batch["labels"][:, 1:].flatten() if row != -100)
+        assert float(summed / count) == pytest.approx(float(reference), rel=1e-5)
 
 
 class TestGgufExport:

@@ -1,6 +1,7 @@
 import pytest
 
-from finetune.perturb import lower_case, reformulated, with_typos, without_accents
+from finetune.eval_data import load_robustness
+from finetune.perturb import lower_case, paraphrase, reformulated, with_typos, without_accents
 
 pytestmark = pytest.mark.unit
 
@@ -26,3 +27,13 @@ class TestVariants:
         assert reworded != QUESTION
         assert "le délai de carence s'applique après un accident ?" in reworded
         assert not reworded.lower().startswith("est-ce que")
+
+
+class TestWrittenParaphrases:
+    def test_a_question_of_the_robustness_set_gets_its_written_paraphrase(self) -> None:
+        item = load_robustness()[0]
+        assert reformulated(item.question) == item.variants["paraphrase"]
+        assert paraphrase(item.question) == item.variants["paraphrase"]
+
+    def test_another_question_has_no_written_paraphrase(self) -> None:
+        assert paraphrase(QUESTION) is None

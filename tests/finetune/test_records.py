@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from finetune.errors import DataFileError
-from finetune.records import Provenance, Triplet, read_triplets, write_triplets
+from finetune.records import REFUSAL_ANSWER, Provenance, Triplet, read_triplets, write_triplets
+from knowledge.prompts import INSTRUCTIONS
 
 pytestmark = pytest.mark.unit
 
@@ -48,3 +49,29 @@ class TestTripletFiles:
 
     def test_the_identifier_ignores_case_and_spacing(self) -> None:
         assert triplet("Quel est le délai ?").triplet_id == triplet("quel  est le délai").triplet_id
+
+
+class TestProvenanceAndRefusals:
+    def test_the_template_product_and_origin_round_trip(self, tmp_path: Path) -> None:
+        refusal = Triplet(
+            "Quel est le plafond du rapatriement ?",
+            "Les animaux sont assurés dès trois mois.",
+            REFUSAL_ANSWER,
+            Provenance(
+                "animaux.pdf",
+                1,
+                "animaux.pdf#p1-0",
+                source="templates:unanswerable",
+                template="other_product",
+                product="Alizé Animaux",
+                origin="auto.pdf#4",
+            ),
+        )
+        path = tmp_path / "t.jsonl"
+        write_triplets(path, [refusal, triplet()])
+        read, _ = read_triplets(path)
+        assert read == [refusal, triplet()]
+        assert [t.is_refusal for t in read] == [True, False]
+
+    def test_the_refusal_is_the_one_the_prompt_asks_for(self) -> None:
+        assert f"« {REFUSAL_ANSWER} »" in INSTRUCTIONS

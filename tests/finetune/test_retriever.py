@@ -8,13 +8,14 @@ from finetune.retriever import (
     CorpusIndex,
     CrossEncoderReranker,
     TrainingPair,
+    adoption_decision,
     batches_without_collisions,
+    loss_fell,
+    question_ranks,
     training_pairs,
-    wins,
     write_decision,
 )
 from knowledge.eval.datasets import Question
-from knowledge.eval.retrieval import Metrics
 from knowledge.interfaces import Chunk
 from knowledge.retrieval import StoreRetriever
 from tests.knowledge.fakes import HashingEmbedder
@@ -112,18 +113,36 @@ class TestReranker:
         ]
 
 
-class TestDecision:
-    @staticmethod
-    def metrics(hit: float, mrr: float) -> Metrics:
-        return Metrics(questions=50, k=4, hit_at_1=0.5, hit_at_k=hit, mrr_at_k=mrr)
+def ranks(hits: list[bool], source: str, offset: int = 0) -> dict[str, tuple[str, int | None]]:
+    return {f"{source}{offset + i}": (source, 1 if h else None) for i, h in enumerate(hits)}
 
-    def test_the_model_wins_on_hit_rate_then_on_mrr(self) -> None:
-        assert wins(self.metrics(0.80, 0.70), self.metrics(0.84, 0.60))
-        assert wins(self.metrics(0.80, 0.70), self.metrics(0.80, 0.72))
-        assert not wins(self.metrics(0.80, 0.70), self.metrics(0.80, 0.70))
-        assert not wins(self.metrics(0.80, 0.70), self.metrics(0.78, 0.90))
 
-    def test_a_win_writes_the_settings_to_adopt_and_a_loss_removes_them(
+class TestAdoption:
+    def test_a_clear_gain_is_adopted(self) -> None:
+        base = {**ranks([True, False] * 100, "piaf"), **ranks([True, False] * 40, "own")}
+        tuned = {**ranks([True] * 200, "piaf"), **ranks([True, True, True, False] * 20, "own")}
+        decision = adoption_decision(base, tuned)
+        assert decision["adopt"] is True
+        assert decision["difference"]["hit@4"]["low"] > 0
+        assert decision["questions"] == 280
+        assert decision["own_questions"] == 80
+
+    def test_no_shown_difference_is_not_adopted(self) -> None:
+        base = ranks([True, False] * 150, "piaf")
+        tuned = ranks([False, True] * 150, "piaf")  # as many gained as lost
+        decision = adoption_decision(base, tuned)
+        assert decision["adopt"] is False
+        assert "includes 0" in decision["reason"]
+
+    def test_a_gain_on_piaf_does_not_excuse_a_loss_on_insurance_questions(self) -> None:
+        base = {**ranks([False] * 300, "piaf"), **ranks([True] * 60, "own")}
+        tuned = {**ranks([True] * 300, "piaf"), **ranks([False] * 60, "own")}
+        decision = adoption_decision(base, tuned)
+        assert decision["difference"]["hit@4"]["low"] > 0
+        assert decision["adopt"] is False
+        assert "own questions" in decision["reason"]
+
+    def test_a_decision_writes_the_settings_to_adopt_and_a_rejection_removes_them(
         self, tmp_path: Path
     ) -> None:
         model = tmp_path / "model"
@@ -133,17 +152,44 @@ class TestDecision:
             "mode": "hybrid",
             "store_dir": Path(".run/kb-ft"),
         }
-        decision = write_decision(
-            tmp_path, before=self.metrics(0.8, 0.7), after=self.metrics(0.9, 0.8), **options
-        )
-        assert decision["adopt"] is True
+        write_decision(tmp_path, decision={"adopt": True, "rule": "r"}, **options)
         env = (tmp_path / "retriever.env").read_text(encoding="utf-8")
         assert f"KNOWLEDGE_EMBEDDING_MODEL={model.resolve()}" in env
         assert "KNOWLEDGE_STORE_DIR=.run/kb-ft" in env
-        write_decision(
-            tmp_path, before=self.metrics(0.8, 0.7), after=self.metrics(0.7, 0.8), **options
-        )
+        write_decision(tmp_path, decision={"adopt": False, "rule": "r"}, **options)
         assert not (tmp_path / "retriever.env").exists()
-        assert (
-            json.loads((tmp_path / "decision.json").read_text(encoding="utf-8"))["adopt"] is False
-        )
+        saved = json.loads((tmp_path / "decision.json").read_text(encoding="utf-8"))
+        assert saved["adopt"] is False
+
+
+class TestTrainingLoss:
+    def test_a_falling_loss_fell(self) -> None:
+        fell, first, last = loss_fell([1.0] * 10 + [0.5] * 10)
+        assert fell
+        assert (first, last) == (1.0, 0.5)
+
+    def test_a_loss_stuck_at_ln_2_did_not_fall(self) -> None:
+        fell, _, _ = loss_fell([0.6931, 0.6932, 0.6930] * 10)
+        assert not fell
+
+    def test_one_step_is_not_a_fall(self) -> None:
+        assert loss_fell([1.0])[0] is False
+
+
+class TestQuestionRanks:
+    def test_the_rank_of_the_first_passage_of_the_questions_page(self) -> None:
+        index = CorpusIndex(CHUNKS, HashingEmbedder())
+        try:
+            found = question_ranks(
+                index.store,
+                index.embedder,
+                [
+                    Question("Le vol du véhicule est-il couvert ?", "auto.pdf", 2),
+                    Question("Les lunettes sont-elles remboursées ?", "sante.pdf", 1),
+                    Question("Les lunettes sont-elles remboursées ?", "habitation.pdf", 9),
+                ],
+                k=2,
+            )
+        finally:
+            index.close()
+        assert found == [1, 1, None]

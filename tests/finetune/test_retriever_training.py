@@ -10,6 +10,7 @@ from finetune.retriever import (
     CrossEncoderScorer,
     CrossEncoderSettings,
     TrainingPair,
+    loss_fell,
     train_bi_encoder,
     train_cross_encoder,
 )
@@ -77,3 +78,16 @@ def test_the_cross_encoder_scores_pairs_as_probabilities(base_model: Path, tmp_p
     )
     assert scores.shape == (4,)
     assert np.all((scores > 0) & (scores < 1))
+
+
+def test_the_bi_encoder_loss_falls_on_a_small_separable_set(
+    base_model: Path, tmp_path: Path
+) -> None:
+    # four questions, each with its own passage and a passage of another page: separable
+    settings = BiEncoderSettings(
+        epochs=4, batch_size=4, max_seq_length=32, learning_rate=2e-4, warmup_ratio=0.0
+    )
+    log = train_bi_encoder(base_model, PAIRS, tmp_path / "model", settings)
+    assert log.steps == 4
+    fell, first, last = loss_fell([loss for _, loss in log.losses], window=2)
+    assert fell, (first, last)

@@ -105,3 +105,17 @@ class TestImport:
         labels.write_text('[{"data": {"id": "t-1"}},\n{', encoding="utf-8")
         with pytest.raises(DataFileError, match=r"broken.json:2"):
             apply_review(triplets(), labels)
+
+
+def test_a_templated_triplet_shows_its_template_to_the_reviewer(tmp_path: Path) -> None:
+    templated = Triplet(
+        "Pour Alizé Auto, à combien s'élève la franchise ?",
+        "La franchise est de 90 €.",
+        "La franchise est de 90 €.",
+        Provenance("auto.pdf", 3, "auto.pdf#p3-0", source="templates:amount", template="amount/0"),
+    )
+    path = tmp_path / "tasks.jsonl"
+    export_for_review([templated], path)
+    task = json.loads(path.read_text(encoding="utf-8"))
+    assert task["meta"]["template"] == "amount/0"
+    assert task["meta"]["source"] == "templates:amount"
