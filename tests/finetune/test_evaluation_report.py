@@ -178,6 +178,31 @@ class TestEvaluationReport:
         )
         assert re.search(r"\| \*\*-\d+\.\d pts \[-\d+\.\d, -\d+\.\d\]\*\* \|", diff)
 
+    @pytest.mark.parametrize(
+        ("reader_scale", "verdict"),
+        [(0.5, "**met**"), (1.5, "**not met**")],
+    )
+    def test_the_target_needs_the_tuned_generator_above_every_other_answer(
+        self, tmp_path: Path, reader_scale: float, verdict: str
+    ) -> None:
+        """Above the base Gemma and the sentence extraction is not enough: the span reader too."""
+        rng = np.random.default_rng(1)
+        fake = FakeRunSet(tmp_path)
+        items = [{"id": f"a{i}", "source": "own" if i % 2 else "piaf"} for i in range(120)]
+        items += [{"id": f"u{i}", "source": "unanswerable"} for i in range(40)]
+        fake.add("generation-inputs", {"by_source": {}, "passages_per_item": 2}, items)
+        tuned = rng.uniform(0.3, 0.6, 120).tolist()
+        refusals = [True] * 30 + [False] * 10
+        fake.add("generator-gemma-lora", {}, generation_rows(tuned, refusals))
+        fake.add("generator-gemma-base", {}, generation_rows([v / 3 for v in tuned], refusals))
+        fake.add("generator-extractive", {}, generation_rows([v / 2 for v in tuned], refusals))
+        reader = [min(1.0, v * reader_scale) for v in tuned]
+        fake.add("generator-reader", {}, generation_rows(reader, refusals))
+        text, _ = fake.report()
+        line = next(line for line in text.splitlines() if line.startswith("Target:"))
+        assert line.startswith(f"Target: {verdict}")
+        assert "better than the span reader: " + ("yes" if verdict == "**met**" else "no") in line
+
     def test_a_smoke_run_is_said_to_be_one(self, runs: FakeRunSet, tmp_path: Path) -> None:
         spec = _spec("retriever-base")
         prints = {"files": {}, "options": {"limit": 20}}
