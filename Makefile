@@ -149,6 +149,15 @@ widget: ## Rebuild the chat widget bundle (webapp/static/widget/, committed) wit
 finetune-demo: $(VENV)/.installed ## Fine-tuning demo: data generation → retriever → LoRA → GGUF → report
 	$(PY) -m finetune demo
 
+FINETUNE_STEPS ?= 600
+
+.PHONY: finetune
+finetune: $(VENV)/.installed ## Fine-tune the generator on the CPU (resumes its run; FINETUNE_STEPS=600), export its GGUF adapter, then make finetune-report
+	@ls build/corpus/*/*.pdf >/dev/null 2>&1 || $(PY) -m knowledge.corpus build
+	nice -n 10 $(PY) -m finetune lora --base-model gemma3-270m --max-steps $(FINETUNE_STEPS) --eval-every 50
+	$(PY) -m finetune export-generator
+	$(MAKE) finetune-report
+
 .PHONY: finetune-report
 finetune-report: $(VENV)/.installed ## Run what is missing or stale of the fine-tuning evaluation, rewrite docs/finetune-report.md (ARGS=--collect-only, --limit N, --rerun NAME)
 	@ls build/corpus/*/*.pdf >/dev/null 2>&1 || $(PY) -m knowledge.corpus build
