@@ -295,8 +295,11 @@ def train_generator(
     resume: bool = True,
     device: str | None = None,
     command: str | None = None,
+    init_adapter: Path | None = None,
 ) -> dict[str, Any]:
-    """Trains (or resumes) the generator's LoRA in `run_dir`; returns the training summary."""
+    """Trains (or resumes) the generator's LoRA in `run_dir`; returns the training summary.
+    `init_adapter`: a GGUF LoRA of an earlier run (the committed adapter) a new run starts from,
+    so training goes on where the machine that ran it left off."""
     import torch
     from transformers import AutoTokenizer
 
@@ -306,6 +309,16 @@ def train_generator(
     check_quantization(lora.quantization, device)
     data = data or DataSettings()
     base = resolve_base(base_model, base_gguf)
+    starting = None
+    if init_adapter is not None:
+        from finetune.gguf_lora import read_lora_gguf
+
+        if base.gguf is None:
+            raise TrainingError("--init-adapter needs the base's GGUF (--base-gguf)")
+        try:
+            starting = read_lora_gguf(init_adapter, base.gguf)
+        except ExportError as exc:
+            raise TrainingError(str(exc)) from exc
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     model_dir = prepare_base(base, run_dir)
@@ -350,6 +363,11 @@ def train_generator(
                 "lora": asdict(lora),
                 "data": data_summary.get("settings", {}),
                 "device": device,
+                "init_adapter": (
+                    {"file": _relative(init_adapter), "sha256": sha256_file(init_adapter)}
+                    if init_adapter is not None
+                    else None
+                ),
             },
             indent=2,
             default=str,
@@ -360,7 +378,9 @@ def train_generator(
     def log(step: int, loss: float) -> None:
         logger.info("step %d loss %.4f", step, loss)
 
-    trainer = LoraTrainer(model_dir, tokenizer, run_dir, lora, device=device, on_step=log)
+    trainer = LoraTrainer(
+        model_dir, tokenizer, run_dir, lora, device=device, on_step=log, init_adapter=starting
+    )
     result = trainer.train(train, dev[: data.eval_examples], resume=resume)
     return {
         **result.as_dict(),
@@ -452,6 +472,7 @@ def export_generator(
         "prompt_format": run.get("prompt_format", "completion"),
         "training": {
             "command": run.get("command", ""),
+            "started_from": run.get("init_adapter"),
             "device": run.get("device", ""),
             "checkpoint": checkpoint.name,
             "steps": step,

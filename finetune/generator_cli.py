@@ -56,6 +56,12 @@ def add_generator_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument(
+        "--init-adapter",
+        type=Path,
+        help="start a new run from this GGUF LoRA (e.g. the committed "
+        "knowledge/artifacts/generator/adapter.gguf): its weights, a fresh optimizer",
+    )
+    parser.add_argument(
         "--prompt-format",
         choices=("completion", "mistral_instruct"),
         help="the knowledge base's prompt (default: completion for a GGUF base, "
@@ -117,6 +123,7 @@ def run_generator_training(args: argparse.Namespace) -> dict[str, Any]:
         base_gguf=args.base_gguf,
         resume=not args.no_resume,
         command=command_line(args.argv),
+        init_adapter=args.init_adapter,
     )
 
 

@@ -254,3 +254,80 @@ def adapter_parameters(path: Path) -> int:
 
     reader = gguf.GGUFReader(str(path))
     return sum(int(tensor.n_elements) for tensor in reader.tensors)
+
+
+def _unpermute_rows(weights: npt.NDArray[Any], heads: int) -> npt.NDArray[Any]:
+    """The inverse of `_permute_rows`: interleaved pairs → rotate-half rows, per head."""
+    rows = weights.shape[0]
+    return (
+        weights.reshape(heads, rows // heads // 2, 2, *weights.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(weights.shape)
+    )
+
+
+@dataclass(frozen=True)
+class GgufAdapter:
+    """A GGUF LoRA read back: its pairs in peft's layout and its scale."""
+
+    pairs: dict[str, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]]  # tensor → (A, B)
+    rank: int
+    scale: float  # alpha / rank, as llama.cpp applies it
+
+
+def read_lora_gguf(path: Path, base_gguf: Path) -> GgufAdapter:
+    """The adapter of `export_lora_gguf` read back for `base_gguf`, in peft's layout (the query
+    and key rows of a permuted architecture put back), to start a new run from it."""
+    import gguf
+
+    base = read_base(base_gguf)
+    try:
+        reader = gguf.GGUFReader(str(path))
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot read the adapter {path}: {exc}") from exc
+    kind = reader.fields.get("general.type")
+    alpha_field = reader.fields.get(gguf.Keys.Adapter.LORA_ALPHA)
+    if kind is None or bytes(kind.parts[-1]).decode() != "adapter" or alpha_field is None:
+        raise ExportError(f"{path} is not a GGUF LoRA adapter")
+    alpha = float(alpha_field.parts[-1][0])
+    halves: dict[str, dict[str, npt.NDArray[np.float32]]] = {}
+    for tensor in reader.tensors:
+        name, _, half = tensor.name.rpartition(".lora_")
+        if half not in ("a", "b"):
+            raise ExportError(f"{path}: unexpected tensor {tensor.name}")
+        shape = tuple(int(n) for n in reversed(tensor.shape.tolist()))
+        array = np.asarray(tensor.data, dtype=np.float32).reshape(shape)
+        halves.setdefault(name, {})[half] = array
+    pairs = {}
+    for name, found in sorted(halves.items()):
+        if set(found) != {"a", "b"} or name not in base.shapes:
+            raise ExportError(f"{path}: {name} is incomplete or not in the base model")
+        a, b = found["a"], found["b"]
+        if base.architecture in PERMUTED_ARCHITECTURES and name.endswith(
+            (".attn_q.weight", ".attn_k.weight")
+        ):
+            b = _unpermute_rows(b, base.head_count if ".attn_q." in name else base.head_count_kv)
+        pairs[name] = (a, b)
+    if not pairs:
+        raise ExportError(f"{path} holds no LoRA tensor")
+    rank = next(iter(pairs.values()))[0].shape[0]
+    return GgufAdapter(pairs, rank, alpha / rank)
+
+
+def peft_state_from_gguf(adapter: GgufAdapter, model_keys: Any) -> dict[str, Any]:
+    """peft's state dict for a model whose LoRA keys are `model_keys`
+    (`get_peft_model_state_dict(model)`'s), filled from `adapter`; every key must be found."""
+    import torch
+
+    state: dict[str, Any] = {}
+    for key in model_keys:
+        match = _KEY.search(key)
+        if match is None:
+            raise ExportError(f"unexpected adapter tensor {key} (only LoRA A/B of projections)")
+        layer, module, half = match.groups()
+        name = f"blk.{layer}.{TENSOR_NAMES[module]}.weight"
+        if name not in adapter.pairs:
+            raise ExportError(f"the adapter has no {name}: another model or other modules?")
+        a, b = adapter.pairs[name]
+        state[key] = torch.from_numpy(np.ascontiguousarray(a if half == "A" else b))
+    return state

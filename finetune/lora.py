@@ -341,8 +341,12 @@ class LoraTrainer:
         *,
         device: str | None = None,
         on_step: Callable[[int, float], None] | None = None,
+        init_adapter: Any = None,
     ) -> None:
+        """`init_adapter`: a `finetune.gguf_lora.GgufAdapter` a new run starts from (a warm
+        start: its weights, a fresh optimizer and schedule); a resumed run ignores it."""
         self.base_model_dir = base_model_dir
+        self.init_adapter = init_adapter
         self.tokenizer = tokenizer
         self.out_dir = out_dir
         self.settings = settings or LoraSettings()
@@ -431,6 +435,25 @@ class LoraTrainer:
         torch.set_rng_state(state["torch_random"].cpu())
         return int(state["step"])
 
+    def _start_from(self, adapter: Any) -> None:
+        from peft import get_peft_model_state_dict, set_peft_model_state_dict
+
+        from finetune.errors import ExportError
+        from finetune.gguf_lora import peft_state_from_gguf
+
+        s = self.settings
+        if adapter.rank != s.rank or abs(adapter.scale - s.alpha / s.rank) > 1e-6:
+            raise TrainingError(
+                f"the starting adapter has rank {adapter.rank} and scale {adapter.scale:g}; "
+                f"this run: rank {s.rank}, alpha {s.alpha} (scale {s.alpha / s.rank:g})"
+            )
+        try:
+            state = peft_state_from_gguf(adapter, get_peft_model_state_dict(self.model).keys())
+        except ExportError as exc:
+            raise TrainingError(f"cannot start from the adapter: {exc}") from exc
+        set_peft_model_state_dict(self.model, {k: v.to(self.device) for k, v in state.items()})
+        logger.info("starting from an adapter of %d LoRA tensors", len(state))
+
     def _autocast(self) -> Any:
         dtype = autocast_dtype(self.settings.precision, self.device)
         if dtype is None:
@@ -489,8 +512,11 @@ class LoraTrainer:
             step = self._restore(latest, optimizer, scheduler, result)
             result.resumed_from = step
             logger.info("resuming LoRA training from step %d", step)
-        elif self.checkpoint_dir.exists():
-            shutil.rmtree(self.checkpoint_dir)
+        else:
+            if self.checkpoint_dir.exists():
+                shutil.rmtree(self.checkpoint_dir)
+            if self.init_adapter is not None:
+                self._start_from(self.init_adapter)
         if self.device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         if s.eval_at_start and eval_data and step == 0:

@@ -115,6 +115,28 @@ def test_train_resume_export_and_answer_with_the_adapter(
     assert (out / "adapter.gguf").stat().st_size == provenance["adapter"]["bytes"]
     assert (out / "loss.png").exists()
 
+    # A new run on another machine starts from the exported adapter: before its first step it
+    # scores what the adapter scored (float16 aside; the Mistral's query/key rows put back).
+    trained = next(row["eval_loss"] for row in steps if row["step"] == 4 and "eval_loss" in row)
+    warm = tmp_path / "warm"
+    command = train_command(base, gguf, warm, "--max-steps", "1")
+    assert main([*command, "--init-adapter", str(out / "adapter.gguf")]) == 0
+    capsys.readouterr()
+    start = json.loads((warm / "steps.jsonl").read_text().splitlines()[0])
+    assert start["step"] == 0
+    assert start["eval_loss"] == pytest.approx(trained, abs=0.02)
+    # much nearer the adapter's score than the base's
+    assert abs(start["eval_loss"] - steps[0]["eval_loss"]) > 3 * abs(start["eval_loss"] - trained)
+    started_from = json.loads((warm / "run.json").read_text())["init_adapter"]
+    assert started_from["sha256"] == provenance["adapter"]["sha256"]
+
+    wrong_rank = train_command(base, gguf, tmp_path / "other", "--max-steps", "1", "--rank", "8")
+    assert main([*wrong_rank, "--init-adapter", str(out / "adapter.gguf")]) != 0
+    assert "rank 4" in capsys.readouterr().err
+    not_an_adapter = train_command(base, gguf, tmp_path / "other", "--max-steps", "1")
+    assert main([*not_an_adapter, "--init-adapter", str(gguf)]) != 0
+    assert "not a GGUF LoRA adapter" in capsys.readouterr().err
+
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CPU-only check")
 def test_qlora_on_a_cpu_is_refused_before_loading_anything(

@@ -515,7 +515,7 @@ def stream_chunked(
         sock.settimeout(REQUEST_TIMEOUT_S)
         answer = b""
         with contextlib.suppress(ConnectionResetError, TimeoutError):
-            while b"\r\n\r\n" not in answer or len(answer) < 400:
+            while not _whole_response(answer):
                 data = sock.recv(65536)
                 if not data:
                     break
@@ -524,6 +524,16 @@ def stream_chunked(
     parts = status_line.split()
     status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
     return StreamedBody(status, rest.decode("utf-8", "replace"), sent, finished)
+
+
+def _whole_response(answer: bytes) -> bool:
+    """Whether `answer` holds a whole HTTP response: its headers and the body they announce (a
+    long header, a session cookie say, may come in a packet of its own, before the body)."""
+    head, found, body = answer.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    return length is not None and len(body) >= int(length.group(1))
 
 
 def expect_stopped_early(streamed: StreamedBody, limit: int) -> str:
