@@ -15,7 +15,10 @@ from finetune.lora import build_tiny_gemma3, build_tiny_mistral
 from finetune.tokenizer import save_tokenizer, train_tokenizer
 from knowledge.eval.splits import PIAF_FILE
 
-pytestmark = pytest.mark.unit
+pytestmark = [
+    pytest.mark.unit,
+    pytest.mark.skipif(not PIAF_FILE.is_file(), reason="PIAF not available"),
+]
 
 
 def piaf_texts(limit: int = 300) -> list[str]:

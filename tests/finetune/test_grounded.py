@@ -137,6 +137,7 @@ class TestExample:
 
 
 class TestSources:
+    @pytest.mark.skipif(not PIAF_FILE.is_file(), reason="PIAF not available")
     def test_piaf_items_come_from_the_articles_of_the_split_only(self) -> None:
         manifest = Manifest.load(MANIFEST)
         train = piaf_items(PIAF_FILE, manifest, "train", 320)
