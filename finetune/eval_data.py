@@ -19,7 +19,6 @@ answering strategy's confidence; the fields are those `finetune.evaluation.EvalI
 """
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +33,9 @@ from finetune.sources import (
     load_handwritten,
     page_split,
 )
+from knowledge.errors import DatasetError
 from knowledge.eval.datasets import Question
-from knowledge.eval.splits import MANIFEST, Manifest, Split
+from knowledge.eval.splits import MANIFEST, Manifest, Split, question_lines
 
 REGISTERS = ("familiar", "formal", "sms", "verbose")
 AUTOMATIC = {"typos": with_typos, "no_accents": without_accents, "lower_case": lower_case}
@@ -53,22 +53,11 @@ def _by_text() -> dict[str, Question]:
 
 
 def _read_lines(path: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+    """The manifest's reader of question files, its errors as this package's."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DataFileError(str(path), None, f"cannot read the file ({exc})") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataFileError(str(path), number, f"not JSON ({exc.msg})") from exc
-        if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-            raise DataFileError(str(path), number, "expected an object with a 'question'")
-        rows.append(row)
-    return rows
+        return question_lines(path)
+    except DatasetError as exc:
+        raise DataFileError(exc.file, exc.line, exc.reason) from exc
 
 
 @dataclass(frozen=True)

@@ -301,13 +301,18 @@ def _model_label(model_dir: Path) -> str:
     return tree_sha256(model_dir)[:12]
 
 
+def _bi_encoder_dir(resources: Resources, *, finetuned: bool) -> Path:
+    """The base bi-encoder, or the one the bi-encoder-training run wrote."""
+    if finetuned:
+        return _run_output(resources.options, "bi-encoder-training", "model")
+    return resources.base_model_dir
+
+
 def retriever_spec(resources: Resources, name: str, *, finetuned: bool) -> RunSpec:
     options = resources.options
 
     def model_dir() -> Path:
-        if finetuned:
-            return _run_output(options, "bi-encoder-training", "model")
-        return resources.base_model_dir
+        return _bi_encoder_dir(resources, finetuned=finetuned)
 
     def inputs() -> tuple[dict[str, Path], dict[str, Any]]:
         paths = {**_inputs_of_data(resources), "corpus": _corpus_input(options)}
@@ -840,9 +845,7 @@ def robustness_spec(resources: Resources, *, finetuned: bool) -> RunSpec:
     name = "robustness-finetuned" if finetuned else "robustness-base"
 
     def model_dir() -> Path:
-        if finetuned:
-            return _run_output(options, "bi-encoder-training", "model")
-        return resources.base_model_dir
+        return _bi_encoder_dir(resources, finetuned=finetuned)
 
     def inputs() -> tuple[dict[str, Path], dict[str, Any]]:
         paths = {**_inputs_of_data(resources), "corpus": _corpus_input(options)}

@@ -307,14 +307,7 @@ class DatasetGenerator:
         return report
 
     def _process(self, chunk: Chunk) -> dict[str, Any]:
-        base: dict[str, Any] = {
-            "chunk_id": chunk.chunk_id,
-            "document": chunk.document,
-            "page": chunk.page,
-            "section": chunk.section,
-            "product_code": chunk.product_code,
-            "context": chunk.text,
-        }
+        base = passage_record(chunk)
         if len(chunk.text.strip()) < self.min_context_chars:
             logger.info("empty context skipped", extra={"chunk_id": chunk.chunk_id})
             return {**base, "status": "empty", "pairs": []}
@@ -350,6 +343,18 @@ class DatasetGenerator:
 
     def write_triplets(self, path: Path | None = None) -> int:
         return write_triplets(path or self.out_dir / "triplets.jsonl", self.triplets())
+
+
+def passage_record(chunk: Chunk) -> dict[str, Any]:
+    """What a raw generation line says of its passage (`raw_triplet` reads it back)."""
+    return {
+        "chunk_id": chunk.chunk_id,
+        "document": chunk.document,
+        "page": chunk.page,
+        "section": chunk.section,
+        "product_code": chunk.product_code,
+        "context": chunk.text,
+    }
 
 
 def raw_pairs(path: Path) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -468,14 +473,7 @@ class TemplateDatasetGenerator(DatasetGenerator):
         return super().run(contexts)
 
     def _process(self, chunk: Chunk) -> dict[str, Any]:
-        base: dict[str, Any] = {
-            "chunk_id": chunk.chunk_id,
-            "document": chunk.document,
-            "page": chunk.page,
-            "section": chunk.section,
-            "product_code": chunk.product_code,
-            "context": chunk.text,
-        }
+        base = passage_record(chunk)
         writer = self.writer or TemplateWriter()
         base["product"] = writer.product(chunk)
         if len(chunk.text.strip()) < self.min_context_chars:

@@ -107,7 +107,9 @@ def _piaf_titles(path: Path) -> list[str]:
         raise DatasetError(str(path), None, f"not a readable SQuAD file ({exc})") from exc
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
+def question_lines(path: Path) -> list[dict[str, Any]]:
+    """The objects of a question JSONL file, each with its `question`; `DatasetError` names the
+    line that is not."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -139,7 +141,7 @@ def _generated_pages(paths: Sequence[Path]) -> tuple[list[str], dict[Split, int]
     pages: list[str] = []
     counts = dict.fromkeys(SPLITS, 0)
     for path in paths:
-        for item in _jsonl(path):
+        for item in question_lines(path):
             provenance = item.get("provenance")
             if not isinstance(provenance, dict):
                 raise DatasetError(str(path), None, "a triplet without provenance")
@@ -163,11 +165,11 @@ def build(
     own_pages: list[str] = []
     own_counts = dict.fromkeys(SPLITS, 0)
     for path in questions:
-        for item in _jsonl(path):
+        for item in question_lines(path):
             key = page_key(str(item["document"]), int(item["page"]))
             own_pages.append(key)
             own_counts[assign(key, OWN_RATIOS)] += 1
-    unanswerable_items = [str(item["question"]) for item in _jsonl(unanswerable)]
+    unanswerable_items = [str(item["question"]) for item in question_lines(unanswerable)]
     titles = _piaf_titles(piaf)
     present = [path for path in generated if path.is_file()]
     generated_pages, generated_counts = _generated_pages(present)
