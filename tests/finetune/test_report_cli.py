@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from finetune.__main__ import main
+from finetune.eval_runs import EvalOptions
 from knowledge.eval.splits import PIAF_FILE
 
 pytestmark = pytest.mark.unit
@@ -30,8 +31,15 @@ def test_collecting_nothing_writes_a_report_of_runs_that_have_not_run(
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Fine-tuning and evaluation report")
     assert "%" not in text.split("## Runs")[0].replace("95 %", "")  # no figure without a run
-    # Without PIAF beside the checkout, the runs that index it say so first.
-    reason = "no run directory yet" if PIAF_FILE.is_file() else "PIAF not found"
+    # The reason is the first input found missing: PIAF beside the checkout, then the built
+    # corpus (a fresh clone has not built it), then the run directory itself.
+    corpus = EvalOptions(runs_dir=tmp_path / "runs").corpus_dir
+    if not PIAF_FILE.is_file():
+        reason = "PIAF not found"
+    elif not any(corpus.rglob("*.pdf")):
+        reason = f"no corpus in {corpus}"
+    else:
+        reason = "no run directory yet"
     assert f"| retriever-base | not run: {reason}" in text
     assert f"not run: no fine-tuned adapter at {tmp_path / 'no-adapter.gguf'}" in text
     assert "**not adopted**" in text
