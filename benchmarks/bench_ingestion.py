@@ -6,11 +6,14 @@ re-runs the ingestion to time the incremental path (every file unchanged). Stage
 extraction), chunk (cleaning + chunking), embed, store (SQLite writes + index build).
 
 The corpus is ingested once per `--precision` (default: float32, the baseline, then the
-settings' precision, "auto"), in that order and in the same process, so the figures compare
-under the same machine load.
+settings' precision, "auto", which is int8 on a CPU without hardware bfloat16), in that order
+and in the same process, so the figures compare under the same machine load. "int8" is the
+embedder's int8 quantisation (ONNX Runtime, activations quantised on the fly). A precision may
+end with "/N": the pipeline hands the embedder N passages at a time (the default, 256, lets it
+sort a file's passages by length; "float32/32" is the grouping of earlier versions).
 
     python -m benchmarks.bench_ingestion [--corpus build/corpus] [--embedder NAME]
-        [--precision float32 auto]
+        [--precision float32/32 float32 int8 auto]
 """
 
 import argparse
@@ -37,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--precision",
         nargs="+",
-        choices=("auto", "float32", "bfloat16"),
+        type=_run_spec,
         default=["float32", settings.embedding_precision],
-        help="one ingestion per precision, in this order (default: float32 then the settings')",
+        help="one ingestion per precision (auto, float32, bfloat16 or int8, optionally /N for "
+        "N passages per embedder call), in this order (default: float32 then the settings')",
     )
     parser.add_argument("--chunk-size", type=int, default=settings.chunk_size)
     parser.add_argument("--chunk-overlap", type=int, default=settings.chunk_overlap)
@@ -60,13 +64,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---|---|---|---|---|---|")
     baseline: float | None = None
-    for precision in dict.fromkeys(args.precision):  # each once, in order
-        embedder = build_embedder(args.embedder, precision=precision)
+    for spec in dict.fromkeys(args.precision):  # each once, in order
+        precision, _, group = spec.partition("/")
+        if precision == "int8":
+            embedder = build_embedder(args.embedder, quantization="int8", precision="float32")
+        else:  # "auto" as the settings' default: int8 too where the CPU has no bfloat16
+            quantization = "auto" if precision == "auto" else "none"
+            embedder = build_embedder(args.embedder, quantization, precision=precision)
         embedder.warm_up()  # model loading is not ingestion
-        resolved = getattr(embedder, "precision", precision)
-        first, again = _ingest_twice(args, embedder)
+        resolved = (
+            "int8"
+            if getattr(embedder, "quantization", "none") == "int8"
+            else getattr(embedder, "precision", precision)
+        )
+        first, again = _ingest_twice(args, embedder, int(group) if group else None)
         stages = first.stage_seconds
         label = resolved if resolved == precision else f"{precision} ({resolved})"
+        label += f", {group} per call" if group else ""
         print(
             f"| {label} | first ingestion, {first.pages} pages, {first.chunks} chunks | "
             f"{first.seconds:.1f} | {first.pages_per_second:.2f} | {stages['read']:.1f} | "
@@ -94,8 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _run_spec(value: str) -> str:
+    precision, _, group = value.partition("/")
+    if precision not in ("auto", "float32", "bfloat16", "int8"):
+        raise argparse.ArgumentTypeError(f"unknown precision {precision!r}")
+    if group and (not group.isdigit() or int(group) < 1):
+        raise argparse.ArgumentTypeError(f"passages per call must be a positive integer: {group!r}")
+    return value
+
+
 def _ingest_twice(
-    args: argparse.Namespace, embedder: Embedder
+    args: argparse.Namespace, embedder: Embedder, group: int | None
 ) -> tuple[IngestionReport, IngestionReport]:
     with tempfile.TemporaryDirectory(prefix="bench-ingestion-") as directory:
         store = EmbeddedStore(args.keep or Path(directory), embedding_model=embedder.model_name)
@@ -105,6 +128,7 @@ def _ingest_twice(
             chunker=SectionChunker(args.chunk_size, args.chunk_overlap),
             catalog=load_document_catalog(),
             progress=False,
+            batch_size=group or IngestionPipeline.DEFAULT_BATCH_SIZE,
         )
         try:
             return pipeline.run([args.corpus]), pipeline.run([args.corpus])

@@ -5,6 +5,7 @@ wrote. It cannot invent anything: every word comes from the insurer's documents.
 """
 
 import math
+import re
 from dataclasses import dataclass
 
 from knowledge.interfaces import ScoredChunk
@@ -18,20 +19,63 @@ class Extract:
     overlap: float
 
 
-def _sentence_score(question_stems: set[str], sentence: str) -> float:
+# A question that asks for a quantity — how much, how long, from or until when, which amount,
+# delay, age or rate — is answered by a sentence that states one. Written from the French
+# interrogative forms, not from any question of the evaluation sets.
+_QUANTITY_NOUNS = (
+    r"d[ée]lais?|montants?|plafonds?|franchises?|dur[ée]es?|[âa]ges?|taux|prix|co[ûu]ts?|"
+    r"tarifs?|pourcentages?|limites?|nombre|p[ée]riodes?|indemnit[ée]s?|capital|capitaux|"
+    r"cotisations?|primes?|remboursements?|seuils?|minimum|maximum|pr[ée]avis"
+)
+_ASKS_FOR_QUANTITY = re.compile(
+    r"\bcombien\b|\bquand\b|\bjusqu'(?:à|a) quel|\b(?:à|a) partir de quel|"
+    r"\bau bout de\b|\bdans quel d[ée]lai|\bsous quel d[ée]lai|"
+    rf"\bquel(?:le)?s?\b(?:\s+\w+){{0,3}}\s+(?:{_QUANTITY_NOUNS})\b|"
+    rf"^\s*(?:le|la|les|l')\s*(?:{_QUANTITY_NOUNS})\b[^?]*\?\s*$",  # "Le plafond … ?"
+    re.IGNORECASE,
+)
+_UNITS = (
+    r"jours?|semaines?|mois|ans?|années?|heures?|€|euros?|%|pour ?cent|fois|points?|km|"
+    r"kilomètres?|m²|mètres?"
+)
+_NUMBER_WORDS = (
+    r"un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent"
+)
+# A number with its unit: "3 jours", "1 500 €", "70 ans", "trois mois" (a bare number may be an
+# article, a page or a time of day).
+_STATES_QUANTITY = re.compile(
+    rf"(?:\d[\d  .,]*|\b(?:{_NUMBER_WORDS}))\s*(?:{_UNITS})(?!\w)", re.IGNORECASE
+)
+# How much more a sentence stating a quantity weighs when the question asks for one.
+QUANTITY_WEIGHT = 1.5
+
+
+def asks_for_quantity(question: str) -> bool:
+    """Whether the question asks for an amount, a duration, a date, an age or a rate."""
+    return bool(_ASKS_FOR_QUANTITY.search(question))
+
+
+def _sentence_score(question_stems: set[str], sentence: str, wants_quantity: bool = False) -> float:
     stems = content_stems(sentence)
     if not stems or not question_stems:
         return 0.0
     shared = len(question_stems & stems)
-    return shared / math.sqrt(len(stems))
+    score = shared / math.sqrt(len(stems))
+    if wants_quantity and shared and _STATES_QUANTITY.search(sentence):
+        score *= QUANTITY_WEIGHT
+    return score
 
 
 def best_sentences(question: str, chunk: ScoredChunk, limit: int = 2) -> Extract:
     """The sentences of one passage that share the most meaningful words with the question."""
     question_stems = content_stems(question)
+    wants_quantity = asks_for_quantity(question)
     sentences = split_sentences(chunk.chunk.text)
     scored = sorted(
-        ((_sentence_score(question_stems, s), index, s) for index, s in enumerate(sentences)),
+        (
+            (_sentence_score(question_stems, s, wants_quantity), index, s)
+            for index, s in enumerate(sentences)
+        ),
         key=lambda item: (-item[0], item[1]),
     )
     chosen = [item for item in scored[:limit] if item[0] > 0]

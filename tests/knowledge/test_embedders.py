@@ -132,6 +132,18 @@ class TestPrecision:
         assert SentenceTransformerEmbedder("/m", quantization="int8").precision == "float32"
         assert SentenceTransformerEmbedder("/m", precision="float32").precision == "float32"
 
+    def test_auto_quantization_is_int8_only_where_float32_would_run_on_the_cpu(self) -> None:
+        expected = "none" if cpu_has_native_bfloat16() else "int8"
+        assert SentenceTransformerEmbedder("/m", quantization="auto").quantization == expected
+        for explicit in ("float32", "bfloat16"):
+            embedder = SentenceTransformerEmbedder("/m", quantization="auto", precision=explicit)
+            assert embedder.quantization == "none"
+            assert embedder.model_name == "/m"
+        on_gpu = SentenceTransformerEmbedder("/m", quantization="auto", device="cuda")
+        assert on_gpu.quantization == "none"
+        int8 = SentenceTransformerEmbedder("/m", quantization="int8")
+        assert (int8.quantization, int8.model_name) == ("int8", "/m+int8")
+
     def test_precision_does_not_change_the_model_identity(self) -> None:
         assert SentenceTransformerEmbedder("/m", precision="bfloat16").model_name == "/m"
 
@@ -222,6 +234,22 @@ class TestSentenceTransformerEmbedder:
             exact, approx = full.embed_passages(texts), half.embed_passages(texts)
             assert_unit_rows(approx, len(texts), 384)
             assert np.sum(exact * approx, axis=1).min() >= 0.99
+
+    def test_int8_vectors_stay_close_to_float32_ones_and_the_export_is_reused(
+        self, e5: SentenceTransformerEmbedder, model_dir: Path, tmp_path: Path
+    ) -> None:
+        texts = [*FRENCH_SENTENCES, QUESTION, "court", FRENCH_SENTENCES[0] * 20]  # 512+ tokens
+        int8 = SentenceTransformerEmbedder(str(model_dir), quantization="int8", onnx_dir=tmp_path)
+        exact, approx = e5.embed_passages(texts), int8.embed_passages(texts)
+        assert_unit_rows(approx, len(texts), 384)
+        assert np.sum(exact * approx, axis=1).min() >= 0.98  # measured: about 0.995 and above
+        assert int8.model_name == f"{model_dir}+int8"
+        (exported,) = tmp_path.glob("*/transformer-int8.onnx")
+        stamp = exported.stat().st_mtime_ns
+        again = SentenceTransformerEmbedder(str(model_dir), quantization="int8", onnx_dir=tmp_path)
+        np.testing.assert_allclose(again.embed_queries([QUESTION]), int8.embed_queries([QUESTION]))
+        assert exported.stat().st_mtime_ns == stamp
+        assert list(tmp_path.glob("*/*")) == [exported]  # no scratch file left behind
 
     def test_satisfies_the_embedder_protocol(self, e5: SentenceTransformerEmbedder) -> None:
         embedder: Embedder = e5

@@ -1,0 +1,88 @@
+"""Extractive answers: which sentences of a passage are shown, and the quantity preference."""
+
+import pytest
+
+from knowledge.extractive import asks_for_quantity, best_sentences, extractive_answer
+from knowledge.interfaces import Chunk, ScoredChunk
+
+pytestmark = pytest.mark.unit
+
+
+def scored(text: str, document: str = "doc.pdf", page: int = 1, score: float = 1.0) -> ScoredChunk:
+    return ScoredChunk(Chunk(f"{document}#{page}", document, page, text), score)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de temps faut-il attendre avant d'être remboursé ?",
+        "Au bout de combien de jours suis-je indemnisé ?",
+        "jusqu'à quel âge on peut adhérer",
+        "Quelle est la franchise pour un vol de scooter ?",
+        "Quel serait le montant maximum pris en charge ?",
+        "quand est-ce que ma couverture commence",
+        "Le plafond du remboursement des frais vétérinaires ?",
+    ],
+)
+def test_questions_that_ask_for_an_amount_a_duration_or_a_date(question: str) -> None:
+    assert asks_for_quantity(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Est-ce que le vol est couvert ?",
+        "Quelles sont les exclusions du contrat ?",
+        "Qui peut être assuré ?",
+        "Comment déclarer un sinistre ?",
+        "Que faire en cas de panne ?",
+    ],
+)
+def test_questions_that_do_not(question: str) -> None:
+    assert not asks_for_quantity(question)
+
+
+class TestBestSentences:
+    def test_a_question_asking_for_a_duration_prefers_the_sentence_that_states_one(self) -> None:
+        passage = (
+            "Le remboursement est effectué par virement. Le remboursement intervient sous 15 jours."
+        )
+        asked = best_sentences("Quel est le délai de remboursement ?", scored(passage), limit=1)
+        assert asked.sentences == ("Le remboursement intervient sous 15 jours.",)
+        how = best_sentences("Comment se passe le remboursement ?", scored(passage), limit=1)
+        assert how.sentences == ("Le remboursement est effectué par virement.",)
+
+    def test_a_bare_number_is_not_a_quantity(self) -> None:
+        passage = (
+            "Le contrat prend effet à 0 h le lendemain de la signature, article 4.2. "
+            "La garantie prend effet le lendemain de la signature."
+        )
+        extract = best_sentences("Quand la garantie prend-elle effet ?", scored(passage), limit=1)
+        assert extract.sentences == ("La garantie prend effet le lendemain de la signature.",)
+
+    def test_other_questions_are_scored_on_shared_words_alone(self) -> None:
+        passage = (
+            "Le vol est couvert dans la formule Confort, avec une franchise de 150 €. "
+            "Le vol est couvert."
+        )
+        extract = best_sentences("Le vol est-il couvert ?", scored(passage), limit=1)
+        assert extract.sentences == ("Le vol est couvert.",)
+
+    def test_the_chosen_sentences_keep_their_document_order(self) -> None:
+        passage = "La franchise est de 150 €. Elle ne s'applique pas au bris de glace. Fin."
+        extract = best_sentences("Quelle est la franchise du bris de glace ?", scored(passage))
+        assert extract.sentences == (
+            "La franchise est de 150 €.",
+            "Elle ne s'applique pas au bris de glace.",
+        )
+
+
+def test_the_answer_quotes_the_best_passage_with_its_page() -> None:
+    chunks = [
+        scored("Aucune franchise n'est appliquée en cas de vol.", "a.pdf", 2, 0.9),
+        scored("La franchise vol est de 300 € par sinistre.", "b.pdf", 5, 0.8),
+    ]
+    text, extract = extractive_answer("Quel est le montant de la franchise vol ?", chunks)
+    assert extract is not None
+    assert text == "D'après « b.pdf » (page 5) : La franchise vol est de 300 € par sinistre."
+    assert extractive_answer("Quelle franchise ?", []) == ("", None)
