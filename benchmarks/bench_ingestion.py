@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--keep takes one --precision (a kept store would skip the second run)")
 
     print(
-        f"CPU: {_cpu_model()}, {os.cpu_count()} CPUs, hardware bfloat16: "
+        f"CPU: {cpu_model()}, {os.cpu_count()} CPUs, hardware bfloat16: "
         f"{'yes' if cpu_has_native_bfloat16() else 'no'}; Python {platform.python_version()}"
     )
     print(
@@ -136,7 +136,8 @@ def _ingest_twice(
             store.close()
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it."""
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
             if line.startswith("model name"):

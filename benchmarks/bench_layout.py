@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.bench_ingestion import cpu_model
 from knowledge.cleaning import TextCleaner
 from knowledge.interfaces import Page
 from knowledge.readers import PdfReader
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     print(
-        f"CPU: {_cpu_model()}, {os.cpu_count()} CPUs, AMX: {'yes' if _has_amx() else 'no'}; "
+        f"CPU: {cpu_model()}, {os.cpu_count()} CPUs, AMX: {'yes' if _has_amx() else 'no'}; "
         f"Python {platform.python_version()}; "
         f"load average {os.getloadavg()[0]:.1f} (1 min) at the start"
     )
@@ -99,16 +100,6 @@ def _has_amx() -> bool:
         return "amx_bf16" in Path("/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
         return False
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

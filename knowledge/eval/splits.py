@@ -24,6 +24,7 @@ files' hashes so a consumer can tell that the data changed since it was built.
 import argparse
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -92,11 +93,16 @@ def split_of_key(key: str) -> Split:
     return assign(key, OWN_RATIOS)
 
 
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(REPO.parent))
-    except ValueError:
-        return str(path)
+def data_file_name(path: Path) -> str:
+    """A data file's name in manifests and provenance, whatever the checkout's folder is called:
+    relative to the repository, `../shared/…` for the data beside it (links are not followed,
+    so a linked `shared` folder keeps its name), absolute elsewhere."""
+    absolute = Path(os.path.abspath(path))
+    if absolute.is_relative_to(REPO):
+        return str(absolute.relative_to(REPO))
+    if absolute.is_relative_to(REPO.parent):
+        return f"../{absolute.relative_to(REPO.parent)}"
+    return str(absolute)
 
 
 def _piaf_titles(path: Path) -> list[str]:
@@ -180,28 +186,28 @@ def build(
         "generated triplets by (document, page) with the same ratios, unanswerable questions "
         "by their text",
         "piaf": {
-            "file": _relative(piaf),
+            "file": data_file_name(piaf),
             "sha256": file_sha256(piaf),
             "unit": "article",
             "ratios": list(PIAF_RATIOS),
             "splits": _grouped(titles, PIAF_RATIOS),
         },
         "own": {
-            "files": {_relative(path): file_sha256(path) for path in questions},
+            "files": {data_file_name(path): file_sha256(path) for path in questions},
             "unit": "document#page",
             "ratios": list(OWN_RATIOS),
             "question_counts": own_counts,
             "splits": _grouped(own_pages, OWN_RATIOS),
         },
         "unanswerable": {
-            "file": _relative(unanswerable),
+            "file": data_file_name(unanswerable),
             "sha256": file_sha256(unanswerable),
             "unit": "question",
             "ratios": list(UNANSWERABLE_RATIOS),
             "splits": _grouped(unanswerable_items, UNANSWERABLE_RATIOS),
         },
         "generated": {
-            "files": {_relative(path): file_sha256(path) for path in present},
+            "files": {data_file_name(path): file_sha256(path) for path in present},
             "unit": "document#page",
             "ratios": list(OWN_RATIOS),
             "triplet_counts": generated_counts,

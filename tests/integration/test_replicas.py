@@ -23,25 +23,20 @@ import httpx
 import psycopg
 import pytest
 
-from advisor.database import ensure_schema, open_engine
 from benchmarks.replicas import (
-    REDIS_URL,
+    Cluster,
     Prospect,
-    Replica,
     Router,
     TrackerRows,
     bot_texts,
     comparable,
     custom_payloads,
-    fresh_database,
     log_tail,
-    start_replicas,
-    stop_replicas,
+    running_cluster,
     user_texts,
     wait_for,
 )
 from stack.training import model_path
-from tests.integration.conftest import stack_settings
 from tests.services import require_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -71,42 +66,14 @@ class _Crash:
     at_s: float = 0.0
 
 
-@dataclasses.dataclass
-class Cluster:
-    replicas: list[Replica]
-    tracker_url: str
-    advisor_url: str
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     require_service("PostgreSQL", 5432)
     require_service("Redis", 6379)
     if not model_path().exists():
         pytest.fail(f"no trained Rasa model at {model_path()}: run `make train` first")
-    tmp = tmp_path_factory.mktemp("replicas")
-    with fresh_database("tracker") as tracker_url, fresh_database("advisor") as advisor_url:
-        engine = open_engine(advisor_url)
-        ensure_schema(engine)  # the migration job: before any server, never by two at once
-        engine.dispose()
-        settings = [
-            stack_settings(
-                tmp / name,
-                tracker_store_url=tracker_url,
-                lock_store_url=REDIS_URL,
-                advisor_database_url=advisor_url,
-            )
-            for name in ("a", "b")
-        ]
-        action_env = {
-            "KNOWLEDGE_STORE_DIR": str(tmp / "no-knowledge-base"),
-            "KNOWLEDGE_LLM_MODEL": "",
-        }
-        replicas = start_replicas(settings, action_env)
-        try:
-            yield Cluster(replicas, tracker_url, advisor_url)
-        finally:
-            stop_replicas(replicas)
+    with running_cluster(tmp_path_factory.mktemp("replicas"), 2) as replicas:
+        yield replicas
 
 
 def _run_tag() -> str:
