@@ -56,12 +56,25 @@ def ensure_int8_model(
     if target.is_file():
         return target
     try:
-        import torch
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        import onnx  # noqa: F401  (the quantiser needs it)
+        import onnxruntime.quantization  # noqa: F401
     except ImportError as exc:
         raise EmbeddingModelError(f"int8 embeddings need onnxruntime and onnx: {exc}") from exc
-    target.parent.mkdir(parents=True, exist_ok=True)
     logger.info("exporting %s to ONNX with int8 weights into %s (once)", model_dir, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _export(model, target)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise EmbeddingModelError(
+            f"cannot export the embedding model {model_dir} to int8 ONNX in {target.parent}: {exc}"
+        ) from exc
+    return target
+
+
+def _export(model: "SentenceTransformer", target: Path) -> None:
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     transformer: Any = model[0].auto_model
 
     class _LastHiddenState(torch.nn.Module):
@@ -97,7 +110,6 @@ def ensure_int8_model(
             op_types_to_quantize=["MatMul", "Gather"],  # Gather: the token embeddings
         )
         os.replace(int8_file, target)  # whole or absent: a crash leaves no half file
-    return target
 
 
 class Int8Transformer:
@@ -110,9 +122,15 @@ class Int8Transformer:
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = onnxruntime.InferenceSession(
-            str(onnx_file), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self._session = onnxruntime.InferenceSession(
+                str(onnx_file), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own classes, not exported for typing
+            raise EmbeddingModelError(
+                f"cannot load the int8 embedding model {onnx_file} (delete it to export it "
+                f"again): {exc}"
+            ) from exc
         self._model = model
         self._after_transformer = list(model)[1:]  # pooling, and a dense layer where declared
         # The float weights are no longer used: only the tokenizer and the pooling are.

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pytest
@@ -19,9 +20,13 @@ from knowledge.embedders import (
 )
 from knowledge.errors import EmbeddingModelError, KnowledgeError
 from knowledge.interfaces import Embedder, Vector
+from knowledge.onnx_int8 import ensure_int8_model, model_digest
 from knowledge.pipelines import build_embedder, settings_embedder
 from knowledge.settings import KnowledgeSettings
 from tests.knowledge.e5_helpers import FRENCH_SENTENCES, converted_model_dir
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 # Markers per class: loading a model takes seconds, the name rules are instant.
 
@@ -104,6 +109,14 @@ class TestLoadingErrors:
             EmbeddingModelError, match=r"directory not found: .*camembert-finetuned"
         ):
             embedder.warm_up()
+
+    def test_an_int8_export_that_cannot_be_written_is_an_embedding_model_error(
+        self, tmp_path: Path
+    ) -> None:
+        blocked = tmp_path / "a-file"
+        blocked.write_text("")
+        with pytest.raises(EmbeddingModelError, match=r"cannot export .* to int8 ONNX"):
+            ensure_int8_model(cast("SentenceTransformer", None), tmp_path, blocked)
 
     def test_dimension_cannot_be_overwritten(self) -> None:
         embedder = SentenceTransformerEmbedder("/nonexistent")
@@ -250,6 +263,16 @@ class TestSentenceTransformerEmbedder:
         np.testing.assert_allclose(again.embed_queries([QUESTION]), int8.embed_queries([QUESTION]))
         assert exported.stat().st_mtime_ns == stamp
         assert list(tmp_path.glob("*/*")) == [exported]  # no scratch file left behind
+
+    def test_a_damaged_int8_file_is_named_with_the_remedy(
+        self, model_dir: Path, tmp_path: Path
+    ) -> None:
+        damaged = tmp_path / model_digest(model_dir) / "transformer-int8.onnx"
+        damaged.parent.mkdir()
+        damaged.write_bytes(b"not an ONNX model")
+        int8 = SentenceTransformerEmbedder(str(model_dir), quantization="int8", onnx_dir=tmp_path)
+        with pytest.raises(EmbeddingModelError, match="delete it to export it again"):
+            int8.warm_up()
 
     def test_satisfies_the_embedder_protocol(self, e5: SentenceTransformerEmbedder) -> None:
         embedder: Embedder = e5
