@@ -391,9 +391,10 @@ def train_cross_encoder(
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        log.losses.append((step, round(float(loss), 5)))
+        value = float(loss.detach())
+        log.losses.append((step, round(value, 5)))
         if on_step is not None:
-            on_step(step, len(batches), float(loss))
+            on_step(step, len(batches), value)
     log.steps = len(batches)
     log.seconds = time.perf_counter() - started
     out_dir.mkdir(parents=True, exist_ok=True)
