@@ -79,9 +79,10 @@ class SentenceTransformerEmbedder:
 
     With `quantization="int8"` the transformer runs in ONNX Runtime with int8 weights, one scale
     per output channel (`knowledge.onnx_int8`; about twice as fast on a CPU without hardware
-    bfloat16, hit rates within a point of float32's: docs/benchmarks.md); `"auto"` chooses it
-    where the automatic precision would be float32 on the CPU. Its `model_name` ends with
-    "+int8", so caches of vectors keep the two apart.
+    bfloat16; hybrid hit rates within half a point of float32's, dense ones up to 2.6 points
+    lower: docs/benchmarks.md); `"auto"` chooses it where the automatic precision would be
+    float32 on the CPU. Its `model_name` ends with "+int8", so caches of vectors keep the two
+    apart.
 
     `precision="bfloat16"` runs the model in bfloat16 (`"auto"`, the default: on a CPU with
     hardware bfloat16, see `cpu_has_native_bfloat16`). Its vectors stay within a cosine of 0.998
