@@ -24,6 +24,7 @@ from advisor.handoff import (
     HandoffService,
     HandoffUnavailableError,
 )
+from common.drafts import DraftPublisher, SentenceSink
 from knowledge.interfaces import Answer, Source
 from knowledge.settings import KnowledgeSettings
 from product_catalog.engine import Recommendation, RecommendationResult, SuitabilityEngine
@@ -55,7 +56,11 @@ class QuestionAnswerer(Protocol):
     """What `knowledge.answering.AnswerService` offers the actions."""
 
     def answer(
-        self, question: str, product: str | None = None, context_product: str | None = None
+        self,
+        question: str,
+        product: str | None = None,
+        context_product: str | None = None,
+        on_sentence: SentenceSink | None = None,
     ) -> Answer: ...
 
 
@@ -116,17 +121,24 @@ class KnowledgeAdapter:
         return self.answerer is not None
 
     def answer(
-        self, question: str, product: str | None = None, context_product: str | None = None
+        self,
+        question: str,
+        product: str | None = None,
+        context_product: str | None = None,
+        on_sentence: SentenceSink | None = None,
     ) -> Answer:
         """`product`: named in the question; `context_product`: the one the conversation is
-        about, used when the question fits its documents."""
+        about, used when the question fits its documents; `on_sentence`: the checked sentences
+        of a streamed LLM answer, as they come (common/drafts.py)."""
         if self.answerer is None:
             return UNAVAILABLE
         try:
             # Actions call this from worker threads (the event loop stays free for the other
             # conversations); the models behind it (tokenizer, LLM) take one question at a time.
             with self._lock:
-                return self.answerer.answer(question, product, context_product)
+                if on_sentence is None:
+                    return self.answerer.answer(question, product, context_product)
+                return self.answerer.answer(question, product, context_product, on_sentence)
         except Exception:
             # Whatever breaks in retrieval, the conversation goes on with an honest sentence.
             logger.exception("knowledge base failed to answer (product=%s)", product)
@@ -164,6 +176,9 @@ class Services:
     # is asked to try again later), and how long the person's turn waits for the store.
     spool: HandoffSpool | None = None
     handoff_timeout_s: float = DEFAULT_HANDOFF_TIMEOUT_S
+    # Where the checked sentences of a streamed answer go while it is written (the widget's
+    # drafts, common/drafts.py); None: the person sees the final message only.
+    drafts: DraftPublisher | None = None
 
     def recommend(self, profile: NeedsProfile) -> tuple[RecommendationResult, list[Supported]]:
         """The engine's result for a profile and its first `MAX_PRODUCTS` items, each with its
@@ -252,6 +267,17 @@ def build_services(settings: ActionServerSettings) -> Services:
         advisor=build_advisor(settings.advisor),
         spool=HandoffSpool(settings.handoff_spool_dir),
         handoff_timeout_s=settings.handoff_timeout_s,
+        drafts=build_drafts(settings),
+    )
+
+
+def build_drafts(settings: ActionServerSettings) -> DraftPublisher | None:
+    """The answer drafts' publisher when ANSWER_DRAFTS_URL is set (Redis), else None."""
+    if not settings.answer_drafts_url:
+        return None
+    password = settings.answer_drafts_password
+    return DraftPublisher(
+        settings.answer_drafts_url, password.get_secret_value() if password else None
     )
 
 

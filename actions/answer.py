@@ -5,6 +5,8 @@ The answer is scoped to a product when the question names one, or when one is in
 `product` slot: the last product named or chosen with "En savoir plus") and the question fits
 its documents; otherwise every document is searched. It sends the answer as text with its
 citation, then an `answer` payload (actions/messages.py), and keeps the product in `product`.
+While a served LLM writes the answer, its checked sentences reach the widget as drafts
+(`draft_sink`, common/drafts.py).
 """
 
 import asyncio
@@ -23,6 +25,7 @@ from actions.messages import answer_payload, cited
 from actions.profile_slots import PROFILE_SLOTS
 from actions.text import MAX_PARSED_CHARS, has, normalize
 from common import metrics
+from common.drafts import WIDGET_NAMESPACE, SentenceSink
 
 GUARDRAILS_FILE = Path(__file__).with_name("guardrails.yml")
 FIRST_PERSON = (r"\b(?:je|j'|moi|mon|ma|mes|nous|notre|nos)\b",)
@@ -82,7 +85,9 @@ class ActionAnswerQuestion(Action):
             question = supporting_question(chosen.name)
         # Retrieval takes tens of milliseconds of CPU: in a thread, so that the action server
         # answers the other conversations' calls meanwhile.
-        answer = await asyncio.to_thread(services.knowledge.answer, question, named, in_context)
+        answer = await asyncio.to_thread(
+            services.knowledge.answer, question, named, in_context, draft_sink(tracker)
+        )
         metrics.record_answer(answer.mode)
         payload = answer_payload(answer)
         shown = answer.text
@@ -97,6 +102,16 @@ class ActionAnswerQuestion(Action):
             # the needs discovery starts (it asks consent, acknowledging what it understood).
             events.append(FollowupAction("needs_discovery_form"))
         return events
+
+
+def draft_sink(tracker: Tracker) -> SentenceSink | None:
+    """Where the checked sentences of a streamed answer go while it is written: the widget's
+    drafts (common/drafts.py), for a website conversation when drafts are configured."""
+    drafts = get_services().drafts
+    if drafts is None or not tracker.sender_id.startswith(f"{WIDGET_NAMESPACE}:"):
+        return None
+    turn = str((tracker.latest_message or {}).get("message_id") or "")
+    return drafts.sink(tracker.sender_id, turn)
 
 
 def states_a_situation(tracker: Tracker, text: str) -> bool:

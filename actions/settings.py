@@ -6,7 +6,7 @@ wrong variable) and passes them down: the adapters receive the components they n
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from advisor.config import AdvisorSettings
@@ -52,5 +52,14 @@ class ActionServerSettings(BaseSettings):
     handoff_timeout_s: float = Field(default=4.0, gt=0, le=30)
     handoff_spool_dir: Path = Path(".run/handoff-spool")
     handoff_spool_interval_s: float = Field(default=10.0, gt=0, le=3600)
+    # The Redis that carries the answer drafts to the Rasa server's website channel while an
+    # LLM answer is written (common/drafts.py); unset, the widget shows the final message only.
+    # Same variables as the Rasa server reads.
+    answer_drafts_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("ANSWER_DRAFTS_URL")
+    )
+    answer_drafts_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANSWER_DRAFTS_PASSWORD")
+    )
     advisor: AdvisorSettings = Field(default_factory=AdvisorSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)

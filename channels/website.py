@@ -26,12 +26,18 @@ from the Rasa server's own origin only; Rasa allowed every origin. `*` is refuse
 When a turn brings no bot message (the action server is down, an action failed), the widget gets
 the French apology of every channel (`channels.base.TECHNICAL_PROBLEM`).
 
+Answer drafts: with ANSWER_DRAFTS_URL set (Redis), the channel relays the checked sentences
+of an answer still being written (common/drafts.py) to the conversation's room as
+`answer_draft` events, {"turn", "index", "text"}; the widget shows them until the final
+message arrives. Only website conversations with a valid session id get them.
+
 Same settings as Rasa's `socketio` channel (user_message_evt, bot_message_evt,
 session_persistence, socketio_path, metadata_key) and the same socket.io path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -54,10 +60,17 @@ from channels.base import (
     without_namespace,
 )
 from channels.joining import MessageJoiner
+from common.drafts import (
+    WIDGET_NAMESPACE,
+    Draft,
+    drafts_settings_from_environment,
+    relay_drafts,
+)
 
 logger = logging.getLogger(__name__)
 
-NAMESPACE = "website"
+NAMESPACE = WIDGET_NAMESPACE
+DRAFT_EVENT = "answer_draft"
 ORIGINS_VARIABLE = "SOCKETIO_ALLOWED_ORIGINS"
 # 128 random bits in hexadecimal, as uuid4().hex and the widget's crypto.randomUUID() give.
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -230,6 +243,29 @@ class WidgetSocketIOInput(SocketIOInput):
 
         async def disconnect(sid: str, *_: Any) -> None:
             sessions.pop(sid, None)
+
+        async def deliver_draft(draft: Draft) -> None:
+            if not draft.conversation.startswith(f"{NAMESPACE}:"):
+                return
+            session_id = without_namespace(NAMESPACE, draft.conversation)
+            if not SESSION_ID.fullmatch(session_id):
+                return
+            event = {"turn": draft.turn, "index": draft.index, "text": draft.text}
+            await sio.emit(DRAFT_EVENT, event, room=session_id, namespace=self.namespace)
+
+        drafts_url, drafts_password = drafts_settings_from_environment()
+        if drafts_url and persistent:
+            relays: list[asyncio.Task[None]] = []
+
+            @blueprint.listener("after_server_start")
+            async def start_drafts(_: Any, __: Any) -> None:
+                relay = relay_drafts(drafts_url, drafts_password, deliver_draft)
+                relays.append(asyncio.get_running_loop().create_task(relay))
+
+            @blueprint.listener("before_server_stop")
+            async def stop_drafts(_: Any, __: Any) -> None:
+                for relay_task in relays:
+                    relay_task.cancel()
 
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)

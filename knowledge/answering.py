@@ -10,10 +10,17 @@ times out or is rejected by validation, the answer is extractive and says so:
 - without it, the sentences of the best passage that share the most words with the question.
 
 When retrieval finds nothing relevant, the service says the documents do not hold the answer.
+
+Streaming: given `on_sentence`, a generator that streams (`stream_sentences`, the served LLM)
+has each sentence checked as it arrives, the answer so far validated as a whole, and only then
+handed to `on_sentence` (the widget's drafts, common/drafts.py). The first rejected sentence
+ends the stream and the answer falls back as above; what was handed over stays a validated
+prefix of an answer the person then sees replaced by the final one.
 """
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from common import metrics
@@ -113,11 +120,16 @@ class AnswerService:
                 self._reader_failed = True
 
     def answer(
-        self, question: str, product: str | None = None, context_product: str | None = None
+        self,
+        question: str,
+        product: str | None = None,
+        context_product: str | None = None,
+        on_sentence: Callable[[str], None] | None = None,
     ) -> Answer:
         """`product`: the question names it, only its documents are searched. `context_product`:
         the conversation is about it, its documents are searched when the question fits them
-        (`Retriever.retrieve_in_context`)."""
+        (`Retriever.retrieve_in_context`). `on_sentence`: receives each validated sentence of a
+        streamed LLM answer as soon as it is checked (see the module docstring)."""
         question = sanitize_question(question)
         if not question:
             return Answer(text=REFUSAL_TEXT, sources=(), mode="refusal", validated=True)
@@ -134,7 +146,7 @@ class AnswerService:
 
         notes: list[str] = []
         if self.generator is not None:
-            generated = self._generate(self.generator, question, chunks, notes)
+            generated = self._generate(self.generator, question, chunks, notes, on_sentence)
             if generated is not None:
                 return generated
             metrics.record_llm_fallback(notes)
@@ -189,21 +201,36 @@ class AnswerService:
         )
 
     def _generate(
-        self, generator: Generator, question: str, chunks: list[ScoredChunk], notes: list[str]
+        self,
+        generator: Generator,
+        question: str,
+        chunks: list[ScoredChunk],
+        notes: list[str],
+        on_sentence: Callable[[str], None] | None = None,
     ) -> Answer | None:
+        stream = getattr(generator, "stream_sentences", None) if on_sentence else None
         try:
             budget = generator.n_ctx - self.max_answer_tokens
             prompt, used = build_prompt(
                 question, chunks, self.prompt_format, generator.count_tokens, budget
             )
-            text = generator.generate(prompt, deadline_s=self.timeout_s)
+            passages = [c.chunk.text for c in used]
+            if stream is not None and on_sentence is not None:
+                sentences = stream(prompt, self.timeout_s)
+                text = self._streamed(sentences, question, passages, on_sentence)
+            else:
+                text = generator.generate(prompt, deadline_s=self.timeout_s)
         except GenerationError as error:
             logger.warning("LLM unavailable, extractive answer used: %s", error)
             notes.append("llm_failed")
             return None
+        except _StreamRejectedError as rejected:
+            logger.info("streamed LLM answer rejected by validation: %s", rejected.reason)
+            notes.append(f"validation_rejected: {rejected.reason}")
+            return None
         if not text or text.lower().startswith(DONT_KNOW.lower()):
             return Answer(text=REFUSAL_TEXT, sources=_sources(used), mode="refusal", validated=True)
-        verdict = self.validator.validate(question, text, [c.chunk.text for c in used])
+        verdict = self.validator.validate(question, text, passages)
         if not verdict.accepted:
             logger.info("LLM answer rejected by validation: %s", verdict.reason)
             notes.append(f"validation_rejected: {verdict.reason}")
@@ -215,3 +242,33 @@ class AnswerService:
             validated=True,
             validation_score=verdict.score,
         )
+
+    def _streamed(
+        self,
+        sentences: Iterator[str],
+        question: str,
+        passages: list[str],
+        on_sentence: Callable[[str], None],
+    ) -> str:
+        """The streamed answer, each sentence handed to `on_sentence` once the answer up to it
+        passes validation; raises _StreamRejectedError at the first that does not. An answer that
+        starts as the "not in the documents" reply is read to its end and shown as a refusal."""
+        shown: list[str] = []
+        for sentence in sentences:
+            shown.append(sentence)
+            text = " ".join(shown)
+            if text.lower().startswith(DONT_KNOW.lower()):
+                continue  # the refusal reply: never a draft
+            verdict = self.validator.validate(question, text, passages)
+            if not verdict.accepted:
+                raise _StreamRejectedError(verdict.reason)
+            on_sentence(sentence)
+        return " ".join(shown).strip()
+
+
+class _StreamRejectedError(Exception):
+    """A streamed sentence failed validation: the stream stops, the answer falls back."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

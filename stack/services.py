@@ -78,6 +78,8 @@ def rasa_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Service:
             "LOG_HASH_KEY": settings.log_hash_key,
             # The widget is served by the web app: its pages may open the socket.
             "SOCKETIO_ALLOWED_ORIGINS": f"http://{settings.host}:{settings.webapp_port}",
+            # The channel relays the answer drafts the action server publishes there.
+            "ANSWER_DRAFTS_URL": settings.drafts_url,
             **rasa_metrics_env(settings),
         },
         cwd=root,
@@ -121,6 +123,7 @@ def action_service(settings: StackSettings, root: Path = PROJECT_ROOT) -> Servic
             "ACTION_SERVER_HANDOFF_SPOOL_DIR": str(settings.run_dir / "handoff-spool"),
             "KNOWLEDGE_LLM_MODEL": settings.knowledge_llm_model,
             "LOG_HASH_KEY": settings.log_hash_key,
+            "ANSWER_DRAFTS_URL": settings.drafts_url,
         },
         cwd=root,
     )

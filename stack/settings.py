@@ -60,6 +60,9 @@ class StackSettings(BaseSettings):
     # 650 MB) and takes turns on its own core; more than one needs the Redis lock store, so that
     # two turns of one conversation never run at once in two workers.
     rasa_workers: int = Field(default=1, ge=1)
+    # The Redis of the answer drafts (ANSWER_DRAFTS_URL, common/drafts.py), passed to the Rasa
+    # server and the action server; empty: LOCK_STORE_URL's Redis, and no drafts without one.
+    answer_drafts_url: str = ""
     # The advisor lead store, shared by the action server (handoff) and the web app (console).
     advisor_database_url: str = DEFAULT_ADVISOR_DATABASE_URL
     # The action server's answer model (KNOWLEDGE_LLM_MODEL, passed to it): empty means extractive
@@ -83,11 +86,16 @@ class StackSettings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
-    @field_validator("lock_store_url")
+    @property
+    def drafts_url(self) -> str:
+        """Where the answer drafts go: ANSWER_DRAFTS_URL, else the lock store's Redis, else ""."""
+        return self.answer_drafts_url or self.lock_store_url
+
+    @field_validator("lock_store_url", "answer_drafts_url")
     @classmethod
     def _check_lock_url(cls, value: str) -> str:
         if value and not value.startswith("redis://"):
-            raise ValueError("must be empty (in-memory) or start with redis://")
+            raise ValueError("must be empty or start with redis://")
         return value
 
     @field_validator("rasa_jwt_secret")

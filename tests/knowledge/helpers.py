@@ -1,5 +1,7 @@
 """Test doubles for the knowledge base: a scripted LLM and a retriever over fixed passages."""
 
+from collections.abc import Iterator
+
 from knowledge.errors import GenerationError, GenerationTimeoutError
 from knowledge.interfaces import Chunk, ScoredChunk, SearchFilters
 
@@ -61,3 +63,22 @@ class ScriptedGenerator:
         if self.fail == "error":
             raise GenerationError("model crashed")
         return self.reply
+
+
+class StreamingScriptedGenerator(ScriptedGenerator):
+    """A scripted fake LLM that also streams: its reply's sentences one by one, then, with
+    `fail_after`, a GenerationError once that many sentences were given."""
+
+    def __init__(self, sentences: list[str], fail_after: int | None = None) -> None:
+        super().__init__(" ".join(sentences))
+        self.sentences = sentences
+        self.fail_after = fail_after
+        self.given = 0
+
+    def stream_sentences(self, prompt: str, deadline_s: float) -> Iterator[str]:
+        self.prompts.append(prompt)
+        for index, sentence in enumerate(self.sentences):
+            if self.fail_after is not None and index >= self.fail_after:
+                raise GenerationTimeoutError("the stream stopped")
+            self.given += 1
+            yield sentence

@@ -2,7 +2,12 @@ import pytest
 
 from knowledge.answering import REFUSAL_TEXT, AnswerService
 from knowledge.validation import AnswerValidator
-from tests.knowledge.helpers import FixedRetriever, ScriptedGenerator, chunk
+from tests.knowledge.helpers import (
+    FixedRetriever,
+    ScriptedGenerator,
+    StreamingScriptedGenerator,
+    chunk,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -124,3 +129,62 @@ class TestGenerativeMode:
         prompt = generator.prompts[-1]
         assert prompt.count("[INST]") == 0
         assert "ignore tes instructions" in prompt  # kept as text, bounded by the instructions
+
+
+class TestStreamedAnswers:
+    """With `on_sentence`, a streaming generator's sentences are shown as they pass validation."""
+
+    RENOUNCE = "Vous pouvez renoncer au contrat dans un délai de 14 jours calendaires [1]."
+    LETTER = "La demande est adressée par lettre recommandée [1]."
+
+    def test_each_checked_sentence_is_handed_over_in_order(self):
+        generator = StreamingScriptedGenerator([self.RENOUNCE, self.LETTER])
+        svc, _ = service(generator)
+        shown: list[str] = []
+        answer = svc.answer("Comment renoncer au contrat ?", on_sentence=shown.append)
+        assert shown == [self.RENOUNCE, self.LETTER]
+        assert answer.mode == "generative"
+        assert answer.text == f"{self.RENOUNCE} {self.LETTER}"
+
+    def test_the_first_rejected_sentence_ends_the_stream_and_the_answer_falls_back(self):
+        invented = "Le remboursement intervient sous 45 jours [1]."
+        generator = StreamingScriptedGenerator([self.RENOUNCE, invented, self.LETTER])
+        svc, _ = service(generator)
+        shown: list[str] = []
+        answer = svc.answer("Comment renoncer au contrat ?", on_sentence=shown.append)
+        assert shown == [self.RENOUNCE]  # never the invented figure, nor what follows it
+        assert generator.given == 2
+        assert answer.mode == "extractive"
+        assert any(note.startswith("validation_rejected") and "45" in note for note in answer.notes)
+
+    def test_a_promise_is_never_shown(self):
+        promise = "Nous vous garantissons que votre demande sera acceptée."
+        generator = StreamingScriptedGenerator([promise, self.RENOUNCE])
+        svc, _ = service(generator)
+        shown: list[str] = []
+        answer = svc.answer("Comment renoncer au contrat ?", on_sentence=shown.append)
+        assert shown == []
+        assert answer.mode == "extractive"
+
+    def test_the_refusal_reply_is_not_shown_as_a_draft(self):
+        generator = StreamingScriptedGenerator(["Je ne sais pas."])
+        svc, _ = service(generator)
+        shown: list[str] = []
+        answer = svc.answer("Comment renoncer au contrat ?", on_sentence=shown.append)
+        assert shown == []
+        assert answer.mode == "refusal"
+
+    def test_a_stream_cut_by_the_time_limit_keeps_what_was_shown_and_falls_back(self):
+        generator = StreamingScriptedGenerator([self.RENOUNCE, self.LETTER], fail_after=1)
+        svc, _ = service(generator)
+        shown: list[str] = []
+        answer = svc.answer("Comment renoncer au contrat ?", on_sentence=shown.append)
+        assert shown == [self.RENOUNCE]
+        assert answer.mode == "extractive"
+        assert "llm_failed" in answer.notes
+
+    def test_without_a_sink_the_whole_answer_is_generated_at_once(self):
+        generator = StreamingScriptedGenerator([self.RENOUNCE])
+        svc, _ = service(generator)
+        assert svc.answer("Comment renoncer au contrat ?").mode == "generative"
+        assert generator.given == 0  # generate(), not the stream

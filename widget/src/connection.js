@@ -48,6 +48,8 @@ export class Connection {
       if (!this.socket.active) this.retryLater();
     });
     this.socket.on('bot_uttered', (data) => this.handlers.onBotMessage(data));
+    // Checked sentences of an answer still being written (common/drafts.py on the server).
+    this.socket.on('answer_draft', (data) => this.handlers.onDraft(data));
   }
 
   retryLater() {

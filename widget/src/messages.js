@@ -133,3 +133,13 @@ export function isRateable(entry) {
   const type = entry.custom && entry.custom.type;
   return type === PAYLOAD.ANSWER || type === PAYLOAD.RECOMMENDATIONS;
 }
+
+// A sentence of an answer being written (the `answer_draft` event), or null.
+export function normalizeDraft(data) {
+  if (!data || typeof data !== 'object') return null;
+  const turn = str(data.turn, 200);
+  const text = str(data.text, 2000).trim();
+  const index = Number(data.index);
+  if (!text || !Number.isInteger(index) || index < 0 || index >= 1000) return null;
+  return { turn, index, text };
+}

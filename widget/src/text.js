@@ -17,6 +17,7 @@ export const TEXT = {
   welcome:
     'Bonjour ! Je suis l’assistant de Vergemont Assurances. Parlez-moi de votre situation ou posez une question sur nos contrats : je vous réponds en citant nos documents.',
   typing: 'L’assistant écrit…',
+  drafting: 'Réponse en cours de rédaction, vérifiée phrase par phrase…',
   connecting: 'Connexion à l’assistant…',
   online: 'Connecté',
   offline: 'Connexion perdue. Reconnexion en cours… Vos messages seront envoyés dès le retour de la connexion.',

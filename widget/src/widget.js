@@ -3,7 +3,7 @@
 import { Connection } from './connection.js';
 import { el, srOnly } from './dom.js';
 import { postFeedback } from './feedback.js';
-import { normalizeBotMessage } from './messages.js';
+import { normalizeBotMessage, normalizeDraft } from './messages.js';
 import { renderEntry } from './render.js';
 import { ConversationStore, newId } from './storage.js';
 import { TEXT } from './text.js';
@@ -16,10 +16,12 @@ export class ChatWidget {
     this.store = new ConversationStore(config.storagePrefix);
     this.lastQuestion = '';
     this.replyTimer = null;
+    this.draft = null; // the bubble of the answer being written: { turn, node, text, count }
     this.build();
     this.connection = new Connection(config, this.store, {
       onStatus: (status) => this.setStatus(status),
       onBotMessage: (data) => this.receive(data),
+      onDraft: (data) => this.showDraft(data),
     });
     this.renderAll();
     if (this.store.isOpen) this.open(false);
@@ -112,6 +114,7 @@ export class ChatWidget {
 
   restart() {
     if (this.store.entries.length && !window.confirm(TEXT.restartConfirm)) return;
+    this.clearDraft();
     this.store.reset();
     this.hideTyping();
     this.renderAll();
@@ -187,7 +190,34 @@ export class ChatWidget {
     });
   }
 
+  // An answer being written arrives sentence by sentence, each checked by the server; the
+  // final message replaces them (it may differ: a rejected answer falls back to the documents'
+  // own sentence). Drafts are never stored: a reload shows the final message only.
+  showDraft(data) {
+    const draft = normalizeDraft(data);
+    if (!draft || this.typing.hidden) return; // no reply awaited: a late draft
+    if (!this.draft || this.draft.turn !== draft.turn) {
+      this.clearDraft();
+      const text = el('p', { className: 'vg-text' });
+      const node = el('li', { className: 'vg-msg vg-bot vg-draft', attrs: { 'aria-busy': 'true', 'data-turn': draft.turn } }, [
+        srOnly(`${TEXT.bot} : `), text, el('p', { className: 'vg-mode', text: TEXT.drafting }),
+      ]);
+      this.draft = { turn: draft.turn, node, text, count: 0 };
+      this.log.appendChild(node);
+    }
+    if (draft.index < this.draft.count) return; // a repeat
+    this.draft.text.textContent = `${this.draft.text.textContent} ${draft.text}`.trim();
+    this.draft.count = draft.index + 1;
+    this.scrollToEnd();
+  }
+
+  clearDraft() {
+    if (this.draft) this.draft.node.remove();
+    this.draft = null;
+  }
+
   receive(data) {
+    this.clearDraft();
     const entry = normalizeBotMessage(data, this.lastQuestion || this.previousUserText());
     if (!entry.text && !entry.custom && !entry.buttons.length) return;
     this.store.add(entry);
@@ -208,6 +238,7 @@ export class ChatWidget {
     this.scrollToEnd();
     window.clearTimeout(this.replyTimer);
     this.replyTimer = window.setTimeout(() => {
+      this.clearDraft();
       this.hideTyping();
       this.status.textContent = TEXT.noReply;
     }, this.config.replyTimeoutMs);
