@@ -179,3 +179,9 @@ train-reader: $(VENV)/.installed ## Retrain the extractive reader (knowledge/art
 	$(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval --no-progress
 	nice -n 10 $(PY) -m knowledge.qa.train --threads 2 $(ARGS)
 	$(PY) -m knowledge.qa.evaluate --store-dir .run/knowledge-eval --report docs/knowledge-eval.md
+
+.PHONY: train-abstention
+train-abstention: $(VENV)/.installed ## Refit the abstention model (knowledge/artifacts/abstention/) and measure it on the held-out splits
+	$(PY) -m knowledge.corpus build
+	$(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval --no-progress
+	$(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval --report docs/knowledge-eval.md

@@ -9,7 +9,11 @@ times out or is rejected by validation, the answer is extractive and says so:
   advisor;
 - without it, the sentences of the best passage that share the most words with the question.
 
-When retrieval finds nothing relevant, the service says the documents do not hold the answer.
+When the passages do not answer the question, the service says the documents do not hold the
+answer: the abstention model decides (`knowledge.abstention`: the best sentence's overlap with
+the question, the hybrid score of the first passage, how close any passage comes to the
+question) where its artifact is present, else a best sentence sharing too few words with the
+question.
 
 Streaming: given `on_sentence`, a generator that streams (`stream_sentences`, the served LLM)
 has each sentence checked as it arrives, the answer so far validated as a whole, and only then
@@ -25,8 +29,9 @@ from typing import TYPE_CHECKING
 
 from common import metrics
 from common.sources import quoted
+from knowledge.abstention import AbstentionModel, signals
 from knowledge.errors import GenerationError
-from knowledge.extractive import extractive_answer, mark
+from knowledge.extractive import Extract, extractive_answer, mark
 from knowledge.interfaces import Answer, Generator, Retriever, ScoredChunk, SearchFilters, Source
 from knowledge.prompts import DONT_KNOW, build_prompt, sanitize_question
 from knowledge.validation import AnswerValidator
@@ -90,6 +95,7 @@ class AnswerService:
         timeout_s: float = 20.0,
         max_answer_tokens: int = 120,
         reader: "SpanReader | None" = None,
+        abstention: AbstentionModel | None = None,
     ) -> None:
         self.retriever = retriever
         self.validator = validator
@@ -100,6 +106,7 @@ class AnswerService:
         self.timeout_s = timeout_s
         self.max_answer_tokens = max_answer_tokens
         self.reader = reader
+        self.abstention = abstention
         self._reader_failed = False
         self._reader_lock = threading.Lock()
 
@@ -139,9 +146,14 @@ class AnswerService:
             filters = SearchFilters(product_code=product) if product else None
             chunks = self.retriever.retrieve(question, top_k=self.top_k, filters=filters)
         extract_text, extract = extractive_answer(question, chunks)
-        if extract is None or extract.overlap < self.min_retrieval_overlap:
+        abstains, why = self._abstains(question, product, chunks, extract)
+        if abstains or extract is None:
             return Answer(
-                text=REFUSAL_TEXT, sources=_sources(chunks), mode="refusal", validated=True
+                text=REFUSAL_TEXT,
+                sources=_sources(chunks),
+                mode="refusal",
+                validated=True,
+                notes=why,
             )
 
         notes: list[str] = []
@@ -163,6 +175,34 @@ class AnswerService:
             validated=self.generator is None,
             notes=tuple(notes),
         )
+
+    def _abstains(
+        self,
+        question: str,
+        product: str | None,
+        chunks: list[ScoredChunk],
+        extract: Extract | None,
+    ) -> tuple[bool, tuple[str, ...]]:
+        """Whether the passages do not answer the question, and the note that says why."""
+        if extract is None:
+            return True, ()
+        similarity = None if self.abstention is None else self._similarity(question, product)
+        if self.abstention is None or similarity is None:
+            return extract.overlap < self.min_retrieval_overlap, ()
+        probability = self.abstention.probability(signals(chunks, extract, similarity))
+        if probability >= self.abstention.threshold:
+            return False, ()
+        return True, ("abstention", f"answer_probability={probability:.3f}")
+
+    def _similarity(self, question: str, product: str | None) -> float | None:
+        """How close the documents (the named product's) come to the question, when the
+        retriever can tell (`StoreRetriever.similarity`); None otherwise."""
+        similarity = getattr(self.retriever, "similarity", None)
+        if similarity is None:
+            return None
+        filters = SearchFilters(product_code=product) if product else None
+        value = similarity(question, filters)
+        return None if value is None else float(value)
 
     def _read(
         self, reader: "SpanReader", question: str, chunks: list[ScoredChunk], notes: list[str]

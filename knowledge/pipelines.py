@@ -5,9 +5,12 @@ to Weaviate in `warm_up()`.
 """
 
 import importlib
+import logging
 import re
 from typing import TYPE_CHECKING, cast
 
+from knowledge.abstention import AbstentionModel
+from knowledge.abstention import artifact_present as abstention_artifact_present
 from knowledge.answering import AnswerService
 from knowledge.chunking import SectionChunker
 from knowledge.errors import KnowledgeError
@@ -24,6 +27,8 @@ from product_catalog.documents import DocumentCatalog
 if TYPE_CHECKING:
     from knowledge.embedders import Precision, Quantization
     from knowledge.qa.reader import SpanReader
+
+logger = logging.getLogger(__name__)
 
 # "package.module:ClassName": an embedder class importable from the Python path, built with no
 # arguments (a project-specific model, or the small deterministic embedder of the tests).
@@ -140,7 +145,32 @@ def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> A
         timeout_s=settings.llm_timeout_s,
         max_answer_tokens=settings.llm_max_tokens,
         reader=build_reader(settings),
+        abstention=build_abstention(settings),
     )
+
+
+def build_abstention(settings: KnowledgeSettings) -> AbstentionModel | None:
+    """The abstention model when enabled, its artifact present and fitted with this embedding
+    model; otherwise (logged when unusable or fitted with another) the former rule applies: a
+    best sentence sharing too few words abstains."""
+    if not settings.abstention_enabled or not abstention_artifact_present(settings.abstention_dir):
+        return None
+    try:
+        model = AbstentionModel.load(settings.abstention_dir)
+    except KnowledgeError as error:
+        logger.error("%s: abstention by word overlap instead", error)
+        return None
+    fitted_with = model.embedding_model
+    if fitted_with and fitted_with != settings.embedding_model:
+        # Its signals include the hybrid score, which another embedding model changes.
+        logger.warning(
+            "abstention model fitted with %s, the store embeds with %s: abstention by word "
+            "overlap instead (retrain it: python -m knowledge.eval.abstention)",
+            fitted_with,
+            settings.embedding_model,
+        )
+        return None
+    return model
 
 
 def build_reader(settings: KnowledgeSettings) -> "SpanReader | None":

@@ -9,6 +9,8 @@ chunks of one page take one place, so the top k shows k pages (measured in docs/
 "Distinct pages").
 """
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +27,8 @@ from knowledge.interfaces import (
 
 # Candidates fetched per result wanted, when results must come from distinct pages.
 _OVERFETCH = 3
+# Query embeddings kept: an answer asks for its question's passages, then for `similarity`.
+_QUERY_CACHE_SIZE = 256
 
 
 def one_per_page(results: Sequence[ScoredChunk]) -> list[ScoredChunk]:
@@ -64,6 +68,8 @@ class StoreRetriever:
         self.fusion = fusion
         self.top_k = top_k
         self.distinct_pages = distinct_pages
+        self._vectors: OrderedDict[str, Vector] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     def warm_up(self) -> None:
         self.store.warm_up()
@@ -73,7 +79,16 @@ class StoreRetriever:
     def retrieve(
         self, query: str, top_k: int | None = None, filters: SearchFilters | None = None
     ) -> list[ScoredChunk]:
-        return self.retrieve_batch([query], top_k=top_k, filters=filters)[0]
+        vectors = None if self.mode == "bm25" else self._query_vector(query)[None, :]
+        return self.retrieve_batch([query], top_k=top_k, filters=filters, vectors=vectors)[0]
+
+    def similarity(self, query: str, filters: SearchFilters | None = None) -> float | None:
+        """The highest cosine between the query and any passage (within `filters`): how close
+        the documents come to the question at all. None in BM25 mode (no embedder)."""
+        if self.mode == "bm25":
+            return None
+        best = self.store.dense_search(self._query_vector(query), 1, filters)
+        return float(best[0].score) if best else 0.0
 
     def retrieve_batch(
         self,
@@ -110,12 +125,26 @@ class StoreRetriever:
         self, query: str, product: str, top_k: int | None = None
     ) -> list[ScoredChunk]:
         """See `Retriever.retrieve_in_context`; the query is embedded once for both searches."""
-        vectors = None if self.mode == "bm25" else self._embed([query])
+        vectors = None if self.mode == "bm25" else self._query_vector(query)[None, :]
         everywhere = self.retrieve_batch([query], top_k=top_k, vectors=vectors)[0]
         if not any(item.chunk.product_code == product for item in everywhere):
             return everywhere
         scoped = SearchFilters(product_code=product)
         return self.retrieve_batch([query], top_k=top_k, filters=scoped, vectors=vectors)[0]
+
+    def _query_vector(self, query: str) -> Vector:
+        """One query's embedding, kept for the next calls about the same question."""
+        with self._vectors_lock:
+            vector = self._vectors.get(query)
+            if vector is not None:
+                self._vectors.move_to_end(query)
+                return vector
+        vector = np.asarray(self._embed([query])[0], dtype=np.float32)
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            if len(self._vectors) > _QUERY_CACHE_SIZE:
+                self._vectors.popitem(last=False)
+        return vector
 
     def _embed(self, queries: Sequence[str]) -> Vector:
         if self.embedder is None:  # refused by the constructor; kept for the type checker

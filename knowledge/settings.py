@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.interfaces import Fusion, RetrievalMode
 
+# The committed abstention model (`python -m knowledge.eval.abstention` rewrites it).
+ABSTENTION_DIR = Path(__file__).resolve().parent / "artifacts" / "abstention"
 # The committed reader artifact (`make train-reader` rewrites it).
 READER_DIR = Path(__file__).resolve().parent / "artifacts" / "reader"
 
@@ -85,6 +87,10 @@ class KnowledgeSettings(BaseSettings):
     # "int8": dynamic int8 linear layers (faster on a CPU without bfloat16, slightly less exact).
     reader_quantization: Literal["none", "int8"] = "none"
     reader_threads: int | None = Field(default=None, ge=1)  # None: torch's default
+    # Abstention (knowledge/abstention.py): the committed model decides when the passages do not
+    # answer; off, or without its artifact, a best sentence sharing too few words abstains.
+    abstention_enabled: bool = True
+    abstention_dir: Path = ABSTENTION_DIR
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -73,7 +73,8 @@ def write_report(
     return path, chart
 
 
-# Sections other commands write into the same report (`knowledge.qa.evaluate`, the reader's):
+# Sections other commands write into the same report (`knowledge.qa.evaluate`, the reader's;
+# `knowledge.eval.abstention`):
 # from such a marker to the end of the file, kept when the retrieval report is rewritten.
 SECTION_MARKER = "<!-- section written by "
 
@@ -86,6 +87,21 @@ def kept_sections(path: Path) -> str:
         return ""
     position = existing.find(SECTION_MARKER)
     return "" if position < 0 else "\n" + existing[position:]
+
+
+def write_section(path: Path, section: str) -> None:
+    """Put `section` (starting with its own `SECTION_MARKER` line) in the report at `path`: in
+    place of the section that marker line starts, or at the end; the other sections stay."""
+    existing = path.read_text(encoding="utf-8") if path.is_file() else ""
+    marker = section.split("\n", 1)[0]
+    start = existing.find(marker)
+    if start < 0:
+        path.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+        return
+    end = existing.find(SECTION_MARKER, start + len(marker))
+    tail = "" if end < 0 else "\n" + existing[end:]
+    head = existing[:start].rstrip("\n") + "\n\n"
+    path.write_text(head + section.rstrip("\n") + "\n" + tail, encoding="utf-8")
 
 
 def _markdown(

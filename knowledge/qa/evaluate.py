@@ -36,7 +36,7 @@ from knowledge.answering import AnswerService
 from knowledge.errors import KnowledgeError
 from knowledge.eval.answers import rouge_l
 from knowledge.eval.datasets import Question, load_judgments, load_questions, with_judgments
-from knowledge.eval.report import SECTION_MARKER
+from knowledge.eval.report import SECTION_MARKER, write_section
 from knowledge.eval.splits import MANIFEST, PIAF_FILE, QUESTION_FILES, REPO, Manifest, Split
 from knowledge.extractive import extractive_answer
 from knowledge.interfaces import Retriever, ScoredChunk, SearchFilters
@@ -508,13 +508,6 @@ def markdown(results: dict[str, Any], provenance: dict[str, Any], command: str) 
         lines[-1] += f"; int8 median {q8['seconds_median']} s, p95 {q8['seconds_p95']} s"
     lines[-1] += f" ({lat['calls']} calls, the test questions' retrieved passages)."
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, section: str) -> None:
-    existing = path.read_text(encoding="utf-8") if path.is_file() else ""
-    position = existing.find(SECTION_MARKER)
-    head = existing if position < 0 else existing[:position]
-    path.write_text(head.rstrip("\n") + "\n\n" + section, encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

