@@ -181,7 +181,9 @@ train-reader: $(VENV)/.installed ## Retrain the extractive reader (knowledge/art
 	$(PY) -m knowledge.qa.evaluate --store-dir .run/knowledge-eval --report docs/knowledge-eval.md
 
 .PHONY: train-abstention
-train-abstention: $(VENV)/.installed ## Refit the abstention model (knowledge/artifacts/abstention/) and measure it on the held-out splits
+train-abstention: $(VENV)/.installed ## Refit the abstention models (knowledge/artifacts/abstention/, float and int8 vectors) and measure them on the held-out splits
 	$(PY) -m knowledge.corpus build
 	$(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval --no-progress
 	$(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval --report docs/knowledge-eval.md
+	KNOWLEDGE_EMBEDDING_QUANTIZATION=int8 $(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval-int8 --no-progress
+	KNOWLEDGE_EMBEDDING_QUANTIZATION=int8 $(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval-int8 --report docs/knowledge-eval.md

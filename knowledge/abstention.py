@@ -11,7 +11,9 @@ A logistic model over three signals of every answer, computed the same way when 
 - `dense_similarity`: the highest cosine between the question and any passage it may be answered
   from (`StoreRetriever.similarity`), how close the documents come to it at all.
 
-The signals depend on the embedding model: a model fitted with another one is not used.
+The signals depend on the vectors: a model fitted with another embedding model is not used,
+and int8 vectors (a CPU without bfloat16) have their own fit, `model-int8.json`, because their
+cosines run slightly differently.
 
 The weights, the standardisation and the decision threshold are a small JSON artifact
 (`knowledge/artifacts/abstention/model.json`) holding its own provenance (command, data hashes,
@@ -34,6 +36,14 @@ from knowledge.interfaces import ScoredChunk
 from knowledge.settings import ABSTENTION_DIR
 
 MODEL_FILE = "model.json"
+INT8_MODEL_FILE = "model-int8.json"
+
+
+def model_file(quantization: str) -> str:
+    """The artifact's file name for vectors of this quantization ("none" or "int8")."""
+    return INT8_MODEL_FILE if quantization == "int8" else MODEL_FILE
+
+
 FEATURES = ("sentence_overlap", "top_score", "dense_similarity")
 
 
@@ -77,17 +87,18 @@ class AbstentionModel:
     def answers(self, values: Sequence[float]) -> bool:
         return self.probability(values) >= self.threshold
 
-    def save(self, directory: Path) -> Path:
+    def save(self, directory: Path, quantization: str = "none") -> Path:
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / MODEL_FILE
+        path = directory / model_file(quantization)
         data = asdict(self)
         path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
 
     @classmethod
-    def load(cls, directory: Path = ABSTENTION_DIR) -> AbstentionModel:
-        """The model in `directory`; KnowledgeError naming the file when it is unusable."""
-        path = directory / MODEL_FILE
+    def load(cls, directory: Path = ABSTENTION_DIR, quantization: str = "none") -> AbstentionModel:
+        """The model in `directory` for vectors of this quantization; KnowledgeError naming the
+        file when it is unusable."""
+        path = directory / model_file(quantization)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             model = cls(
@@ -114,8 +125,8 @@ class AbstentionModel:
         return model
 
 
-def artifact_present(directory: Path = ABSTENTION_DIR) -> bool:
-    return (directory / MODEL_FILE).is_file()
+def artifact_present(directory: Path = ABSTENTION_DIR, quantization: str = "none") -> bool:
+    return (directory / model_file(quantization)).is_file()
 
 
 def fit_logistic(

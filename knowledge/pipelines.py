@@ -145,18 +145,27 @@ def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> A
         timeout_s=settings.llm_timeout_s,
         max_answer_tokens=settings.llm_max_tokens,
         reader=build_reader(settings),
-        abstention=build_abstention(settings),
+        abstention=build_abstention(settings, _quantization(retriever)),
     )
 
 
-def build_abstention(settings: KnowledgeSettings) -> AbstentionModel | None:
-    """The abstention model when enabled, its artifact present and fitted with this embedding
-    model; otherwise (logged when unusable or fitted with another) the former rule applies: a
-    best sentence sharing too few words abstains."""
-    if not settings.abstention_enabled or not abstention_artifact_present(settings.abstention_dir):
+def _quantization(retriever: Retriever) -> str:
+    """The quantization of the retriever's query vectors ("none" without an embedder)."""
+    embedder = getattr(retriever, "embedder", None)
+    return str(getattr(embedder, "quantization", "none"))
+
+
+def build_abstention(
+    settings: KnowledgeSettings, quantization: str = "none"
+) -> AbstentionModel | None:
+    """The abstention model for vectors of this quantization when enabled, its artifact present
+    and fitted with this embedding model; otherwise (logged when unusable or fitted with
+    another) the former rule applies: a best sentence sharing too few words abstains."""
+    directory = settings.abstention_dir
+    if not settings.abstention_enabled or not abstention_artifact_present(directory, quantization):
         return None
     try:
-        model = AbstentionModel.load(settings.abstention_dir)
+        model = AbstentionModel.load(directory, quantization)
     except KnowledgeError as error:
         logger.error("%s: abstention by word overlap instead", error)
         return None

@@ -11,7 +11,9 @@ Data, by the page-level split manifest (knowledge/eval/splits.json) and one trai
 - measured once on the *test* split, against the former rule (a best sentence sharing too few
   words) in the same run.
 
-Writes knowledge/artifacts/abstention/model.json (with its provenance) and, with --report, its
+Writes knowledge/artifacts/abstention/model.json, or model-int8.json when the store's vectors
+are int8 (KNOWLEDGE_EMBEDDING_QUANTIZATION=int8 and a store ingested so), with its provenance and,
+with --report, its
 section of the report.
 """
 
@@ -21,6 +23,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import platform
 import sys
 import time
@@ -28,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from knowledge.abstention import FEATURES, AbstentionModel, fit_logistic, signals
+from knowledge.abstention import FEATURES, AbstentionModel, fit_logistic, model_file, signals
 from knowledge.errors import KnowledgeError
 from knowledge.eval.datasets import Question
 from knowledge.eval.report import SECTION_MARKER, write_section
@@ -43,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 TRAIN_UNANSWERABLE = REPO / "tests/knowledge/unanswerable/train.jsonl"
 SECTION = f"{SECTION_MARKER}python -m knowledge.eval.abstention -->"
+SECTION_INT8 = f"{SECTION_MARKER}python -m knowledge.eval.abstention, int8 vectors -->"
 # The product asks for at most 10 % of answerable questions refused; half of it on dev leaves
 # room for the difference between dev (50 questions) and what people ask.
 MAX_DEV_FALSE_ABSTENTION = 0.05
@@ -135,20 +139,41 @@ def _unanswerable_training(path: Path) -> list[str]:
     return [str(item["question"]) for item in lines if str(item.get("question", "")).strip()]
 
 
-def run(store_dir: Path, out: Path, command: str) -> dict[str, Any]:
+def _open(store_dir: Path) -> tuple[Any, StoreRetriever, Any]:
+    """The settings, the retriever and the store of `store_dir` (KNOWLEDGE_* for the rest)."""
     from knowledge.pipelines import build_retriever
     from knowledge.settings import KnowledgeSettings
     from knowledge.stores import create_store
 
-    manifest = Manifest.load(MANIFEST)
     settings = KnowledgeSettings(store_dir=store_dir, llm_model="")
     store = create_store(settings)
     store.warm_up()
     if store.count() == 0:
         raise KnowledgeError(f"the store in {store_dir} is empty: ingest build/corpus first")
-    chunks = store.count()
     retriever = build_retriever(settings, store=store)
     retriever.warm_up()
+    return settings, retriever, store
+
+
+def check(store_dir: Path, model_dir: Path) -> dict[str, Any]:
+    """The model of `model_dir` as it is, measured on the test split over the store of
+    `store_dir` (e.g. one embedded in int8 on a CPU without bfloat16); nothing is written."""
+    _, retriever, store = _open(store_dir)
+    quantization = str(getattr(retriever.embedder, "quantization", "none"))
+    model = AbstentionModel.load(model_dir, quantization)
+    manifest = Manifest.load(MANIFEST)
+    test = _observe_all(retriever, _questions(manifest, "test"), manifest.unanswerable("test"))
+    embedder = getattr(retriever.embedder, "model_name", "")
+    store.close()
+    result = rates([(not model.answers(values), label) for values, _, label in test])
+    return {**result, "embedder": embedder}
+
+
+def run(store_dir: Path, out: Path, command: str) -> dict[str, Any]:
+    """Fit on train, choose the threshold on dev, measure on test, save."""
+    manifest = Manifest.load(MANIFEST)
+    settings, retriever, store = _open(store_dir)
+    chunks = store.count()
     started = time.monotonic()
 
     train_unanswerable = _unanswerable_training(TRAIN_UNANSWERABLE)
@@ -166,6 +191,8 @@ def run(store_dir: Path, out: Path, command: str) -> dict[str, Any]:
         name: _mean_rouge(retriever, test_questions, chosen)
         for name, chosen in (("overlap_rule", None), ("model", model))
     }
+    embedder = str(getattr(retriever.embedder, "model_name", settings.embedding_model))
+    quantization = str(getattr(retriever.embedder, "quantization", "none"))
     store.close()
 
     def model_decisions(rows: Sequence[tuple[Any, float, int]]) -> list[tuple[bool, int]]:
@@ -205,11 +232,13 @@ def run(store_dir: Path, out: Path, command: str) -> dict[str, Any]:
             "retrieval": f"hybrid top {TOP_K}, answerable questions with their product filter, "
             "unanswerable ones on all documents",
             "store": {"embedding_model": settings.embedding_model, "chunks": chunks},
+            "embedder": embedder,
+            "quantization": quantization,
         },
         "metrics": metrics,
     }
     model = AbstentionModel(weights, bias, means, scales, threshold, provenance=provenance)
-    model.save(out)
+    model.save(out, quantization)
     return provenance
 
 
@@ -230,19 +259,25 @@ def markdown(provenance: dict[str, Any], model: AbstentionModel) -> str:
     metrics = provenance["metrics"]
     rows = [
         ("former rule: best sentence overlap < 0.3", metrics["test_overlap_rule"]),
-        ("abstention model (committed)", metrics["test"]),
+        (
+            f"abstention model (committed), vectors of `{provenance['data']['embedder']}`",
+            metrics["test"],
+        ),
     ]
     lines = [
-        SECTION,
+        SECTION_INT8 if provenance["data"]["quantization"] == "int8" else SECTION,
         "",
-        "## Abstention: when the documents do not answer",
+        "## Abstention: when the documents do not answer"
+        + (" (int8 vectors)" if provenance["data"]["quantization"] == "int8" else ""),
         "",
         f"Generated by `{provenance['command']}` on {provenance['trained_at']}; machine: "
-        f"{provenance['machine']['cpu']}. Model: `knowledge/artifacts/abstention/model.json` "
+        f"{provenance['machine']['cpu']}. Model: `knowledge/artifacts/abstention/"
+        f"{model_file(provenance['data']['quantization'])}` "
         f"(signals {', '.join(provenance['features'])}; weights {list(model.weights)}, "
-        f"threshold {model.threshold}). Fitted on {metrics['train']['answerable']} answerable "
-        f"questions of the train pages and {metrics['train']['unanswerable']} unanswerable "
-        "training questions (`tests/knowledge/unanswerable/train.jsonl`); threshold chosen on "
+        f"threshold {model.threshold}). Fitted on the {metrics['train']['answerable']} "
+        f"answerable questions of the train pages and the {metrics['train']['unanswerable']} "
+        "unanswerable training questions (`tests/knowledge/unanswerable/train.jsonl`); "
+        "threshold chosen on "
         f"the dev split ({provenance['threshold_rule']}); measured once on the test split. "
         "Answerable questions are asked with their product, unanswerable ones on all "
         "documents; intervals: 95 % Wilson.",
@@ -279,17 +314,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--store-dir", type=Path, default=KnowledgeSettings().store_dir)
     parser.add_argument("--out", type=Path, default=ABSTENTION_DIR)
     parser.add_argument("--report", type=Path, help="markdown report to write the section into")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="measure the model in --out on the test split over --store-dir, write nothing",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    command = "python -m knowledge.eval.abstention " + " ".join(
+    # The embedding variables decide the vectors, hence which model is fitted: part of the command.
+    variables = " ".join(
+        f"{name}={value}"
+        for name, value in sorted(os.environ.items())
+        if name.startswith("KNOWLEDGE_EMBEDDING_")
+    )
+    command = f"{variables} python -m knowledge.eval.abstention ".lstrip() + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
+    if args.check:
+        try:
+            checked = check(args.store_dir, args.out)
+        except KnowledgeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(
+            f"{checked['embedder']}: false abstention {_cell(checked['false_abstention'])}, "
+            f"abstention {_cell(checked['abstention'])}"
+        )
+        return 0
     try:
         provenance = run(args.store_dir, args.out, command.strip())
     except KnowledgeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    model = AbstentionModel.load(args.out)
+    model = AbstentionModel.load(args.out, provenance["data"]["quantization"])
     test = provenance["metrics"]["test"]
     print(
         f"test: false abstention {_cell(test['false_abstention'])}, "

@@ -77,6 +77,13 @@ class TestArtifact:
         saved.save(tmp_path)
         assert AbstentionModel.load(tmp_path) == saved
 
+    def test_int8_vectors_have_their_own_file(self, tmp_path: Path) -> None:
+        model(0.3).save(tmp_path)
+        model(0.7).save(tmp_path, "int8")
+        assert (tmp_path / "model-int8.json").is_file()
+        assert AbstentionModel.load(tmp_path).threshold == 0.3
+        assert AbstentionModel.load(tmp_path, "int8").threshold == 0.7
+
     @pytest.mark.parametrize(
         "damage",
         [
@@ -94,9 +101,11 @@ class TestArtifact:
         with pytest.raises(KnowledgeError, match=MODEL_FILE):
             AbstentionModel.load(tmp_path)
 
-    def test_the_committed_model_loads_and_reads_these_signals(self) -> None:
-        committed = AbstentionModel.load()
+    @pytest.mark.parametrize("quantization", ["none", "int8"])
+    def test_the_committed_models_load_and_read_these_signals(self, quantization: str) -> None:
+        committed = AbstentionModel.load(quantization=quantization)
         assert committed.features == FEATURES
+        assert committed.provenance["data"]["quantization"] == quantization
         metrics = committed.provenance["metrics"]
         assert metrics["test"]["unanswerable"] >= 60
 
@@ -156,3 +165,4 @@ def test_a_model_fitted_with_another_embedding_model_is_not_used(tmp_path: Path)
     assert build_abstention(other) is None
     same = KnowledgeSettings(abstention_dir=tmp_path, embedding_model="another/model")
     assert build_abstention(same) is not None
+    assert build_abstention(same, "int8") is None  # no int8 fit in that folder
