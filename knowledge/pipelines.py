@@ -114,6 +114,21 @@ def build_retriever(
     )
 
 
+def open_built_retriever(settings: KnowledgeSettings) -> tuple[StoreRetriever, DocumentStore]:
+    """The warmed-up retriever over the store of these settings and the store (close it when
+    done), for the evaluation tools; KnowledgeError when nothing was ingested there."""
+    store = create_store(settings)
+    store.warm_up()
+    if store.count() == 0:
+        store.close()
+        raise KnowledgeError(
+            f"the store in {settings.store_dir} is empty: ingest build/corpus first"
+        )
+    retriever = build_retriever(settings, store=store)
+    retriever.warm_up()
+    return retriever, store
+
+
 def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> AnswerService:
     """Retrieval + (LLM generation, when a model is configured) + validation + the extractive
     reader (when its artifact is present)."""

@@ -141,17 +141,11 @@ def _unanswerable_training(path: Path) -> list[str]:
 
 def _open(store_dir: Path) -> tuple[Any, StoreRetriever, Any]:
     """The settings, the retriever and the store of `store_dir` (KNOWLEDGE_* for the rest)."""
-    from knowledge.pipelines import build_retriever
+    from knowledge.pipelines import open_built_retriever
     from knowledge.settings import KnowledgeSettings
-    from knowledge.stores import create_store
 
     settings = KnowledgeSettings(store_dir=store_dir, llm_model="")
-    store = create_store(settings)
-    store.warm_up()
-    if store.count() == 0:
-        raise KnowledgeError(f"the store in {store_dir} is empty: ingest build/corpus first")
-    retriever = build_retriever(settings, store=store)
-    retriever.warm_up()
+    retriever, store = open_built_retriever(settings)
     return settings, retriever, store
 
 

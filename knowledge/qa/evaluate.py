@@ -338,18 +338,12 @@ def run(
     piaf_sample: int | None = None,
     progress: Callable[[str], None] = logger.info,
 ) -> dict[str, Any]:
-    from knowledge.pipelines import build_retriever
+    from knowledge.pipelines import open_built_retriever
     from knowledge.settings import KnowledgeSettings
-    from knowledge.stores import create_store
 
     manifest = Manifest.load(MANIFEST)
     settings = KnowledgeSettings(store_dir=store_dir, llm_model="", reader_dir=artifact)
-    store = create_store(settings)
-    store.warm_up()
-    if store.count() == 0:
-        raise KnowledgeError(f"the store in {store_dir} is empty: ingest build/corpus first")
-    retriever = build_retriever(settings, store=store)
-    retriever.warm_up()
+    retriever, store = open_built_retriever(settings)
     reader = SpanReader(artifact, threads=threads)
     reader.warm_up()
     baseline = AnswerService(retriever, AnswerValidator(threshold=settings.validation_threshold))
