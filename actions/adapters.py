@@ -136,8 +136,6 @@ class KnowledgeAdapter:
             # Actions call this from worker threads (the event loop stays free for the other
             # conversations); the models behind it (tokenizer, LLM) take one question at a time.
             with self._lock:
-                if on_sentence is None:
-                    return self.answerer.answer(question, product, context_product)
                 return self.answerer.answer(question, product, context_product, on_sentence)
         except Exception:
             # Whatever breaks in retrieval, the conversation goes on with an honest sentence.

@@ -11,7 +11,7 @@ again, and a rejected or late answer falls back to the reader).
 Every subscribed Rasa replica receives every draft and emits it to the room; only the replica
 holding the person's socket has anyone in it. Drafts are best effort: nothing is stored, a draft
 published while no server listens is lost, and while Redis is down or ANSWER_DRAFTS_URL is unset
-the person sees the final message only. See docs/answers.md, "Streaming to the widget".
+the person sees the final message only. See docs/knowledge-base.md, "Streaming to the widget".
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 
 from actions.adapters import CatalogueAdapter, KnowledgeAdapter, Services, install_services
 from advisor.handoff import HandoffReceipt, HandoffRequest, HandoffUnavailableError
+from common.drafts import SentenceSink
 from knowledge.interfaces import Answer, Source
 from product_catalog.loader import load_catalogue
 
@@ -24,7 +25,11 @@ class FakeAnswerer:
         self.in_context: list[bool] = []  # per call: was the product only the context's?
 
     def answer(
-        self, question: str, product: str | None = None, context_product: str | None = None
+        self,
+        question: str,
+        product: str | None = None,
+        context_product: str | None = None,
+        on_sentence: SentenceSink | None = None,
     ) -> Answer:
         self.calls.append((question, product or context_product))
         self.in_context.append(product is None and context_product is not None)

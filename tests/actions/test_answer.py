@@ -66,7 +66,7 @@ class TestActionAnswerQuestion:
 
     def test_a_broken_knowledge_base_gets_a_polite_sentence(self, services):
         class Broken:
-            def answer(self, question, product=None, context_product=None):
+            def answer(self, question, product=None, context_product=None, on_sentence=None):
                 raise RuntimeError("index corrupted")
 
         services.knowledge.answerer = Broken()
@@ -85,9 +85,9 @@ def test_other_conversations_are_served_while_a_question_is_answered(answerer, m
     # event loop keeps answering the other conversations' calls meanwhile.
     real_answer = answerer.answer
 
-    def slow_answer(question, product=None, context_product=None):
+    def slow_answer(question, product=None, context_product=None, on_sentence=None):
         time.sleep(0.3)
-        return real_answer(question, product, context_product)
+        return real_answer(question, product, context_product, on_sentence)
 
     monkeypatch.setattr(answerer, "answer", slow_answer)
 
