@@ -1,5 +1,8 @@
 """Fixtures that start the real servers (Rasa 3.6 on Python 3.10, rasa-sdk on Python 3.11)."""
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +15,29 @@ from stack.settings import StackSettings
 from stack.supervisor import Supervisor
 from stack.training import model_path
 from tests.services import free_port
+
+# The small deterministic embedder of the knowledge tests: no model to load.
+TEST_EMBEDDER = "tests.knowledge.fakes:HashingEmbedder"
+
+
+def build_test_knowledge(tmp: Path) -> dict[str, str]:
+    """The real corpus built into `tmp`/corpus and ingested into `tmp`/knowledge with the test
+    embedder; returns the variables the servers need to use them (the store, the embedder, no
+    LLM, the PDFs the web app serves)."""
+    corpus, store = tmp / "corpus", tmp / "knowledge"
+    variables = {
+        "KNOWLEDGE_STORE_DIR": str(store),
+        "KNOWLEDGE_EMBEDDING_MODEL": TEST_EMBEDDER,
+        "KNOWLEDGE_LLM_MODEL": "",
+        "WEBAPP_DOCUMENTS_DIR": str(corpus),
+    }
+    for command in (
+        ["-m", "knowledge.corpus", "build", "--out", str(corpus)],
+        ["-m", "knowledge", "ingest", str(corpus), "--store-dir", str(store), "--no-progress"],
+    ):
+        environment = {**os.environ, **variables}
+        subprocess.run([sys.executable, *command], check=True, env=environment, timeout=600)
+    return variables
 
 
 def stack_settings(tmp_path: Path, **overrides: object) -> StackSettings:

@@ -7,23 +7,23 @@ from the real corpus PDFs with the small deterministic embedder of the knowledge
 is off: answers are extractive, as in the production setting without a GPU.
 """
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from common.rasa_api import rest_conversation_id
-from tests.integration.conftest import RasaClient, stack_settings, start_servers
+from tests.integration.conftest import (
+    RasaClient,
+    build_test_knowledge,
+    stack_settings,
+    start_servers,
+)
 
 REDACTED = "[message effacé : consentement refusé]"  # bot/redaction.py (Rasa's environment)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-TEST_EMBEDDER = "tests.knowledge.fakes:HashingEmbedder"
 
 
 def texts(messages):
@@ -37,23 +37,12 @@ def customs(messages):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RasaClient, str]]:
     tmp = tmp_path_factory.mktemp("conversation-flow")
-    corpus, store = tmp / "corpus", tmp / "knowledge"
-    environment = {
-        **os.environ,
-        "KNOWLEDGE_STORE_DIR": str(store),
-        "KNOWLEDGE_EMBEDDING_MODEL": TEST_EMBEDDER,
-        "KNOWLEDGE_LLM_MODEL": "",
-    }
-    for command in (
-        ["-m", "knowledge.corpus", "build", "--out", str(corpus)],
-        ["-m", "knowledge", "ingest", str(corpus), "--store-dir", str(store), "--no-progress"],
-    ):
-        subprocess.run([sys.executable, *command], check=True, env=environment, timeout=600)
+    variables = build_test_knowledge(tmp)
     advisor_url = f"sqlite:///{tmp / 'advisor.db'}"
     settings = stack_settings(tmp, advisor_database_url=advisor_url)
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("KNOWLEDGE_STORE_DIR", "KNOWLEDGE_EMBEDDING_MODEL", "KNOWLEDGE_LLM_MODEL"):
-            patch.setenv(name, environment[name])
+        for name, value in variables.items():
+            patch.setenv(name, value)
         supervisor = start_servers(settings)
     try:
         yield RasaClient(settings), advisor_url

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,12 +20,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import stack_settings, start_servers
+from tests.integration.conftest import build_test_knowledge, stack_settings, start_servers
 from tests.webapp.conftest import CHROMIUM, require_chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-TEST_EMBEDDER = "tests.knowledge.fakes:HashingEmbedder"
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ANSWERS = {
     "Êtes-vous locataire": "je suis locataire",
@@ -59,24 +56,12 @@ ANSWERS = {
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     require_chromium()
     tmp = tmp_path_factory.mktemp("widget-e2e")
-    corpus, store = tmp / "corpus", tmp / "knowledge"
-    environment = {
-        **os.environ,
-        "KNOWLEDGE_STORE_DIR": str(store),
-        "KNOWLEDGE_EMBEDDING_MODEL": TEST_EMBEDDER,
-        "KNOWLEDGE_LLM_MODEL": "",
-    }
-    for command in (
-        ["-m", "knowledge.corpus", "build", "--out", str(corpus)],
-        ["-m", "knowledge", "ingest", str(corpus), "--store-dir", str(store), "--no-progress"],
-    ):
-        subprocess.run([sys.executable, *command], check=True, env=environment, timeout=600)
+    variables = build_test_knowledge(tmp)
     advisor_url = f"sqlite:///{tmp / 'advisor.db'}"
     settings = stack_settings(tmp, advisor_database_url=advisor_url)
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("KNOWLEDGE_STORE_DIR", "KNOWLEDGE_EMBEDDING_MODEL", "KNOWLEDGE_LLM_MODEL"):
-            patch.setenv(name, environment[name])
-        patch.setenv("WEBAPP_DOCUMENTS_DIR", str(corpus))
+        for name, value in variables.items():
+            patch.setenv(name, value)
         supervisor = start_servers(settings, with_webapp=True)
     try:
         yield f"http://{settings.host}:{settings.webapp_port}", advisor_url

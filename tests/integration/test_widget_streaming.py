@@ -13,9 +13,6 @@ showed, and when the final message arrived.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,14 +20,13 @@ from typing import Any
 import pytest
 
 from knowledge.generation import resolve_adapter
-from tests.integration.conftest import stack_settings, start_servers
+from tests.integration.conftest import build_test_knowledge, stack_settings, start_servers
 from tests.llm_server import llama_server, offline_model_path
 from tests.services import require_service
 from tests.webapp.conftest import CHROMIUM, require_chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-TEST_EMBEDDER = "tests.knowledge.fakes:HashingEmbedder"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 # The generation time limit of the action server: the fallback must come within it.
 LLM_TIMEOUT_S = 20.0
@@ -61,20 +57,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]
     adapter = resolve_adapter("auto", "gemma3-270m")
     assert adapter is not None, "the committed generator adapter is missing"
     tmp = tmp_path_factory.mktemp("widget-streaming")
-    corpus, store = tmp / "corpus", tmp / "knowledge"
+    variables = build_test_knowledge(tmp)
     with llama_server(model, tmp / "llm.log", n_ctx=2048, lora=adapter) as (base_url, llm):
-        environment = {
-            **os.environ,
-            "KNOWLEDGE_STORE_DIR": str(store),
-            "KNOWLEDGE_EMBEDDING_MODEL": TEST_EMBEDDER,
-            "KNOWLEDGE_LLM_BASE_URL": base_url,
-            "KNOWLEDGE_LLM_TIMEOUT_S": str(LLM_TIMEOUT_S),
-        }
-        for command in (
-            ["-m", "knowledge.corpus", "build", "--out", str(corpus)],
-            ["-m", "knowledge", "ingest", str(corpus), "--store-dir", str(store), "--no-progress"],
-        ):
-            subprocess.run([sys.executable, *command], check=True, env=environment, timeout=600)
         settings = stack_settings(
             tmp,
             advisor_database_url=f"sqlite:///{tmp / 'advisor.db'}",
@@ -82,14 +66,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]
             answer_drafts_url=REDIS_URL,
         )
         with pytest.MonkeyPatch.context() as patch:
-            for name in (
-                "KNOWLEDGE_STORE_DIR",
-                "KNOWLEDGE_EMBEDDING_MODEL",
-                "KNOWLEDGE_LLM_BASE_URL",
-                "KNOWLEDGE_LLM_TIMEOUT_S",
-            ):
-                patch.setenv(name, environment[name])
-            patch.setenv("WEBAPP_DOCUMENTS_DIR", str(corpus))
+            for name, value in variables.items():
+                patch.setenv(name, value)
+            patch.setenv("KNOWLEDGE_LLM_BASE_URL", base_url)
+            patch.setenv("KNOWLEDGE_LLM_TIMEOUT_S", str(LLM_TIMEOUT_S))
             supervisor = start_servers(settings, with_webapp=True)
         try:
             yield f"http://{settings.host}:{settings.webapp_port}", llm
