@@ -28,8 +28,11 @@ from tests.webapp.conftest import CHROMIUM, require_chromium
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-# The generation time limit of the action server: the fallback must come within it.
-LLM_TIMEOUT_S = 20.0
+# The generation time limit of the action server: generous, so that the first (cold) answer of
+# the 270M model has time to write a sentence on the slowest host.
+LLM_TIMEOUT_S = 60.0
+# A stopped server refuses the connection at once: the fallback answer comes well within this.
+FALLBACK_WITHIN_S = 20.0
 QUESTION = "Comment déclarer un sinistre ?"
 QUESTION_AFTER_STOP = "Quel est le délai de renonciation ?"
 EXTRACTIVE_NOTE = "Réponse tirée mot pour mot de nos documents."
@@ -122,13 +125,13 @@ def test_the_answer_streams_then_falls_back_when_the_llm_server_stops(
             assert final_text.startswith(drafts[-1]), (drafts, final_text)
         assert answer.locator(".vg-sources").count() == 1
 
-        # The LLM server stops: the next answer comes from the documents, with no draft, well
-        # within the generation time limit.
+        # The LLM server stops: the next answer comes from the documents, with no draft, at
+        # once.
         llm.kill()
         llm.wait(timeout=10)
         started = time.monotonic()
         answer, seen = ask(page, QUESTION_AFTER_STOP)
-        assert time.monotonic() - started < LLM_TIMEOUT_S
+        assert time.monotonic() - started < FALLBACK_WITHIN_S
         assert not [event for event in seen if "draft" in event or "late" in event], seen
         assert "renonciation" in answer.locator(".vg-text").first.inner_text()
         assert answer.locator(".vg-sources").count() == 1
