@@ -180,6 +180,13 @@ train-reader: $(VENV)/.installed ## Retrain the extractive reader (knowledge/art
 	nice -n 10 $(PY) -m knowledge.qa.train --threads 2 $(ARGS)
 	$(PY) -m knowledge.qa.evaluate --store-dir .run/knowledge-eval --report docs/knowledge-eval.md
 
+.PHONY: train-reranker
+train-reranker: $(VENV)/.installed ## Retrain the cross-encoder reranker (knowledge/artifacts/reranker/), then measure it on the held-out splits
+	$(PY) -m knowledge.corpus build
+	$(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval --no-progress
+	nice -n 10 $(PY) -m knowledge.rerank.train --store-dir .run/knowledge-eval --threads 2 $(ARGS)
+	$(PY) -m knowledge.rerank.evaluate --store-dir .run/knowledge-eval --report docs/knowledge-eval.md
+
 .PHONY: train-abstention
 train-abstention: $(VENV)/.installed ## Refit the abstention models (knowledge/artifacts/abstention/, float and int8 vectors) and measure them on the held-out splits
 	$(PY) -m knowledge.corpus build

@@ -771,7 +771,7 @@ def answerer_specs(resources: Resources) -> list[AnswererSpec]:
     options = resources.options
 
     def reader_files() -> dict[str, Path]:
-        from knowledge.qa.reader import artifact_present
+        from knowledge.qa.model import artifact_present
         from knowledge.settings import READER_DIR
 
         if not artifact_present(READER_DIR):
@@ -941,7 +941,7 @@ def calibration_spec(resources: Resources) -> RunSpec:
     name = "calibration-reader"
 
     def inputs() -> tuple[dict[str, Path], dict[str, Any]]:
-        from knowledge.qa.reader import artifact_present
+        from knowledge.qa.model import artifact_present
         from knowledge.settings import READER_DIR
 
         if not artifact_present(READER_DIR):

@@ -111,12 +111,16 @@ class AnswerService:
         self._reader_lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Loads the models the answers need (the LLM, the reader) now rather than on first use.
+        """Loads the models the answers need (the LLM, the reranker, the reader) now rather than
+        on first use.
 
         A reader that cannot load is logged and left out: answers then use sentence extraction.
         """
         if self.generator is not None:
             self.generator.warm_up()
+        warm_up_retriever = getattr(self.retriever, "warm_up", None)  # the reranker's model
+        if warm_up_retriever is not None:
+            warm_up_retriever()
         if self.reader is not None:
             from knowledge.errors import KnowledgeError
 

@@ -131,7 +131,8 @@ def open_built_retriever(settings: KnowledgeSettings) -> tuple[StoreRetriever, D
 
 def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> AnswerService:
     """Retrieval + (LLM generation, when a model is configured) + validation + the extractive
-    reader (when its artifact is present)."""
+    reader (when its artifact is present); the reranker before them when enabled."""
+    retriever = with_reranker(settings, retriever)
     generator: Generator | None = None
     if settings.llm_base_url:
         generator = OpenAICompatibleGenerator(
@@ -197,9 +198,26 @@ def build_abstention(
     return model
 
 
+def with_reranker(settings: KnowledgeSettings, retriever: Retriever) -> Retriever:
+    """The retriever, its candidates reordered by the reranker when enabled and its artifact is
+    present (the model loads at warm-up)."""
+    from knowledge.qa.model import artifact_present
+    from knowledge.rerank.reranker import PassageReranker, RerankingRetriever
+
+    if not settings.reranker_enabled or not artifact_present(settings.reranker_dir):
+        return retriever
+    reranker = PassageReranker(
+        settings.reranker_dir,
+        threads=settings.reader_threads,
+        quantization=settings.reranker_quantization,
+    )
+    return RerankingRetriever(retriever, reranker, settings.reranker_candidates)
+
+
 def build_reader(settings: KnowledgeSettings) -> "SpanReader | None":
     """The extractive reader when enabled and its artifact is present (not loaded yet)."""
-    from knowledge.qa.reader import SpanReader, artifact_present
+    from knowledge.qa.model import artifact_present
+    from knowledge.qa.reader import SpanReader
 
     if not settings.reader_enabled or not artifact_present(settings.reader_dir):
         return None

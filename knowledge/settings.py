@@ -16,6 +16,8 @@ from knowledge.interfaces import Fusion, RetrievalMode
 ABSTENTION_DIR = Path(__file__).resolve().parent / "artifacts" / "abstention"
 # The committed reader artifact (`make train-reader` rewrites it).
 READER_DIR = Path(__file__).resolve().parent / "artifacts" / "reader"
+# The committed reranker artifact (`make train-reranker` rewrites it).
+RERANKER_DIR = Path(__file__).resolve().parent / "artifacts" / "reranker"
 
 
 class KnowledgeSettings(BaseSettings):
@@ -87,6 +89,12 @@ class KnowledgeSettings(BaseSettings):
     # "int8": dynamic int8 linear layers (faster on a CPU without bfloat16, slightly less exact).
     reader_quantization: Literal["none", "int8"] = "none"
     reader_threads: int | None = Field(default=None, ge=1)  # None: torch's default
+    # Cross-encoder reranker (knowledge/rerank): reorders the first `reranker_candidates`
+    # passages of the hybrid search when enabled and its artifact is present.
+    reranker_enabled: bool = False
+    reranker_dir: Path = RERANKER_DIR
+    reranker_candidates: int = Field(default=8, ge=2, le=50)
+    reranker_quantization: Literal["none", "int8"] = "none"
     # Abstention (knowledge/abstention.py): the committed model decides when the passages do not
     # answer; off, or without its artifact, a best sentence sharing too few words abstains.
     abstention_enabled: bool = True

@@ -56,9 +56,9 @@ OVERLAP_RULE = 0.3
 
 
 def _questions(manifest: Manifest, split: str) -> list[Question]:
-    from knowledge.qa.evaluate import _questions_by_split
+    from knowledge.qa.evaluate import questions_by_split
 
-    return _questions_by_split(manifest, split)  # type: ignore[arg-type]
+    return questions_by_split(manifest, split)  # type: ignore[arg-type]
 
 
 def observe(

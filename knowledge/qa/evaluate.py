@@ -319,7 +319,7 @@ def _mean(values: Sequence[float]) -> float:
     return round(statistics.fmean(values), 4) if values else 0.0
 
 
-def _questions_by_split(manifest: Manifest, split: Split) -> list[Question]:
+def questions_by_split(manifest: Manifest, split: Split) -> list[Question]:
     everything = [q for path in QUESTION_FILES for q in load_questions(path)]
     everything = with_judgments(everything, load_judgments(JUDGMENTS_FILE))
     pages = manifest.pages(split)
@@ -355,7 +355,7 @@ def run(
     dev = observe(
         reader,
         retriever,
-        _questions_by_split(manifest, "dev")[:limit],
+        questions_by_split(manifest, "dev")[:limit],
         manifest.unanswerable("dev")[:limit],
         min_overlap=min_overlap,
     )
@@ -387,7 +387,7 @@ def run(
     }
 
     # 2. Test.
-    test_questions = _questions_by_split(manifest, "test")[:limit]
+    test_questions = questions_by_split(manifest, "test")[:limit]
     unanswerable = manifest.unanswerable("test")[:limit]
     progress("test: answering with the reader")
     with_reader = AnswerService(

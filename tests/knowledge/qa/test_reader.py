@@ -8,7 +8,8 @@ import pytest
 from knowledge.eval.splits import MANIFEST, PIAF_FILE, Manifest
 from knowledge.qa.data import piaf_examples
 from knowledge.qa.evaluate import check_sample, evaluate_piaf_reader
-from knowledge.qa.reader import SpanReader, artifact_present
+from knowledge.qa.model import artifact_present
+from knowledge.qa.reader import SpanReader
 from knowledge.qa.train import PROVENANCE_FILE
 from knowledge.settings import READER_DIR
 from tests.knowledge.e5_helpers import converted_model_dir

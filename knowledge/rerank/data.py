@@ -1,0 +1,110 @@
+"""Training groups of the reranker, by split of the manifest: a question, one passage that
+answers it, and hard negatives (passages a first-stage search ranks high that do not).
+
+- PIAF: the question's paragraph (its article's title before it, as the knowledge base puts a
+  document's title before each passage) against the BM25-best paragraphs of the same split.
+- The team's questions: the stored chunk of its page closest to the reference answer (the
+  reader's rule, `knowledge.qa.data.closest_span`) against the passages the knowledge base's
+  own retrieval returns over all documents from other pages than the question's and those
+  judged to answer it (`tests/knowledge/judgments/answering-pages.jsonl`).
+"""
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.chunking import searchable_text
+from knowledge.errors import DatasetError
+from knowledge.eval.datasets import Question
+from knowledge.eval.splits import Manifest, Split
+from knowledge.interfaces import Chunk, ScoredChunk
+from knowledge.qa.data import MIN_MATCH_F1, closest_span
+
+
+@dataclass(frozen=True)
+class Group:
+    question: str
+    positive: str
+    negatives: tuple[str, ...]
+    source: str  # "piaf" or "own"
+
+
+def piaf_paragraphs(path: Path, manifest: Manifest, split: Split) -> list[tuple[str, list[str]]]:
+    """(titled paragraph, its questions) of the articles of a split."""
+    titles = manifest.piaf_titles(split)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(str(path), None, f"cannot read PIAF ({exc})") from exc
+    return [
+        (f"{article['title']}\n{paragraph['context']}", [qa["question"] for qa in paragraph["qas"]])
+        for article in data["data"]
+        if article["title"] in titles
+        for paragraph in article["paragraphs"]
+    ]
+
+
+def bm25_ranker(texts: Sequence[str]) -> Callable[[Sequence[str], int], list[list[int]]]:
+    """BM25 (French stemming) over `texts`: for each query, the indices of the k best."""
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("french")
+    index = bm25s.BM25()
+    index.index(
+        bm25s.tokenize(list(texts), stopwords="fr", stemmer=stemmer, show_progress=False),
+        show_progress=False,
+    )
+
+    def rank(queries: Sequence[str], k: int) -> list[list[int]]:
+        tokens = bm25s.tokenize(
+            list(queries), stopwords="fr", stemmer=stemmer, return_ids=False, show_progress=False
+        )
+        found, _ = index.retrieve(tokens, k=min(k, len(texts)), show_progress=False)
+        return [[int(i) for i in row] for row in found]
+
+    return rank
+
+
+def piaf_groups(
+    path: Path, manifest: Manifest, split: Split, negatives: int = 3, limit: int | None = None
+) -> list[Group]:
+    paragraphs = piaf_paragraphs(path, manifest, split)
+    texts = [text for text, _ in paragraphs]
+    items = [(i, q) for i, (_, questions) in enumerate(paragraphs) for q in questions]
+    if limit is not None:
+        items = items[:limit]
+    ranked = bm25_ranker(texts)([q for _, q in items], negatives + 1)
+    return [
+        Group(q, texts[i], tuple(texts[j] for j in row if j != i)[:negatives], "piaf")
+        for (i, q), row in zip(items, ranked, strict=True)
+    ]
+
+
+def own_groups(
+    questions: Sequence[Question],
+    page_passages: Callable[[Question], list[Chunk]],
+    search: Callable[[str], list[ScoredChunk]],
+    negatives: int = 3,
+) -> tuple[list[Group], int]:
+    """Groups of the questions whose answer is found on their page (`page_passages`: the stored
+    chunks of the question's page); and how many were not."""
+    groups: list[Group] = []
+    skipped = 0
+    for question in questions:
+        best: tuple[Chunk, float] | None = None
+        for chunk in page_passages(question):
+            score = closest_span(chunk.text, question.answer or "")[2]
+            if best is None or score > best[1]:
+                best = (chunk, score)
+        wrong = [
+            searchable_text(found.chunk)
+            for found in search(question.question)
+            if not question.is_answering_hit(found.chunk)
+        ][:negatives]
+        if best is None or best[1] < MIN_MATCH_F1 or not wrong:
+            skipped += 1
+            continue
+        groups.append(Group(question.question, searchable_text(best[0]), tuple(wrong), "own"))
+    return groups, skipped

