@@ -38,8 +38,7 @@ logger = logging.getLogger(__name__)
 REPOSITORY = Path(__file__).resolve().parent.parent
 RUNS_DIR = REPOSITORY / ".run" / "finetune" / "eval"
 CORPUS_DIR = REPOSITORY / "build" / "corpus"
-# The answers issue's cross-encoder, when it exists (a transformers sequence-classification
-# directory with one logit); not built yet.
+# The answers issue's cross-encoder (knowledge/rerank), when its artifact exists.
 RERANKER_DIR = REPOSITORY / "knowledge" / "artifacts" / "reranker"
 K = 4
 GENERATION_PASSAGES = 2  # the fine-tuned generator is trained on one or two passages
@@ -499,7 +498,9 @@ def cross_encoder_spec(resources: Resources) -> RunSpec:
     name = "cross-encoder"
 
     def inputs() -> tuple[dict[str, Path], dict[str, Any]]:
-        if not (options.reranker_dir / "config.json").is_file():
+        from knowledge.qa.model import artifact_present
+
+        if not artifact_present(options.reranker_dir):
             where = options.reranker_dir
             if where.is_relative_to(REPOSITORY):
                 where = where.relative_to(REPOSITORY)
@@ -518,22 +519,18 @@ def cross_encoder_spec(resources: Resources) -> RunSpec:
         }
 
     def run(directory: Path) -> RunResult:
-        from finetune.retriever import (
-            CrossEncoderReranker,
-            CrossEncoderScorer,
-            hit,
-            reciprocal_rank,
-        )
+        from finetune.retriever import hit, reciprocal_rank
         from knowledge.eval.retrieval import first_hit_rank
+        from knowledge.rerank.reranker import PassageReranker, RerankingRetriever
         from knowledge.retrieval import StoreRetriever
 
-        scorer = CrossEncoderScorer(options.reranker_dir)
+        scorer = PassageReranker(options.reranker_dir)
         rows: list[dict[str, Any]] = []
         questions = _retrieval_questions(resources)
         for source, chunks in (("piaf", resources.piaf.paragraphs), ("own", resources.corpus)):
             index = resources.index(f"{source}-base", chunks, resources.base_embedder)
             plain = StoreRetriever(index.store, resources.base_embedder, mode="hybrid")
-            reranker = CrossEncoderReranker(plain, scorer, RERANK_CANDIDATES)
+            reranker = RerankingRetriever(plain, scorer, RERANK_CANDIDATES)
             for q in (q for q in questions if q.source == source):
                 rank = first_hit_rank(
                     reranker.retrieve(q.question.question, top_k=K), q.question.is_hit

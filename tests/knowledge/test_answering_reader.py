@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.abstention import AbstentionModel
 from knowledge.answering import ABSTAIN_TEXT, REFUSAL_TEXT, AnswerService
 from knowledge.errors import KnowledgeError
 from knowledge.interfaces import ScoredChunk
@@ -88,6 +89,18 @@ class TestReaderMode:
         assert answer.text == ABSTAIN_TEXT
         assert answer.text.startswith("Je ne trouve pas de réponse sûre dans nos documents.")
         assert "conseiller" in answer.text
+
+    def test_with_the_abstention_model_the_reader_threshold_does_not_refuse_again(self) -> None:
+        model = AbstentionModel((1.0, 1.0, 1.0), 0.0, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), 0.5)
+        service = AnswerService(
+            FixedRetriever([OTHER, WAITING]),
+            AnswerValidator(),
+            reader=ScriptedReader(0.2),  # type: ignore[arg-type]
+            abstention=model,
+        )
+        answer = service.answer("Quel est le délai de carence ?")
+        assert answer.mode == "extractive"  # the abstention model let it through: it is shown
+        assert "(confiance : 20 %)" in answer.text
 
     def test_a_failing_reader_falls_back_to_sentences_and_is_not_retried(self) -> None:
         reader = ScriptedReader(0.9, fail=True)
