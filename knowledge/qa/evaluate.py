@@ -288,17 +288,20 @@ def reader_latency(
     inputs = [(q.question, _retrieve(retriever, q.question, q.product_code, k)) for q in questions]
     reader.read(inputs[0][0], inputs[0][1])  # first call allocates
     seconds: list[float] = []
-    tokens: list[int] = []
     for _ in range(repeat):
         for text, chunks in inputs:
             started = time.perf_counter()
             reader.read(text, chunks)
             seconds.append(time.perf_counter() - started)
+    return latency_summary(seconds, k)
+
+
+def latency_summary(seconds: Sequence[float], passages: int) -> dict[str, Any]:
+    """Calls, passages per call, median and p95 of the seconds."""
     ordered = sorted(seconds)
-    del tokens
     return {
-        "calls": len(seconds),
-        "passages": k,
+        "calls": len(ordered),
+        "passages": passages,
         "seconds_median": round(statistics.median(ordered), 4),
         "seconds_p95": round(ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)], 4),
     }

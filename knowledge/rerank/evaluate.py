@@ -140,6 +140,7 @@ def latency(
     reranker: PassageReranker, retriever: Any, questions: Sequence[Question], candidates: int
 ) -> dict[str, Any]:
     from knowledge.chunking import searchable_text
+    from knowledge.qa.evaluate import latency_summary
 
     seconds = []
     for question in questions:
@@ -148,13 +149,7 @@ def latency(
         started = time.perf_counter()
         reranker.scores(question.question, texts)
         seconds.append(time.perf_counter() - started)
-    ordered = sorted(seconds)
-    return {
-        "calls": len(seconds),
-        "passages": candidates,
-        "seconds_median": round(statistics.median(ordered), 4),
-        "seconds_p95": round(ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)], 4),
-    }
+    return latency_summary(seconds, candidates)
 
 
 def adopt(results: dict[str, Any]) -> bool:

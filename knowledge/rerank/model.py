@@ -5,6 +5,7 @@ Only what training changes (adapters, layer norms, head) is stored, as for the r
 artifact's files and their loading are the reader's (`save_artifact`, `load_artifact`).
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,13 @@ def build_trainable(model_dir: Path, config: AdapterConfig) -> PairModel:
 
 
 def encode_pairs(
-    tokenizer: Any, question: str, passages: list[str], max_length: int
+    tokenizer: Any, questions: Sequence[str], passages: Sequence[str], max_length: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(input_ids, attention_mask) of the question paired with each passage, the passage cut to
+    """(input_ids, attention_mask) of each question paired with its passage, the passage cut to
     fit `max_length` tokens."""
     encoded = tokenizer(
-        [question] * len(passages),
-        passages,
+        list(questions),
+        list(passages),
         truncation="only_second",
         max_length=max_length,
         padding=True,

@@ -76,7 +76,9 @@ class PassageReranker:
         from knowledge.rerank.model import encode_pairs
 
         self.warm_up()
-        ids, mask = encode_pairs(self._tokenizer, question, list(passages), self._max_length)
+        ids, mask = encode_pairs(
+            self._tokenizer, [question] * len(passages), passages, self._max_length
+        )
         with torch.inference_mode():
             logits = self._model(ids, mask)
         return [float(value) for value in logits.tolist()]

