@@ -7,7 +7,10 @@ times out or is rejected by validation, the answer is extractive and says so:
   and its artifact is present), the sentence that holds the span answering the question, the
   span between « », with its calibrated confidence; without the abstention model, below the
   reader's threshold the service abstains and offers an advisor;
-- without it, the sentences of the best passage that share the most words with the question.
+- without it, one sentence of the passages read: the sentence selector's choice
+  (`knowledge.rerank.reranker.SentenceSelector`, when `KNOWLEDGE_SENTENCE_SELECTOR_ENABLED` and
+  its artifact is present), else the sentence that shares the most words with the question.
+  The text is the document's sentence; the chat names its document and page under it.
 
 When the passages do not answer the question, the service says the documents do not hold the
 answer: the abstention model decides (`knowledge.abstention`: the best sentence's overlap with
@@ -31,13 +34,14 @@ from common import metrics
 from common.sources import quoted
 from knowledge.abstention import AbstentionModel, signals
 from knowledge.errors import GenerationError
-from knowledge.extractive import Extract, extractive_answer, mark
+from knowledge.extractive import Extract, extractive_answer, mark, quote_text
 from knowledge.interfaces import Answer, Generator, Retriever, ScoredChunk, SearchFilters, Source
 from knowledge.prompts import DONT_KNOW, build_prompt, sanitize_question
 from knowledge.validation import AnswerValidator
 
 if TYPE_CHECKING:
     from knowledge.qa.reader import Reading, SpanReader
+    from knowledge.rerank.reranker import SentenceSelector
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +100,7 @@ class AnswerService:
         max_answer_tokens: int = 120,
         reader: "SpanReader | None" = None,
         abstention: AbstentionModel | None = None,
+        sentence_selector: "SentenceSelector | None" = None,
     ) -> None:
         self.retriever = retriever
         self.validator = validator
@@ -107,7 +112,9 @@ class AnswerService:
         self.max_answer_tokens = max_answer_tokens
         self.reader = reader
         self.abstention = abstention
+        self.sentence_selector = sentence_selector
         self._reader_failed = False
+        self._selector_failed = False
         self._reader_lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -121,14 +128,19 @@ class AnswerService:
         warm_up_retriever = getattr(self.retriever, "warm_up", None)  # the reranker's model
         if warm_up_retriever is not None:
             warm_up_retriever()
-        if self.reader is not None:
-            from knowledge.errors import KnowledgeError
+        from knowledge.errors import KnowledgeError
 
+        if self.reader is not None:
             try:
                 self.reader.warm_up()
             except (KnowledgeError, OSError, RuntimeError) as error:
                 logger.error("reader unavailable, sentence extraction used: %s", error)
                 self._reader_failed = True
+        if self.sentence_selector is not None:
+            try:
+                self.sentence_selector.warm_up()
+            except (KnowledgeError, OSError, RuntimeError) as error:
+                self._selector_unavailable(error)
 
     def answer(
         self,
@@ -149,7 +161,7 @@ class AnswerService:
         else:
             filters = SearchFilters(product_code=product) if product else None
             chunks = self.retriever.retrieve(question, top_k=self.top_k, filters=filters)
-        extract_text, extract = extractive_answer(question, chunks)
+        _, extract = extractive_answer(question, chunks)
         abstains, why = self._abstains(question, product, chunks, extract)
         if abstains or extract is None:
             return Answer(
@@ -170,15 +182,36 @@ class AnswerService:
             read = self._read(self.reader, question, chunks, notes)
             if read is not None:
                 return read
+        extract = self._select(question, chunks, extract)
         ordered = [extract.chunk, *[c for c in chunks if c is not extract.chunk]]
         marked = {extract.chunk.chunk.chunk_id: mark(extract.chunk.chunk.text, extract.sentences)}
         return Answer(
-            text=extract_text,
+            text=quote_text(extract),
             sources=_sources(ordered, marked),
             mode="extractive",
             validated=self.generator is None,
             notes=tuple(notes),
         )
+
+    def _select(self, question: str, chunks: list[ScoredChunk], extract: Extract) -> Extract:
+        """The sentence selector's extract, or `extract` (the word-overlap one) without it or
+        when it cannot run (logged once)."""
+        from knowledge.errors import KnowledgeError
+
+        if self.sentence_selector is None or self._selector_failed:
+            return extract
+        try:
+            chosen = self.sentence_selector.choose(question, chunks, extract.overlap)
+        except (KnowledgeError, OSError, RuntimeError) as error:
+            self._selector_unavailable(error)
+            return extract
+        return chosen or extract
+
+    def _selector_unavailable(self, error: Exception) -> None:
+        with self._reader_lock:
+            if not self._selector_failed:
+                logger.error("sentence selector unavailable, word overlap used: %s", error)
+            self._selector_failed = True
 
     def _abstains(
         self,

@@ -66,8 +66,21 @@ def _sentence_score(question_stems: set[str], sentence: str, wants_quantity: boo
     return score
 
 
+# A chosen "sentence" shorter than this is a heading or a fragment ("Article 12 - Renonciation."):
+# the sentence after it, which holds its content, is shown with it.
+MIN_ANSWER_WORDS = 6
+
+
+def with_continuation(sentences: list[str], index: int) -> tuple[str, ...]:
+    """The sentence at `index`, and the next one when it is too short to answer alone."""
+    if len(sentences[index].split()) < MIN_ANSWER_WORDS and index + 1 < len(sentences):
+        return (sentences[index], sentences[index + 1])
+    return (sentences[index],)
+
+
 def best_sentences(question: str, chunk: ScoredChunk, limit: int = 2) -> Extract:
-    """The sentences of one passage that share the most meaningful words with the question."""
+    """The sentences of one passage that share the most meaningful words with the question (a
+    heading or fragment among them with the sentence after it)."""
     question_stems = content_stems(question)
     wants_quantity = asks_for_quantity(question)
     sentences = split_sentences(chunk.chunk.text)
@@ -82,9 +95,14 @@ def best_sentences(question: str, chunk: ScoredChunk, limit: int = 2) -> Extract
     if not chosen and sentences:
         chosen = [scored[0]]
     # Keep the document order of the chosen sentences.
-    ordered = tuple(s for _, _, s in sorted(chosen, key=lambda item: item[1]))
+    indices = sorted({i for _, index, _ in chosen for i in _continued(sentences, index)})
+    ordered = tuple(sentences[i] for i in indices)
     overlap = max((score for score, _, _ in chosen), default=0.0)
     return Extract(chunk=chunk, sentences=ordered, overlap=overlap)
+
+
+def _continued(sentences: list[str], index: int) -> range:
+    return range(index, index + len(with_continuation(sentences, index)))
 
 
 def mark(passage: str, sentences: tuple[str, ...]) -> str:
@@ -99,12 +117,26 @@ def mark(passage: str, sentences: tuple[str, ...]) -> str:
 
 
 def extractive_answer(question: str, chunks: list[ScoredChunk]) -> tuple[str, Extract | None]:
-    """A French answer quoting the best passage; ('', None) when there is no passage."""
+    """The sentence of the best passages that shares the most words with the question, as the
+    answer's text; ('', None) when there is no passage. The text is the document's own sentence:
+    the chat names its document and page under it (the answer's sources)."""
     if not chunks:
         return "", None
-    extracts = [best_sentences(question, chunk) for chunk in chunks[:3]]
+    extracts = [best_sentences(question, chunk, limit=1) for chunk in chunks[:3]]
     best = max(extracts, key=lambda e: (e.overlap, e.chunk.score))
-    source = best.chunk.chunk
-    quote = " ".join(best.sentences)
-    text = f"D'après « {source.document} » (page {source.page}) : {quote}"
-    return text, best
+    return quote_text(best), best
+
+
+def quote_text(extract: Extract) -> str:
+    """What the chat shows of an extract: its sentences, as the document writes them."""
+    return " ".join(extract.sentences)
+
+
+def sentence_candidates(chunks: list[ScoredChunk]) -> list[tuple[ScoredChunk, tuple[str, ...]]]:
+    """Every sentence of the passages (a heading or fragment with the sentence after it), with
+    its passage, in the passages' order."""
+    found: list[tuple[ScoredChunk, tuple[str, ...]]] = []
+    for chunk in chunks:
+        sentences = split_sentences(chunk.chunk.text)
+        found.extend((chunk, with_continuation(sentences, i)) for i in range(len(sentences)))
+    return found

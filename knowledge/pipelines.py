@@ -27,6 +27,7 @@ from product_catalog.documents import DocumentCatalog
 if TYPE_CHECKING:
     from knowledge.embedders import Precision, Quantization
     from knowledge.qa.reader import SpanReader
+    from knowledge.rerank.reranker import SentenceSelector
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> A
         max_answer_tokens=settings.llm_max_tokens,
         reader=build_reader(settings),
         abstention=build_abstention(settings, _quantization(retriever)),
+        sentence_selector=build_sentence_selector(settings),
     )
 
 
@@ -212,6 +214,23 @@ def with_reranker(settings: KnowledgeSettings, retriever: Retriever) -> Retrieve
         quantization=settings.reranker_quantization,
     )
     return RerankingRetriever(retriever, reranker, settings.reranker_candidates)
+
+
+def build_sentence_selector(settings: KnowledgeSettings) -> "SentenceSelector | None":
+    """The sentence selector when enabled and its artifact is present (not loaded yet)."""
+    from knowledge.qa.model import artifact_present
+    from knowledge.rerank.reranker import PassageReranker, SentenceSelector
+
+    directory = settings.sentence_selector_dir
+    if not settings.sentence_selector_enabled or not artifact_present(directory):
+        return None
+    return SentenceSelector(
+        PassageReranker(
+            directory,
+            threads=settings.reader_threads,
+            quantization=settings.sentence_selector_quantization,
+        )
+    )
 
 
 def build_reader(settings: KnowledgeSettings) -> "SpanReader | None":

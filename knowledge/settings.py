@@ -18,6 +18,8 @@ ABSTENTION_DIR = Path(__file__).resolve().parent / "artifacts" / "abstention"
 READER_DIR = Path(__file__).resolve().parent / "artifacts" / "reader"
 # The committed reranker artifact (`make train-reranker` rewrites it).
 RERANKER_DIR = Path(__file__).resolve().parent / "artifacts" / "reranker"
+# The committed sentence selector (`make train-sentence-selector` rewrites it).
+SENTENCE_SELECTOR_DIR = Path(__file__).resolve().parent / "artifacts" / "sentence-selector"
 
 
 class KnowledgeSettings(BaseSettings):
@@ -95,6 +97,12 @@ class KnowledgeSettings(BaseSettings):
     reranker_dir: Path = RERANKER_DIR
     reranker_candidates: int = Field(default=8, ge=2, le=50)
     reranker_quantization: Literal["none", "int8"] = "none"
+    # Sentence selector (knowledge/rerank, `--unit sentence`): chooses the sentence an
+    # extractive answer shows among those of the passages read, when enabled and its artifact is
+    # present; otherwise the sentence sharing the most words with the question.
+    sentence_selector_enabled: bool = True
+    sentence_selector_dir: Path = SENTENCE_SELECTOR_DIR
+    sentence_selector_quantization: Literal["none", "int8"] = "none"
     # Abstention (knowledge/abstention.py): the committed model decides when the passages do not
     # answer; off, or without its artifact, a best sentence sharing too few words abstains.
     abstention_enabled: bool = True

@@ -1,5 +1,6 @@
-"""Training groups of the reranker, by split of the manifest: a question, one passage that
-answers it, and hard negatives (passages a first-stage search ranks high that do not).
+"""Training groups of the reranker, by split of the manifest: a question, one passage (or
+sentence) that answers it, and hard negatives (passages a first-stage search ranks high that do
+not; for sentences, the other sentences of the passages the chat reads).
 
 - PIAF: the question's paragraph (its article's title before it, as the knowledge base puts a
   document's title before each passage) against the BM25-best paragraphs of the same split.
@@ -7,9 +8,17 @@ answers it, and hard negatives (passages a first-stage search ranks high that do
   reader's rule, `knowledge.qa.data.closest_span`) against the passages the knowledge base's
   own retrieval returns over all documents from other pages than the question's and those
   judged to answer it (`tests/knowledge/judgments/answering-pages.jsonl`).
+
+Sentence groups teach the same network to pick the sentence the chat shows:
+- PIAF: the sentence of the paragraph that holds the answer's first character against the
+  paragraph's other sentences and those of the BM25-best other paragraph.
+- The team's questions: among the sentences of the passages the chat reads for the question
+  (and of its page), the one closest to the reference answer (ROUGE-L) against the others that
+  are far from it.
 """
 
 import json
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +29,11 @@ from knowledge.eval.datasets import Question
 from knowledge.eval.splits import Manifest, Split
 from knowledge.interfaces import Chunk, ScoredChunk
 from knowledge.qa.data import MIN_MATCH_F1, closest_span
+from knowledge.text import split_sentences
+
+# A reference answer is paraphrased, not copied: the closest sentence is taken as the answer when
+# its ROUGE-L reaches this, and a sentence is a negative below half of it.
+MIN_SENTENCE_ROUGE = 0.3
 
 
 @dataclass(frozen=True)
@@ -107,4 +121,95 @@ def own_groups(
             skipped += 1
             continue
         groups.append(Group(question.question, searchable_text(best[0]), tuple(wrong), "own"))
+    return groups, skipped
+
+
+def _sentence_at(text: str, offset: int) -> int | None:
+    """Index in `split_sentences(text)` of the sentence holding character `offset`."""
+    position = 0
+    for index, sentence in enumerate(split_sentences(text)):
+        found = text.find(sentence, position)
+        if found < 0:
+            continue
+        if found <= offset < found + len(sentence):
+            return index
+        position = found + len(sentence)
+    return None
+
+
+def piaf_sentence_groups(
+    path: Path,
+    manifest: Manifest,
+    split: Split,
+    negatives: int = 6,
+    limit: int | None = None,
+    seed: int = 13,
+) -> list[Group]:
+    """PIAF questions as sentence groups (see the module docstring); questions whose answer
+    cannot be placed in one sentence, or with no negative, are left out."""
+    titles = manifest.piaf_titles(split)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(str(path), None, f"cannot read PIAF ({exc})") from exc
+    paragraphs = [
+        paragraph
+        for article in data["data"]
+        if article["title"] in titles
+        for paragraph in article["paragraphs"]
+    ]
+    items = [
+        (i, qa["question"], qa["answers"][0]["answer_start"])
+        for i, paragraph in enumerate(paragraphs)
+        for qa in paragraph["qas"]
+        if qa.get("answers")
+    ]
+    if limit is not None:
+        items = items[:limit]
+    texts = [paragraph["context"] for paragraph in paragraphs]
+    ranked = bm25_ranker(texts)([question for _, question, _ in items], 2)
+    rng = random.Random(seed)  # noqa: S311 (sampling negatives, reproducible)
+    groups: list[Group] = []
+    for (i, question, start), row in zip(items, ranked, strict=True):
+        sentences = split_sentences(texts[i])
+        at = _sentence_at(texts[i], start)
+        if at is None:
+            continue
+        same = [s for k, s in enumerate(sentences) if k != at]
+        elsewhere = [s for j in row if j != i for s in split_sentences(texts[j])]
+        other = rng.sample(elsewhere, k=min(2, len(elsewhere)))
+        wrong = rng.sample(same, k=min(len(same), negatives - len(other))) + other
+        if wrong:
+            groups.append(Group(question, sentences[at], tuple(wrong), "piaf"))
+    return groups
+
+
+def own_sentence_groups(
+    questions: Sequence[Question],
+    candidates: Callable[[Question], list[str]],
+    negatives: int = 6,
+    seed: int = 13,
+) -> tuple[list[Group], int]:
+    """The team's questions as sentence groups (`candidates`: the sentences the chat would choose
+    from, with those of the question's page); and how many were left out."""
+    from knowledge.eval.answers import rouge_l
+
+    rng = random.Random(seed)  # noqa: S311 (sampling negatives, reproducible)
+    groups: list[Group] = []
+    skipped = 0
+    for question in questions:
+        scored = sorted(
+            ((rouge_l(s, question.answer or ""), s) for s in dict.fromkeys(candidates(question))),
+            reverse=True,
+        )
+        if not scored or scored[0][0] < MIN_SENTENCE_ROUGE:
+            skipped += 1
+            continue
+        best, positive = scored[0]
+        far = [s for score, s in scored[1:] if score < best / 2]
+        if not far:
+            skipped += 1
+            continue
+        wrong = rng.sample(far, k=min(negatives, len(far)))
+        groups.append(Group(question.question, positive, tuple(wrong), "own"))
     return groups, skipped

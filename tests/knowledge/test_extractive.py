@@ -77,12 +77,20 @@ class TestBestSentences:
         )
 
 
-def test_the_answer_quotes_the_best_passage_with_its_page() -> None:
+def test_the_answer_is_one_sentence_of_the_best_passage() -> None:
     chunks = [
         scored("Aucune franchise n'est appliquée en cas de vol.", "a.pdf", 2, 0.9),
-        scored("La franchise vol est de 300 € par sinistre.", "b.pdf", 5, 0.8),
+        scored(
+            "La franchise vol est de 300 € par sinistre. Elle est doublée en cas de vol sans "
+            "effraction de la franchise prévue.",
+            "b.pdf",
+            5,
+            0.8,
+        ),
     ]
     text, extract = extractive_answer("Quel est le montant de la franchise vol ?", chunks)
     assert extract is not None
-    assert text == "D'après « b.pdf » (page 5) : La franchise vol est de 300 € par sinistre."
+    # The document's own sentence; its document and page are the extract's (the chat cites them).
+    assert text == "La franchise vol est de 300 € par sinistre."
+    assert (extract.chunk.chunk.document, extract.chunk.chunk.page) == ("b.pdf", 5)
     assert extractive_answer("Quelle franchise ?", []) == ("", None)

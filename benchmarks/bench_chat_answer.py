@@ -1,0 +1,118 @@
+"""The chat's extractive answer three ways, on the team's questions, as the assistant runs: the
+abstention model decides whether the documents answer (answerable questions asked with their
+product, the unanswerable ones on all documents).
+
+- `words`: the sentence sharing the most words with the question (the fallback);
+- `selector`: the sentence selector's choice (knowledge/artifacts/sentence-selector);
+- `reader`: the reader's span sentence (knowledge/artifacts/reader; the abstention model
+  decides, the reader's own threshold does not refuse).
+
+ROUGE-L of the shown text against the reference answers, false abstention, abstention on the
+unanswerable questions, the time of one answer (retrieval included), and the paired difference
+of each variant with `words`, with its 95 % bootstrap interval. Dev decides; test is reported.
+
+    python -m benchmarks.bench_chat_answer [--store-dir .run/knowledge-eval] [--split dev test]
+        [--variants words selector reader] [--quantization none|int8]
+"""
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from knowledge.answering import AnswerService
+from knowledge.eval.answers import rouge_l
+from knowledge.eval.splits import MANIFEST, REPO, Manifest
+from knowledge.pipelines import build_abstention, open_built_retriever
+from knowledge.qa.evaluate import latency_summary, questions_by_split
+from knowledge.qa.reader import SpanReader
+from knowledge.rerank.evaluate import paired_interval
+from knowledge.rerank.reranker import PassageReranker, SentenceSelector
+from knowledge.settings import READER_DIR, SENTENCE_SELECTOR_DIR, KnowledgeSettings
+from knowledge.validation import AnswerValidator
+
+VARIANTS = ("words", "selector", "reader")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_chat_answer")
+    parser.add_argument("--store-dir", type=Path, default=REPO / ".run/knowledge-eval")
+    parser.add_argument("--split", nargs="+", choices=("dev", "test"), default=["dev", "test"])
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--selector", type=Path, default=SENTENCE_SELECTOR_DIR)
+    parser.add_argument("--reader", type=Path, default=READER_DIR)
+    parser.add_argument("--quantization", choices=("none", "int8"), default="none")
+    args = parser.parse_args(argv)
+    settings = KnowledgeSettings(store_dir=args.store_dir, llm_model="")
+    retriever, store = open_built_retriever(settings)
+    abstention = build_abstention(settings, "none")
+    manifest = Manifest.load(MANIFEST)
+    services = {
+        name: AnswerService(
+            retriever,
+            AnswerValidator(threshold=settings.validation_threshold),
+            reader=(
+                SpanReader(args.reader, threads=2, quantization=args.quantization)
+                if name == "reader"
+                else None
+            ),
+            sentence_selector=(
+                SentenceSelector(
+                    PassageReranker(args.selector, threads=2, quantization=args.quantization)
+                )
+                if name == "selector"
+                else None
+            ),
+            abstention=abstention,
+        )
+        for name in ("words", *args.variants)
+    }
+    for service in services.values():
+        service.warm_up()
+        service.answer("Quel est le délai de carence ?")  # first-call costs out of the timing
+    results: dict[str, dict[str, object]] = {}
+    try:
+        for split in args.split:
+            questions = questions_by_split(manifest, split)
+            unanswerable = manifest.unanswerable(split)
+            scores: dict[str, list[float]] = {}
+            for name, service in services.items():
+                answers, seconds = [], []
+                for question in questions:
+                    started = time.perf_counter()
+                    answers.append(service.answer(question.question, question.product_code))
+                    seconds.append(time.perf_counter() - started)
+                scores[name] = [
+                    rouge_l(a.text, q.answer or "") for a, q in zip(answers, questions, strict=True)
+                ]
+                refused = [service.answer(text).mode == "refusal" for text in unanswerable]
+                results[f"{split}/{name}"] = {
+                    "questions": len(questions),
+                    "rouge_l": round(statistics.fmean(scores[name]), 4),
+                    "false_abstention": round(
+                        sum(a.mode == "refusal" for a in answers) / len(answers), 4
+                    ),
+                    "unanswerable": len(unanswerable),
+                    "abstention": round(sum(refused) / max(1, len(refused)), 4),
+                    "seconds": latency_summary(seconds, settings.top_k),
+                }
+                print(split, name, json.dumps(results[f"{split}/{name}"]), flush=True)
+            for name in services:
+                if name == "words":
+                    continue
+                mean, low, high = paired_interval(scores["words"], scores[name])
+                key = f"{split}/{name}_minus_words"
+                results[key] = {
+                    "rouge_l": round(mean, 4),
+                    "interval": [round(low, 4), round(high, 4)],
+                }
+                print(split, f"{name} − words", json.dumps(results[key]), flush=True)
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""The sentence selector: the sentence the chat shows among those of the passages read, its
+fallback to word overlap, its wiring in the knowledge base, and its training groups."""
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from knowledge.answering import AnswerService
+from knowledge.errors import KnowledgeError
+from knowledge.eval.datasets import Question
+from knowledge.eval.splits import Manifest
+from knowledge.pipelines import build_sentence_selector
+from knowledge.rerank.data import (
+    MIN_SENTENCE_ROUGE,
+    own_sentence_groups,
+    piaf_sentence_groups,
+)
+from knowledge.rerank.reranker import SentenceSelector
+from knowledge.settings import KnowledgeSettings
+from knowledge.validation import AnswerValidator
+from tests.knowledge.helpers import FixedRetriever, chunk
+
+GUIDE = chunk(
+    "Article 4 - Carence. La garantie maladie démarre après un délai de carence de 45 jours. "
+    "Le délai de carence ne s'applique pas aux accidents.",
+    document="vg-animaux-conditions.pdf",
+    product_code="VG-ANIMAUX",
+    page=3,
+)
+FAQ = chunk(
+    "Le délai de carence de la garantie chirurgie est de 120 jours pour une maladie.",
+    document="vg-animaux-faq.pdf",
+    product_code="VG-ANIMAUX",
+    page=1,
+)
+
+
+class ScriptedScorer:
+    """Scores the texts that hold `word` above the others; or fails."""
+
+    def __init__(self, word: str, fail: bool = False) -> None:
+        self.word = word
+        self.fail = fail
+        self.asked: list[list[str]] = []
+
+    def warm_up(self) -> None:
+        if self.fail:
+            raise KnowledgeError("weights damaged")
+
+    def scores(self, question: str, passages: Sequence[str]) -> list[float]:
+        self.asked.append(list(passages))
+        if self.fail:
+            raise KnowledgeError("weights damaged")
+        return [1.0 if self.word in passage else 0.0 for passage in passages]
+
+
+def _service(scorer: ScriptedScorer) -> AnswerService:
+    selector = SentenceSelector(scorer)  # type: ignore[arg-type]
+    return AnswerService(
+        FixedRetriever([GUIDE, FAQ]), AnswerValidator(), sentence_selector=selector
+    )
+
+
+def test_the_chat_shows_the_selectors_sentence_with_its_passage_cited_first() -> None:
+    scorer = ScriptedScorer("chirurgie")
+    answer = _service(scorer).answer("Quel est le délai de carence ?")
+    assert answer.mode == "extractive"
+    assert answer.text == (
+        "Le délai de carence de la garantie chirurgie est de 120 jours pour une maladie."
+    )
+    assert answer.sources[0].document == "vg-animaux-faq.pdf"
+    assert "« Le délai de carence de la garantie chirurgie" in answer.sources[0].passage
+    # Every sentence of both passages was a candidate; the heading came with its sentence.
+    [asked] = scorer.asked
+    assert len(asked) == 4
+    assert asked[0].startswith("Article 4 - Carence. La garantie maladie")
+
+
+def test_a_failing_selector_falls_back_to_word_overlap_and_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    scorer = ScriptedScorer("chirurgie", fail=True)
+    service = _service(scorer)
+    with caplog.at_level(logging.ERROR):
+        first = service.answer("Quel est le délai de carence ?")
+        second = service.answer("Quel est le délai de carence ?")
+    assert first.mode == second.mode == "extractive"
+    assert first.text == second.text
+    assert first.text in {
+        "La garantie maladie démarre après un délai de carence de 45 jours.",
+        "Le délai de carence ne s'applique pas aux accidents.",
+        "Le délai de carence de la garantie chirurgie est de 120 jours pour une maladie.",
+    }
+    assert len(scorer.asked) == 1  # not retried
+    assert sum("sentence selector unavailable" in r.message for r in caplog.records) == 1
+
+
+def test_a_selector_that_cannot_load_at_start_up_is_left_out() -> None:
+    scorer = ScriptedScorer("chirurgie", fail=True)
+    service = _service(scorer)
+    service.warm_up()  # logged, not raised
+    assert service.answer("Quel est le délai de carence ?").mode == "extractive"
+    assert scorer.asked == []
+
+
+def test_the_knowledge_base_uses_the_selector_only_when_enabled_and_present(
+    tmp_path: Path,
+) -> None:
+    absent = KnowledgeSettings(llm_model="", sentence_selector_dir=tmp_path)
+    assert build_sentence_selector(absent) is None
+    (tmp_path / "reader.safetensors").write_bytes(b"")
+    (tmp_path / "config.json").write_text("{}")
+    present = KnowledgeSettings(llm_model="", sentence_selector_dir=tmp_path)
+    assert isinstance(build_sentence_selector(present), SentenceSelector)
+    off = KnowledgeSettings(
+        llm_model="", sentence_selector_dir=tmp_path, sentence_selector_enabled=False
+    )
+    assert build_sentence_selector(off) is None
+
+
+def test_piaf_sentence_groups_hold_the_answering_sentence_against_the_others(
+    tmp_path: Path,
+) -> None:
+    context = (
+        "Le port du Havre fut fondé en 1517. Il devint le premier port de France. "
+        "Son architecte fut Auguste Perret."
+    )
+    other = "Rouen est traversée par la Seine. La ville compte une cathédrale gothique."
+    articles = [
+        {
+            "title": "Le Havre",
+            "paragraphs": [
+                {
+                    "context": context,
+                    "qas": [
+                        {
+                            "id": "1",
+                            "question": "Qui fut l'architecte du Havre ?",
+                            "answers": [
+                                {"text": "Auguste Perret", "answer_start": context.index("Auguste")}
+                            ],
+                        }
+                    ],
+                }
+            ],
+        },
+        {"title": "Rouen", "paragraphs": [{"context": other, "qas": []}]},
+    ]
+    piaf = tmp_path / "squad.json"
+    piaf.write_text(json.dumps({"data": articles}), "utf-8")
+    manifest = _manifest(tmp_path, ["Le Havre", "Rouen"])
+    [group] = piaf_sentence_groups(piaf, manifest, "train", negatives=6)
+    assert group.positive == "Son architecte fut Auguste Perret."
+    assert set(group.negatives) == {
+        "Le port du Havre fut fondé en 1517.",
+        "Il devint le premier port de France.",
+        "Rouen est traversée par la Seine.",
+        "La ville compte une cathédrale gothique.",
+    }
+
+
+def test_own_sentence_groups_take_the_closest_sentence_and_leave_out_the_unmatched() -> None:
+    answered = Question(
+        question="Quel est le délai de carence maladie ?",
+        document="d.pdf",
+        page=1,
+        answer="Le délai de carence est de 45 jours pour une maladie.",
+    )
+    unmatched = Question(
+        question="Quel est le prix ?", document="d.pdf", page=1, answer="Douze euros par mois."
+    )
+    sentences = [
+        "Le délai de carence est de 45 jours pour toute maladie.",
+        "Les lunettes sont remboursées tous les deux ans.",
+        "Le vol est couvert si les serrures sont forcées.",
+    ]
+    groups, skipped = own_sentence_groups([answered, unmatched], lambda _: sentences)
+    assert skipped == 1  # no sentence reaches MIN_SENTENCE_ROUGE for the price
+    [group] = groups
+    assert group.positive == sentences[0]
+    assert set(group.negatives) == set(sentences[1:])
+    assert 0 < MIN_SENTENCE_ROUGE < 1
+
+
+def _manifest(tmp_path: Path, titles: list[str]) -> Manifest:
+    empty: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
+    path = tmp_path / "splits.json"
+    path.write_text(
+        json.dumps(
+            {
+                "piaf": {"file": "squad.json", "sha256": "x", "splits": {**empty, "train": titles}},
+                "own": {"files": {}, "splits": empty},
+                "unanswerable": {"file": "u.jsonl", "sha256": "y", "splits": empty},
+            }
+        ),
+        "utf-8",
+    )
+    return Manifest.load(path)
