@@ -17,16 +17,14 @@ of each variant with `words`, with its 95 % bootstrap interval. Dev decides; tes
 
 import argparse
 import json
-import statistics
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from knowledge.answering import AnswerService
-from knowledge.eval.answers import rouge_l
+from knowledge.eval.answers import chat_answers
 from knowledge.eval.splits import MANIFEST, REPO, Manifest
 from knowledge.pipelines import build_abstention, open_built_retriever
-from knowledge.qa.evaluate import latency_summary, questions_by_split
+from knowledge.qa.evaluate import questions_by_split
 from knowledge.qa.reader import SpanReader
 from knowledge.rerank.evaluate import paired_interval
 from knowledge.rerank.reranker import PassageReranker, SentenceSelector
@@ -79,25 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             unanswerable = manifest.unanswerable(split)
             scores: dict[str, list[float]] = {}
             for name, service in services.items():
-                answers, seconds = [], []
-                for question in questions:
-                    started = time.perf_counter()
-                    answers.append(service.answer(question.question, question.product_code))
-                    seconds.append(time.perf_counter() - started)
-                scores[name] = [
-                    rouge_l(a.text, q.answer or "") for a, q in zip(answers, questions, strict=True)
-                ]
-                refused = [service.answer(text).mode == "refusal" for text in unanswerable]
-                results[f"{split}/{name}"] = {
-                    "questions": len(questions),
-                    "rouge_l": round(statistics.fmean(scores[name]), 4),
-                    "false_abstention": round(
-                        sum(a.mode == "refusal" for a in answers) / len(answers), 4
-                    ),
-                    "unanswerable": len(unanswerable),
-                    "abstention": round(sum(refused) / max(1, len(refused)), 4),
-                    "seconds": latency_summary(seconds, settings.top_k),
-                }
+                answered = chat_answers(service, questions, unanswerable)
+                scores[name] = answered.rouge_l
+                results[f"{split}/{name}"] = answered.summary()
                 print(split, name, json.dumps(results[f"{split}/{name}"]), flush=True)
             for name in services:
                 if name == "words":

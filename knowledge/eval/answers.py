@@ -101,3 +101,50 @@ def evaluate_answers(
         seconds_median=statistics.median(seconds),
         seconds_p95=ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)],
     )
+
+
+@dataclass(frozen=True)
+class ChatAnswers:
+    """The chat's answers to a split: ROUGE-L of each answerable question's shown text, the
+    seconds of each answer, and the refusals both ways."""
+
+    rouge_l: list[float]
+    seconds: list[float]
+    false_abstention: float  # answerable questions refused
+    abstention: float  # unanswerable questions refused
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.seconds)
+        return {
+            "questions": len(self.rouge_l),
+            "rouge_l": round(statistics.fmean(self.rouge_l), 4),
+            "false_abstention": round(self.false_abstention, 4),
+            "abstention": round(self.abstention, 4),
+            "seconds_median": round(statistics.median(ordered), 4),
+            "seconds_p95": round(
+                ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)], 4
+            ),
+        }
+
+
+def chat_answers(
+    service: AnswersQuestions, questions: Sequence[Question], unanswerable: Sequence[str]
+) -> ChatAnswers:
+    """Answers as the chat asks: each answerable question with its product, each unanswerable
+    one over all documents."""
+    scores: list[float] = []
+    seconds: list[float] = []
+    refused = 0
+    for question in questions:
+        started = time.perf_counter()
+        answer = service.answer(question.question, question.product_code)
+        seconds.append(time.perf_counter() - started)
+        scores.append(rouge_l(answer.text, question.answer or ""))
+        refused += answer.mode == "refusal"
+    abstained = sum(service.answer(text).mode == "refusal" for text in unanswerable)
+    return ChatAnswers(
+        rouge_l=scores,
+        seconds=seconds,
+        false_abstention=refused / max(1, len(questions)),
+        abstention=abstained / max(1, len(unanswerable)),
+    )

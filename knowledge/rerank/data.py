@@ -22,6 +22,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from knowledge.chunking import searchable_text
 from knowledge.errors import DatasetError
@@ -137,6 +138,50 @@ def _sentence_at(text: str, offset: int) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class AnswerSentence:
+    """A PIAF question, its paragraph's sentences and which one holds the answer."""
+
+    question: str
+    paragraph: str
+    paragraph_index: int  # in `_split_contexts`
+    sentences: list[str]
+    answer_index: int
+
+
+def _split_contexts(path: Path, manifest: Manifest, split: Split) -> list[dict[str, Any]]:
+    """The PIAF paragraphs (context and questions) of a split's articles."""
+    titles = manifest.piaf_titles(split)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(str(path), None, f"cannot read PIAF ({exc})") from exc
+    return [
+        paragraph
+        for article in data["data"]
+        if article["title"] in titles
+        for paragraph in article["paragraphs"]
+    ]
+
+
+def piaf_answer_sentences(
+    path: Path, manifest: Manifest, split: Split, min_sentences: int = 2
+) -> list[AnswerSentence]:
+    """The questions of a split's articles whose answer starts in a sentence of a paragraph of
+    at least `min_sentences` sentences."""
+    found: list[AnswerSentence] = []
+    for index, paragraph in enumerate(_split_contexts(path, manifest, split)):
+        text = paragraph["context"]
+        sentences = split_sentences(text)
+        for qa in paragraph["qas"]:
+            if not qa.get("answers"):
+                continue
+            at = _sentence_at(text, qa["answers"][0]["answer_start"])
+            if at is not None and len(sentences) >= min_sentences:
+                found.append(AnswerSentence(qa["question"], text, index, sentences, at))
+    return found
+
+
 def piaf_sentence_groups(
     path: Path,
     manifest: Manifest,
@@ -145,42 +190,24 @@ def piaf_sentence_groups(
     limit: int | None = None,
     seed: int = 13,
 ) -> list[Group]:
-    """PIAF questions as sentence groups (see the module docstring); questions whose answer
-    cannot be placed in one sentence, or with no negative, are left out."""
-    titles = manifest.piaf_titles(split)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(str(path), None, f"cannot read PIAF ({exc})") from exc
-    paragraphs = [
-        paragraph
-        for article in data["data"]
-        if article["title"] in titles
-        for paragraph in article["paragraphs"]
-    ]
-    items = [
-        (i, qa["question"], qa["answers"][0]["answer_start"])
-        for i, paragraph in enumerate(paragraphs)
-        for qa in paragraph["qas"]
-        if qa.get("answers")
-    ]
+    """PIAF questions as sentence groups (see the module docstring); a question with no
+    negative is left out."""
+    texts = [paragraph["context"] for paragraph in _split_contexts(path, manifest, split)]
+    items = piaf_answer_sentences(path, manifest, split, min_sentences=1)
     if limit is not None:
         items = items[:limit]
-    texts = [paragraph["context"] for paragraph in paragraphs]
-    ranked = bm25_ranker(texts)([question for _, question, _ in items], 2)
+    ranked = bm25_ranker(texts)([item.question for item in items], 2)
     rng = random.Random(seed)  # noqa: S311 (sampling negatives, reproducible)
     groups: list[Group] = []
-    for (i, question, start), row in zip(items, ranked, strict=True):
-        sentences = split_sentences(texts[i])
-        at = _sentence_at(texts[i], start)
-        if at is None:
-            continue
-        same = [s for k, s in enumerate(sentences) if k != at]
-        elsewhere = [s for j in row if j != i for s in split_sentences(texts[j])]
+    for item, row in zip(items, ranked, strict=True):
+        same = [s for k, s in enumerate(item.sentences) if k != item.answer_index]
+        elsewhere = [s for j in row if j != item.paragraph_index for s in split_sentences(texts[j])]
         other = rng.sample(elsewhere, k=min(2, len(elsewhere)))
         wrong = rng.sample(same, k=min(len(same), negatives - len(other))) + other
         if wrong:
-            groups.append(Group(question, sentences[at], tuple(wrong), "piaf"))
+            groups.append(
+                Group(item.question, item.sentences[item.answer_index], tuple(wrong), "piaf")
+            )
     return groups
 
 

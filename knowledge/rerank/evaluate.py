@@ -15,6 +15,15 @@
 
 Figures go to the artifact's `provenance.json` ("metrics") and, with `--report`, to a section of
 the knowledge-base report.
+
+`--unit sentence` measures the sentence selector instead (`knowledge/artifacts/sentence-selector`):
+- the chat's extractive answer to the team's dev and test questions, as the assistant runs
+  (abstention model, product filter), with the word-overlap sentence and with the selector's:
+  ROUGE-L against the reference answers, paired difference and interval, time per answer;
+- PIAF test questions: how often the sentence chosen in the question's paragraph is the one
+  holding the answer, by word overlap and by the selector;
+- adoption: the dev split decides (ROUGE-L difference positive, interval above 0); test is
+  reported.
 """
 
 import argparse
@@ -36,13 +45,14 @@ from knowledge.eval.retrieval import first_hit_rank
 from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, SPLITS, Manifest
 from knowledge.interfaces import ScoredChunk, SearchFilters
 from knowledge.rerank.reranker import DEFAULT_CANDIDATES, PassageReranker, RerankingRetriever
-from knowledge.settings import RERANKER_DIR
+from knowledge.settings import RERANKER_DIR, SENTENCE_SELECTOR_DIR
 
 logger = logging.getLogger(__name__)
 
 K = 4
 CHECK_SAMPLE = 60  # PIAF test questions the CI test re-ranks with the committed artifact
 SECTION = f"{SECTION_MARKER}python -m knowledge.rerank.evaluate -->"
+SENTENCE_SECTION = f"{SECTION_MARKER}python -m knowledge.rerank.evaluate --unit sentence -->"
 PROVENANCE_FILE = "provenance.json"
 
 
@@ -207,6 +217,180 @@ def run(
     return results
 
 
+def piaf_sentence_choices(
+    scorer: PassageReranker, limit: int | None
+) -> tuple[list[float], list[float]]:
+    """PIAF test questions (`limit`: evenly spaced): 1.0 when the sentence chosen in the
+    question's paragraph holds the answer, by word overlap and by `scorer`."""
+    from knowledge.extractive import best_sentences
+    from knowledge.interfaces import Chunk
+    from knowledge.rerank.data import piaf_answer_sentences
+
+    items = piaf_answer_sentences(PIAF_FILE, Manifest.load(MANIFEST), "test")
+    if limit is not None:
+        items = items[:: max(1, len(items) // limit)][:limit]
+    words: list[float] = []
+    chosen: list[float] = []
+    for item in items:
+        scores = scorer.scores(item.question, item.sentences)
+        best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+        chosen.append(1.0 if best == item.answer_index else 0.0)
+        passage = ScoredChunk(Chunk("piaf", "piaf", 1, item.paragraph), 1.0)
+        overlap = best_sentences(item.question, passage, limit=1)
+        words.append(1.0 if item.sentences[item.answer_index] in overlap.sentences else 0.0)
+    return words, chosen
+
+
+def sentence_run(
+    artifact: Path,
+    store_dir: Path,
+    *,
+    threads: int | None,
+    splits: Sequence[str] = ("dev", "test"),
+    limit: int | None = None,
+    piaf_limit: int | None = None,
+    int8: bool = True,
+    progress: Callable[[str], None] = logger.info,
+) -> dict[str, Any]:
+    from knowledge.answering import AnswerService
+    from knowledge.eval.answers import chat_answers
+    from knowledge.pipelines import build_abstention, open_built_retriever
+    from knowledge.qa.evaluate import latency_summary, questions_by_split
+    from knowledge.rerank.reranker import SentenceSelector
+    from knowledge.settings import KnowledgeSettings
+    from knowledge.validation import AnswerValidator
+
+    manifest = Manifest.load(MANIFEST)
+    settings = KnowledgeSettings(store_dir=store_dir, llm_model="")
+    retriever, store = open_built_retriever(settings)
+    scorers = {"float32": PassageReranker(artifact, threads=threads)}
+    if int8:
+        scorers["int8"] = PassageReranker(artifact, threads=threads, quantization="int8")
+    abstention = build_abstention(settings, "none")
+
+    def service(scorer: PassageReranker | None) -> AnswerService:
+        return AnswerService(
+            retriever,
+            AnswerValidator(threshold=settings.validation_threshold),
+            top_k=settings.top_k,
+            abstention=abstention,
+            sentence_selector=SentenceSelector(scorer) if scorer is not None else None,
+        )
+
+    variants = {"words": service(None)} | {name: service(s) for name, s in scorers.items()}
+    for variant in variants.values():
+        variant.warm_up()
+        variant.answer("Quel est le délai de carence ?")  # first-call costs out of the timing
+    results: dict[str, Any] = {}
+    try:
+        for split in splits:
+            questions = questions_by_split(manifest, split)[:limit]  # type: ignore[arg-type]
+            unanswerable = manifest.unanswerable(split)  # type: ignore[arg-type]
+            progress(f"{len(questions)} {split} questions, the chat's answer each way")
+            answered = {
+                name: chat_answers(variant, questions, unanswerable)
+                for name, variant in variants.items()
+            }
+            figures: dict[str, Any] = {n: a.summary() for n, a in answered.items()}
+            for name in scorers:
+                mean, low, high = paired_interval(answered["words"].rouge_l, answered[name].rouge_l)
+                figures[f"{name}_minus_words"] = {
+                    "rouge_l": round(mean, 4),
+                    "interval": [round(low, 4), round(high, 4)],
+                }
+            results[split] = figures
+        progress("PIAF: the answering sentence of the paragraph")
+        words, chosen = piaf_sentence_choices(scorers["float32"], piaf_limit)
+        results["piaf"] = {
+            "questions": len(words),
+            "words": round(statistics.fmean(words), 4),
+            "selector": round(statistics.fmean(chosen), 4),
+        }
+        words, chosen = piaf_sentence_choices(scorers["float32"], CHECK_SAMPLE)
+        results["piaf_check_sample"] = {
+            "questions": len(words),
+            "words": round(statistics.fmean(words), 4),
+            "selector": round(statistics.fmean(chosen), 4),
+        }
+        progress("latency of the selector alone")
+        questions = questions_by_split(manifest, splits[-1])[:limit]  # type: ignore[arg-type]
+        for name, scorer in scorers.items():
+            seconds = []
+            for question in questions:
+                found = retriever.retrieve(question.question, top_k=settings.top_k)
+                selector = SentenceSelector(scorer)
+                started = time.perf_counter()
+                selector.choose(question.question, found, 0.0)
+                seconds.append(time.perf_counter() - started)
+            results[f"latency_{name}"] = latency_summary(seconds, settings.top_k)
+    finally:
+        store.close()
+    decided = results.get("dev", {}).get("float32_minus_words")
+    results["adopt"] = bool(decided and decided["rouge_l"] > 0 and decided["interval"][0] > 0)
+    return results
+
+
+def sentence_section(results: dict[str, Any], command: str, artifact: Path, machine: str) -> str:
+    shown = artifact.relative_to(REPO) if artifact.is_relative_to(REPO) else artifact
+    lines = [
+        SENTENCE_SECTION,
+        "",
+        "## Sentence selector: the sentence the chat shows (held-out splits)",
+        "",
+        f"Generated by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"machine: {machine}. Selector: `{shown}` (see its `provenance.json`). The chat's "
+        "extractive answer as the assistant gives it (hybrid retrieval within the question's "
+        "product, the abstention model, one sentence of the passages read, or a heading with the "
+        "sentence after it), its shown text scored with ROUGE-L against the reference answer; "
+        "refusals score 0. Intervals: 95 % paired bootstrap over questions (2,000 resamples).",
+        "",
+        "| split | questions | word overlap | selector float32 (difference) | selector int8 "
+        "(difference) | false abstention | abstention (unanswerable) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for split in ("dev", "test"):
+        if split not in results:
+            continue
+        figures = results[split]
+        cells = [split, str(figures["words"]["questions"]), f"{figures['words']['rouge_l']:.3f}"]
+        for name in ("float32", "int8"):
+            if name not in figures:
+                cells.append("—")
+                continue
+            low, high = figures[f"{name}_minus_words"]["interval"]
+            cells.append(
+                f"{figures[name]['rouge_l']:.3f} "
+                f"({100 * figures[f'{name}_minus_words']['rouge_l']:+.1f} pts "
+                f"[{100 * low:+.1f}, {100 * high:+.1f}])"
+            )
+        cells += [
+            f"{100 * figures['words']['false_abstention']:.1f} %",
+            f"{100 * figures['words']['abstention']:.1f} %",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    piaf = results["piaf"]
+    lines += [
+        "",
+        f"PIAF test ({piaf['questions']} questions): the sentence holding the answer chosen in "
+        f"its paragraph {100 * piaf['words']:.1f} % of the time by word overlap, "
+        f"{100 * piaf['selector']:.1f} % by the selector.",
+        "",
+    ]
+    text = "Latency of the selector alone (every sentence of the 4 passages read)"
+    for name in ("float32", "int8"):
+        if f"latency_{name}" in results:
+            figures = results[f"latency_{name}"]
+            text += f"; {name} median {figures['seconds_median']} s, p95 {figures['seconds_p95']} s"
+    lines += [text + ".", ""]
+    verdict = "**adopted**" if results["adopt"] else "**not adopted**"
+    lines += [
+        f"Decision: {verdict} (rule: on the dev split, the ROUGE-L difference with word overlap "
+        "positive and its interval above 0; the test split is reported, not used).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def _row(name: str, figures: dict[str, Any]) -> str:
     cells = [name, str(figures["questions"])]
     for measure in ("hit@4", "mrr@4"):
@@ -263,7 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m knowledge.rerank.evaluate", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--artifact", type=Path, default=RERANKER_DIR)
+    parser.add_argument("--unit", choices=("passage", "sentence"), default="passage")
+    parser.add_argument("--artifact", type=Path, help="default: the unit's committed artifact")
     parser.add_argument("--store-dir", type=Path, default=REPO / ".run/knowledge-eval")
     parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES)
     parser.add_argument("--threads", type=int, default=2)
@@ -274,6 +459,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="markdown report to add the section to")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.unit == "sentence":
+        return _main_sentences(args, argv)
+    args.artifact = args.artifact or RERANKER_DIR
     try:
         results = run(
             args.artifact,
@@ -295,17 +483,52 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cpu = machine()["cpu"]
     if args.limit is None and args.split == "test":
-        provenance = args.artifact / PROVENANCE_FILE
-        if provenance.is_file():
-            recorded = json.loads(provenance.read_text(encoding="utf-8"))
-            recorded["metrics"] = results | {"command": command.strip(), "machine": cpu}
-            provenance.write_text(
-                json.dumps(recorded, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-            )
+        _record(args.artifact, results | {"command": command.strip(), "machine": cpu})
     if args.report is not None:
         write_section(args.report, section(results, command.strip(), args.artifact, cpu))
     print(json.dumps(results, indent=1))
     return 0
+
+
+def _main_sentences(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    artifact = args.artifact or SENTENCE_SELECTOR_DIR
+    splits = ("dev", "test") if args.split == "test" else ("dev",)
+    try:
+        results = sentence_run(
+            artifact,
+            args.store_dir,
+            threads=args.threads,
+            splits=splits,
+            limit=args.limit,
+            piaf_limit=args.piaf_limit,
+            int8=not args.no_int8,
+        )
+    except KnowledgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    command = "python -m knowledge.rerank.evaluate " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    from knowledge.qa.train import machine
+
+    cpu = machine()["cpu"]
+    if args.limit is None and args.piaf_limit is None and args.split == "test":
+        _record(artifact, results | {"command": command.strip(), "machine": cpu})
+    if args.report is not None:
+        write_section(args.report, sentence_section(results, command.strip(), artifact, cpu))
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+def _record(artifact: Path, metrics: dict[str, Any]) -> None:
+    """Writes `metrics` into the artifact's provenance file, when it has one."""
+    provenance = artifact / PROVENANCE_FILE
+    if provenance.is_file():
+        recorded = json.loads(provenance.read_text(encoding="utf-8"))
+        recorded["metrics"] = metrics
+        provenance.write_text(
+            json.dumps(recorded, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":
