@@ -187,6 +187,13 @@ train-reranker: $(VENV)/.installed ## Retrain the cross-encoder reranker (knowle
 	nice -n 10 $(PY) -m knowledge.rerank.train --store-dir .run/knowledge-eval --threads 2 $(ARGS)
 	$(PY) -m knowledge.rerank.evaluate --store-dir .run/knowledge-eval --report docs/knowledge-eval.md
 
+.PHONY: train-sentence-selector
+train-sentence-selector: $(VENV)/.installed ## Retrain the sentence selector (knowledge/artifacts/sentence-selector/), then measure the chat's answer with it on the held-out splits
+	$(PY) -m knowledge.corpus build
+	$(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval --no-progress
+	nice -n 10 $(PY) -m knowledge.rerank.train --unit sentence --max-length 96 --store-dir .run/knowledge-eval --threads 2 $(ARGS)
+	$(PY) -m knowledge.rerank.evaluate --unit sentence --store-dir .run/knowledge-eval --report docs/knowledge-eval.md
+
 .PHONY: train-abstention
 train-abstention: $(VENV)/.installed ## Refit the abstention models (knowledge/artifacts/abstention/, float and int8 vectors) and measure them on the held-out splits
 	$(PY) -m knowledge.corpus build

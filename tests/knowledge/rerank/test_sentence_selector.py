@@ -18,6 +18,7 @@ from knowledge.rerank.data import (
     own_sentence_groups,
     piaf_sentence_groups,
 )
+from knowledge.rerank.evaluate import adopt_selector
 from knowledge.rerank.reranker import SentenceSelector
 from knowledge.settings import KnowledgeSettings
 from knowledge.validation import AnswerValidator
@@ -199,3 +200,23 @@ def _manifest(tmp_path: Path, titles: list[str]) -> Manifest:
         "utf-8",
     )
     return Manifest.load(path)
+
+
+@pytest.mark.parametrize(
+    ("difference", "interval", "piaf", "adopted"),
+    [
+        (0.03, (-0.02, 0.08), (0.64, 0.73), True),  # higher on average, not shown worse
+        (0.03, (0.01, 0.05), (0.64, 0.63), False),  # worse at finding PIAF's sentence
+        (-0.01, (-0.05, 0.03), (0.64, 0.73), False),  # lower on average
+        (0.0, (-0.05, 0.05), (0.64, 0.73), False),
+    ],
+)
+def test_the_adoption_rule_reads_dev_and_piaf(
+    difference: float, interval: tuple[float, float], piaf: tuple[float, float], adopted: bool
+) -> None:
+    results = {
+        "dev": {"float32_minus_words": {"rouge_l": difference, "interval": list(interval)}},
+        "test": {"float32_minus_words": {"rouge_l": -1.0, "interval": [-1.0, -1.0]}},  # unread
+        "piaf": {"words": piaf[0], "selector": piaf[1]},
+    }
+    assert adopt_selector(results) is adopted

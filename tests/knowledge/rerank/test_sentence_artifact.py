@@ -1,0 +1,50 @@
+"""The committed sentence selector: small, traceable, and it reproduces its recorded choices."""
+
+import json
+
+import pytest
+
+from knowledge.eval.splits import MANIFEST, PIAF_FILE, Manifest
+from knowledge.qa.model import artifact_present
+from knowledge.rerank.evaluate import CHECK_SAMPLE, piaf_sentence_choices
+from knowledge.rerank.reranker import PassageReranker
+from knowledge.rerank.train import PROVENANCE_FILE
+from knowledge.settings import SENTENCE_SELECTOR_DIR
+from tests.knowledge.e5_helpers import converted_model_dir
+
+pytestmark = pytest.mark.skipif(
+    not artifact_present(SENTENCE_SELECTOR_DIR), reason="no sentence selector artifact"
+)
+
+
+def _provenance() -> dict:  # type: ignore[type-arg]
+    return json.loads((SENTENCE_SELECTOR_DIR / PROVENANCE_FILE).read_text("utf-8"))
+
+
+@pytest.mark.unit
+def test_provenance_names_the_command_split_data_and_measures() -> None:
+    provenance = _provenance()
+    assert provenance["command"].startswith("python -m knowledge.rerank.train --unit sentence")
+    assert provenance["options"]["unit"] == "sentence"
+    assert provenance["split_manifest"]["split"] == "train"
+    assert provenance["split_manifest"]["train_digest"] == Manifest.load(MANIFEST).split_digest(
+        "train"
+    )
+    assert provenance["loss_last_10"] < provenance["loss_chance"]  # it learned
+    assert {"dev", "test", "piaf", "piaf_check_sample", "adopt"} <= set(provenance["metrics"])
+    size = sum(path.stat().st_size for path in SENTENCE_SELECTOR_DIR.iterdir())
+    assert size < 10_000_000
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PIAF_FILE.is_file(), reason="PIAF not available")
+def test_reproduces_its_recorded_piaf_choices_on_the_fixed_sample(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    recorded = _provenance()["metrics"]["piaf_check_sample"]
+    scorer = PassageReranker(SENTENCE_SELECTOR_DIR, model_dir=converted_model_dir(tmp_path_factory))
+    words, chosen = piaf_sentence_choices(scorer, CHECK_SAMPLE)
+    assert len(words) == recorded["questions"]
+    assert sum(words) / len(words) == pytest.approx(recorded["words"], abs=1e-4)  # no model
+    # Float rounding may differ between CPUs (bfloat16 or not): one question either way.
+    assert sum(chosen) / len(chosen) == pytest.approx(recorded["selector"], abs=1.01 / len(chosen))
