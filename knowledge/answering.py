@@ -182,7 +182,7 @@ class AnswerService:
             read = self._read(self.reader, question, chunks, notes)
             if read is not None:
                 return read
-        extract = self._select(question, chunks, extract)
+        extract = self._select(question, chunks, extract, notes)
         ordered = [extract.chunk, *[c for c in chunks if c is not extract.chunk]]
         marked = {extract.chunk.chunk.chunk_id: mark(extract.chunk.chunk.text, extract.sentences)}
         return Answer(
@@ -193,15 +193,21 @@ class AnswerService:
             notes=tuple(notes),
         )
 
-    def _select(self, question: str, chunks: list[ScoredChunk], extract: Extract) -> Extract:
-        """The sentence selector's extract, or `extract` (the word-overlap one) without it or
-        when it cannot run (logged once)."""
+    def _select(
+        self, question: str, chunks: list[ScoredChunk], extract: Extract, notes: list[str]
+    ) -> Extract:
+        """The sentence selector's extract, or `extract` (the word-overlap one) without it, when
+        it is busy (note `selector_busy`) or when it cannot run (logged once)."""
         from knowledge.errors import KnowledgeError
+        from knowledge.rerank.reranker import SelectorBusyError
 
         if self.sentence_selector is None or self._selector_failed:
             return extract
         try:
             chosen = self.sentence_selector.choose(question, chunks, extract.overlap)
+        except SelectorBusyError:
+            notes.append("selector_busy")
+            return extract
         except (KnowledgeError, OSError, RuntimeError) as error:
             self._selector_unavailable(error)
             return extract

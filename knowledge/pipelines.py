@@ -229,7 +229,8 @@ def build_sentence_selector(settings: KnowledgeSettings) -> "SentenceSelector | 
             directory,
             threads=settings.reader_threads,
             quantization=settings.sentence_selector_quantization,
-        )
+        ),
+        max_concurrent=settings.sentence_selector_max_concurrent,
     )
 
 

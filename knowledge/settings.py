@@ -103,6 +103,8 @@ class KnowledgeSettings(BaseSettings):
     sentence_selector_enabled: bool = True
     sentence_selector_dir: Path = SENTENCE_SELECTOR_DIR
     sentence_selector_quantization: Literal["none", "int8"] = "none"
+    # Selections at once per process; one more gets the word-overlap sentence at once.
+    sentence_selector_max_concurrent: int = Field(default=1, ge=1)
     # Abstention (knowledge/abstention.py): the committed model decides when the passages do not
     # answer; off, or without its artifact, a best sentence sharing too few words abstains.
     abstention_enabled: bool = True

@@ -1,8 +1,10 @@
 """The sentence selector: the sentence the chat shows among those of the passages read, its
 fallback to word overlap, its wiring in the knowledge base, and its training groups."""
 
+import concurrent.futures
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -220,3 +222,30 @@ def test_the_adoption_rule_reads_dev_and_piaf(
         "piaf": {"words": piaf[0], "selector": piaf[1]},
     }
     assert adopt_selector(results) is adopted
+
+
+def test_a_busy_selector_gives_the_word_overlap_sentence_at_once() -> None:
+    """One selection at a time: a question arriving meanwhile does not queue behind it."""
+    release = threading.Event()
+    entered = threading.Event()
+
+    class SlowScorer(ScriptedScorer):
+        def scores(self, question: str, passages: Sequence[str]) -> list[float]:
+            entered.set()
+            release.wait(timeout=10)
+            return super().scores(question, passages)
+
+    service = _service(SlowScorer("chirurgie"))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(service.answer, "Quel est le délai de carence ?")
+        assert entered.wait(timeout=10)
+        second = service.answer("Quel est le délai de carence ?")
+        release.set()
+        selected = first.result(timeout=10)
+    word_overlap = AnswerService(FixedRetriever([GUIDE, FAQ]), AnswerValidator())
+    assert "selector_busy" in second.notes
+    assert second.text == word_overlap.answer("Quel est le délai de carence ?").text
+    assert "chirurgie" in selected.text
+    assert "selector_busy" not in selected.notes
+    # The slot is free again, and the selector was not marked failed.
+    assert "chirurgie" in service.answer("Quel est le délai de carence ?").text
