@@ -61,6 +61,7 @@ class QuestionAnswerer(Protocol):
         product: str | None = None,
         context_product: str | None = None,
         on_sentence: SentenceSink | None = None,
+        hurry: bool = False,
     ) -> Answer: ...
 
 
@@ -135,8 +136,17 @@ class KnowledgeAdapter:
         try:
             # Actions call this from worker threads (the event loop stays free for the other
             # conversations); the models behind it (tokenizer, LLM) take one question at a time.
-            with self._lock:
-                return self.answerer.answer(question, product, context_product, on_sentence)
+            # A question that finds another being answered is answered in a hurry (without the
+            # optional sentence selector), so a burst does not queue behind it.
+            waited = not self._lock.acquire(blocking=False)
+            if waited:
+                self._lock.acquire()
+            try:
+                return self.answerer.answer(
+                    question, product, context_product, on_sentence, hurry=waited
+                )
+            finally:
+                self._lock.release()
         except Exception:
             # Whatever breaks in retrieval, the conversation goes on with an honest sentence.
             logger.exception("knowledge base failed to answer (product=%s)", product)

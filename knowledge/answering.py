@@ -148,11 +148,13 @@ class AnswerService:
         product: str | None = None,
         context_product: str | None = None,
         on_sentence: Callable[[str], None] | None = None,
+        hurry: bool = False,
     ) -> Answer:
         """`product`: the question names it, only its documents are searched. `context_product`:
         the conversation is about it, its documents are searched when the question fits them
         (`Retriever.retrieve_in_context`). `on_sentence`: receives each validated sentence of a
-        streamed LLM answer as soon as it is checked (see the module docstring)."""
+        streamed LLM answer as soon as it is checked (see the module docstring). `hurry`: other
+        questions wait for this one; the sentence selector is skipped (note `selector_busy`)."""
         question = sanitize_question(question)
         if not question:
             return Answer(text=REFUSAL_TEXT, sources=(), mode="refusal", validated=True)
@@ -182,7 +184,7 @@ class AnswerService:
             read = self._read(self.reader, question, chunks, notes)
             if read is not None:
                 return read
-        extract = self._select(question, chunks, extract, notes)
+        extract = self._select(question, chunks, extract, notes, hurry)
         ordered = [extract.chunk, *[c for c in chunks if c is not extract.chunk]]
         marked = {extract.chunk.chunk.chunk_id: mark(extract.chunk.chunk.text, extract.sentences)}
         return Answer(
@@ -194,7 +196,12 @@ class AnswerService:
         )
 
     def _select(
-        self, question: str, chunks: list[ScoredChunk], extract: Extract, notes: list[str]
+        self,
+        question: str,
+        chunks: list[ScoredChunk],
+        extract: Extract,
+        notes: list[str],
+        hurry: bool = False,
     ) -> Extract:
         """The sentence selector's extract, or `extract` (the word-overlap one) without it, when
         it is busy (note `selector_busy`) or when it cannot run (logged once)."""
@@ -202,6 +209,9 @@ class AnswerService:
         from knowledge.rerank.reranker import SelectorBusyError
 
         if self.sentence_selector is None or self._selector_failed:
+            return extract
+        if hurry:
+            notes.append("selector_busy")
             return extract
         try:
             chosen = self.sentence_selector.choose(question, chunks, extract.overlap)

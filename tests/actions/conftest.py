@@ -30,6 +30,7 @@ class FakeAnswerer:
         product: str | None = None,
         context_product: str | None = None,
         on_sentence: SentenceSink | None = None,
+        hurry: bool = False,
     ) -> Answer:
         self.calls.append((question, product or context_product))
         self.in_context.append(product is None and context_product is not None)

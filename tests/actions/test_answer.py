@@ -66,7 +66,9 @@ class TestActionAnswerQuestion:
 
     def test_a_broken_knowledge_base_gets_a_polite_sentence(self, services):
         class Broken:
-            def answer(self, question, product=None, context_product=None, on_sentence=None):
+            def answer(
+                self, question, product=None, context_product=None, on_sentence=None, hurry=False
+            ):
                 raise RuntimeError("index corrupted")
 
         services.knowledge.answerer = Broken()
@@ -85,9 +87,9 @@ def test_other_conversations_are_served_while_a_question_is_answered(answerer, m
     # event loop keeps answering the other conversations' calls meanwhile.
     real_answer = answerer.answer
 
-    def slow_answer(question, product=None, context_product=None, on_sentence=None):
+    def slow_answer(question, product=None, context_product=None, on_sentence=None, hurry=False):
         time.sleep(0.3)
-        return real_answer(question, product, context_product, on_sentence)
+        return real_answer(question, product, context_product, on_sentence, hurry)
 
     monkeypatch.setattr(answerer, "answer", slow_answer)
 
