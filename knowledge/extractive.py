@@ -140,3 +140,17 @@ def sentence_candidates(chunks: list[ScoredChunk]) -> list[tuple[ScoredChunk, tu
         sentences = split_sentences(chunk.chunk.text)
         found.extend((chunk, with_continuation(sentences, i)) for i in range(len(sentences)))
     return found
+
+
+def overlap_leaders(
+    question: str, candidates: list[tuple[ScoredChunk, tuple[str, ...]]], limit: int
+) -> list[tuple[ScoredChunk, tuple[str, ...]]]:
+    """The `limit` candidates that share the most meaningful words with the question (ties: in
+    their order), kept in their order."""
+    stems = content_stems(question)
+    wants_quantity = asks_for_quantity(question)
+    ranked = sorted(
+        range(len(candidates)),
+        key=lambda i: (-_sentence_score(stems, " ".join(candidates[i][1]), wants_quantity), i),
+    )
+    return [candidates[i] for i in sorted(ranked[:limit])]

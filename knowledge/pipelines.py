@@ -231,6 +231,7 @@ def build_sentence_selector(settings: KnowledgeSettings) -> "SentenceSelector | 
             quantization=settings.sentence_selector_quantization,
         ),
         max_concurrent=settings.sentence_selector_max_concurrent,
+        candidates=settings.sentence_selector_candidates,
     )
 
 

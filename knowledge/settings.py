@@ -105,6 +105,8 @@ class KnowledgeSettings(BaseSettings):
     sentence_selector_quantization: Literal["none", "int8"] = "none"
     # Selections at once per process; one more gets the word-overlap sentence at once.
     sentence_selector_max_concurrent: int = Field(default=1, ge=1)
+    # Sentences the selector reads: those sharing the most words with the question.
+    sentence_selector_candidates: int = Field(default=4, ge=1, le=50)
     # Abstention (knowledge/abstention.py): the committed model decides when the passages do not
     # answer; off, or without its artifact, a best sentence sharing too few words abstains.
     abstention_enabled: bool = True

@@ -385,7 +385,7 @@ def sentence_section(results: dict[str, Any], command: str, artifact: Path, mach
         f"{100 * piaf['selector']:.1f} % by the selector.",
         "",
     ]
-    text = "Latency of the selector alone (every sentence of the 4 passages read)"
+    text = "Latency of the selector alone (the sentences it reads of the 4 passages)"
     for name in ("float32", "int8"):
         if f"latency_{name}" in results:
             figures = results[f"latency_{name}"]

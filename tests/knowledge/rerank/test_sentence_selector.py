@@ -249,3 +249,18 @@ def test_a_busy_selector_gives_the_word_overlap_sentence_at_once() -> None:
     assert "selector_busy" not in selected.notes
     # The slot is free again, and the selector was not marked failed.
     assert "chirurgie" in service.answer("Quel est le délai de carence ?").text
+
+
+def test_the_selector_reads_only_the_sentences_sharing_most_words_with_the_question() -> None:
+    scorer = ScriptedScorer("chirurgie")
+    service = AnswerService(
+        FixedRetriever([GUIDE, FAQ]),
+        AnswerValidator(),
+        sentence_selector=SentenceSelector(scorer, candidates=2),  # type: ignore[arg-type]
+    )
+    service.answer("Quel est le délai de carence pour une chirurgie ?")
+    [asked] = scorer.asked
+    assert len(asked) == 2
+    assert (
+        "Le délai de carence de la garantie chirurgie est de 120 jours pour une maladie." in asked
+    )
