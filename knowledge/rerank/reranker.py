@@ -158,7 +158,7 @@ class SentenceSelector:
     At most `max_concurrent` selections run at once (the model already uses every core it is
     given: more at once only queue behind each other); one more raises `SelectorBusyError` at
     once, without waiting, so a burst of questions gets the word-overlap sentence instead of a
-    queue (measured: 100 people asking at once waited 20 s each without the bound)."""
+    queue (docs/benchmarks.md)."""
 
     def __init__(
         self, scorer: PassageReranker, max_concurrent: int = 1, candidates: int = 4
@@ -181,8 +181,8 @@ class SentenceSelector:
         candidates = sentence_candidates(list(chunks))
         if not candidates:
             return None
-        # The model reads only the sentences sharing the most words with the question (its cost
-        # grows with each sentence read; on dev, 4 of about 9 lost nothing).
+        # The model reads only the sentences sharing the most words with the question: its cost
+        # grows with each sentence read (docs/knowledge-eval.md).
         candidates = overlap_leaders(question, candidates, self.candidates)
         if not self._slots.acquire(blocking=False):
             raise SelectorBusyError(f"the {self.max_concurrent} selection slot(s) are taken")
