@@ -100,8 +100,9 @@ def load_encoder(model_dir: Path) -> nn.Module:
     stderr as plain text, which would break a server's JSON log lines (the unused pooler
     weights it reports are expected)."""
     from transformers import BertModel
-    from transformers.utils import logging as transformers_logging
+    from transformers.utils import logging as untyped_logging
 
+    transformers_logging: Any = untyped_logging  # its functions carry no annotations
     bar_was_on = transformers_logging.is_progress_bar_enabled()
     verbosity = transformers_logging.get_verbosity()
     transformers_logging.disable_progress_bar()
