@@ -45,18 +45,28 @@ class Group:
     source: str  # "piaf" or "own"
 
 
-def piaf_paragraphs(path: Path, manifest: Manifest, split: Split) -> list[tuple[str, list[str]]]:
-    """(titled paragraph, its questions) of the articles of a split."""
+def _split_paragraphs(
+    path: Path, manifest: Manifest, split: Split
+) -> list[tuple[str, dict[str, Any]]]:
+    """(article title, PIAF paragraph: context and questions) of a split's articles."""
     titles = manifest.piaf_titles(split)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DatasetError(str(path), None, f"cannot read PIAF ({exc})") from exc
     return [
-        (f"{article['title']}\n{paragraph['context']}", [qa["question"] for qa in paragraph["qas"]])
+        (article["title"], paragraph)
         for article in data["data"]
         if article["title"] in titles
         for paragraph in article["paragraphs"]
+    ]
+
+
+def piaf_paragraphs(path: Path, manifest: Manifest, split: Split) -> list[tuple[str, list[str]]]:
+    """(titled paragraph, its questions) of the articles of a split."""
+    return [
+        (f"{title}\n{paragraph['context']}", [qa["question"] for qa in paragraph["qas"]])
+        for title, paragraph in _split_paragraphs(path, manifest, split)
     ]
 
 
@@ -144,24 +154,9 @@ class AnswerSentence:
 
     question: str
     paragraph: str
-    paragraph_index: int  # in `_split_contexts`
+    paragraph_index: int  # in `_split_paragraphs`
     sentences: list[str]
     answer_index: int
-
-
-def _split_contexts(path: Path, manifest: Manifest, split: Split) -> list[dict[str, Any]]:
-    """The PIAF paragraphs (context and questions) of a split's articles."""
-    titles = manifest.piaf_titles(split)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(str(path), None, f"cannot read PIAF ({exc})") from exc
-    return [
-        paragraph
-        for article in data["data"]
-        if article["title"] in titles
-        for paragraph in article["paragraphs"]
-    ]
 
 
 def piaf_answer_sentences(
@@ -170,7 +165,7 @@ def piaf_answer_sentences(
     """The questions of a split's articles whose answer starts in a sentence of a paragraph of
     at least `min_sentences` sentences."""
     found: list[AnswerSentence] = []
-    for index, paragraph in enumerate(_split_contexts(path, manifest, split)):
+    for index, (_, paragraph) in enumerate(_split_paragraphs(path, manifest, split)):
         text = paragraph["context"]
         sentences = split_sentences(text)
         for qa in paragraph["qas"]:
@@ -192,7 +187,7 @@ def piaf_sentence_groups(
 ) -> list[Group]:
     """PIAF questions as sentence groups (see the module docstring); a question with no
     negative is left out."""
-    texts = [paragraph["context"] for paragraph in _split_contexts(path, manifest, split)]
+    texts = [paragraph["context"] for _, paragraph in _split_paragraphs(path, manifest, split)]
     items = piaf_answer_sentences(path, manifest, split, min_sentences=1)
     if limit is not None:
         items = items[:limit]
