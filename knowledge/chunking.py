@@ -46,8 +46,14 @@ def searchable_text(chunk: Chunk) -> str:
     Passages of insurance documents rarely repeat the product or the topic ("Sont exclus : …"),
     the title and the section do; both lexical and dense search see this text.
     """
+    return in_context(chunk, chunk.text)
+
+
+def in_context(chunk: Chunk, text: str) -> str:
+    """`text` (the chunk's or one of its sentences) under the chunk's document title and
+    section, as the stores and the trained scorers read it."""
     context = " — ".join(part for part in (chunk.metadata.get("title", ""), chunk.section) if part)
-    return f"{context}\n{chunk.text}" if context else chunk.text
+    return f"{context}\n{text}" if context else text
 
 
 def chunk_id(document: str, page: int, index: int, text: str) -> str:

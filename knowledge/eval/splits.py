@@ -42,6 +42,7 @@ PIAF_FILE = REPO.parent / "shared/benchmarks/piaf/piaf-v1.0.json"
 QUESTION_FILES = (
     REPO / "tests/knowledge/questions/biens.jsonl",
     REPO / "tests/knowledge/questions/personnes.jsonl",
+    REPO / "tests/knowledge/questions/dev-extra.jsonl",
 )
 UNANSWERABLE_FILE = REPO / "tests/knowledge/unanswerable/questions.jsonl"
 GENERATED_FILES = (

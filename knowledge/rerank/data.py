@@ -11,10 +11,12 @@ not; for sentences, the other sentences of the passages the chat reads).
 
 Sentence groups teach the same network to pick the sentence the chat shows:
 - PIAF: the sentence of the paragraph that holds the answer's first character against the
-  paragraph's other sentences and those of the BM25-best other paragraph.
+  paragraph's other sentences and those of the BM25-best other paragraph, each under its
+  article's title.
 - The team's questions: among the sentences of the passages the chat reads for the question
   (and of its page), the one closest to the reference answer (ROUGE-L) against the others that
-  are far from it.
+  are far from it, each under its passage's document title and section, as the chat's selector
+  reads them.
 """
 
 import json
@@ -153,10 +155,15 @@ class AnswerSentence:
     """A PIAF question, its paragraph's sentences and which one holds the answer."""
 
     question: str
+    title: str  # the paragraph's article
     paragraph: str
     paragraph_index: int  # in `_split_paragraphs`
     sentences: list[str]
     answer_index: int
+
+    def titled(self, sentence: str) -> str:
+        """A sentence as a sentence model reads it: under its article's title."""
+        return f"{self.title}\n{sentence}"
 
 
 def piaf_answer_sentences(
@@ -165,7 +172,7 @@ def piaf_answer_sentences(
     """The questions of a split's articles whose answer starts in a sentence of a paragraph of
     at least `min_sentences` sentences."""
     found: list[AnswerSentence] = []
-    for index, (_, paragraph) in enumerate(_split_paragraphs(path, manifest, split)):
+    for index, (title, paragraph) in enumerate(_split_paragraphs(path, manifest, split)):
         text = paragraph["context"]
         sentences = split_sentences(text)
         for qa in paragraph["qas"]:
@@ -173,7 +180,7 @@ def piaf_answer_sentences(
                 continue
             at = _sentence_at(text, qa["answers"][0]["answer_start"])
             if at is not None and len(sentences) >= min_sentences:
-                found.append(AnswerSentence(qa["question"], text, index, sentences, at))
+                found.append(AnswerSentence(qa["question"], title, text, index, sentences, at))
     return found
 
 
@@ -185,9 +192,10 @@ def piaf_sentence_groups(
     limit: int | None = None,
     seed: int = 13,
 ) -> list[Group]:
-    """PIAF questions as sentence groups (see the module docstring); a question with no
-    negative is left out."""
-    texts = [paragraph["context"] for _, paragraph in _split_paragraphs(path, manifest, split)]
+    """PIAF questions as sentence groups (see the module docstring), each sentence under its
+    article's title; a question with no negative is left out."""
+    paragraphs = _split_paragraphs(path, manifest, split)
+    texts = [paragraph["context"] for _, paragraph in paragraphs]
     items = piaf_answer_sentences(path, manifest, split, min_sentences=1)
     if limit is not None:
         items = items[:limit]
@@ -195,25 +203,30 @@ def piaf_sentence_groups(
     rng = random.Random(seed)  # noqa: S311 (sampling negatives, reproducible)
     groups: list[Group] = []
     for item, row in zip(items, ranked, strict=True):
-        same = [s for k, s in enumerate(item.sentences) if k != item.answer_index]
-        elsewhere = [s for j in row if j != item.paragraph_index for s in split_sentences(texts[j])]
+        same = [item.titled(s) for k, s in enumerate(item.sentences) if k != item.answer_index]
+        elsewhere = [
+            f"{paragraphs[j][0]}\n{s}"
+            for j in row
+            if j != item.paragraph_index
+            for s in split_sentences(texts[j])
+        ]
         other = rng.sample(elsewhere, k=min(2, len(elsewhere)))
         wrong = rng.sample(same, k=min(len(same), negatives - len(other))) + other
         if wrong:
-            groups.append(
-                Group(item.question, item.sentences[item.answer_index], tuple(wrong), "piaf")
-            )
+            positive = item.titled(item.sentences[item.answer_index])
+            groups.append(Group(item.question, positive, tuple(wrong), "piaf"))
     return groups
 
 
 def own_sentence_groups(
     questions: Sequence[Question],
-    candidates: Callable[[Question], list[str]],
+    candidates: Callable[[Question], list[tuple[str, str]]],
     negatives: int = 6,
     seed: int = 13,
 ) -> tuple[list[Group], int]:
     """The team's questions as sentence groups (`candidates`: the sentences the chat would choose
-    from, with those of the question's page); and how many were left out."""
+    from, with those of the question's page, each as (what the model reads, the sentence));
+    and how many were left out. Closeness is the bare sentence's ROUGE-L to the reference."""
     from knowledge.eval.answers import rouge_l
 
     rng = random.Random(seed)  # noqa: S311 (sampling negatives, reproducible)
@@ -221,7 +234,10 @@ def own_sentence_groups(
     skipped = 0
     for question in questions:
         scored = sorted(
-            ((rouge_l(s, question.answer or ""), s) for s in dict.fromkeys(candidates(question))),
+            (
+                (rouge_l(sentence, question.answer or ""), read)
+                for read, sentence in dict.fromkeys(candidates(question))
+            ),
             reverse=True,
         )
         if not scored or scored[0][0] < MIN_SENTENCE_ROUGE:

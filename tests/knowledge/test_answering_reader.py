@@ -3,10 +3,12 @@ abstention below the threshold, and the sentence-level fallback when the reader 
 
 The scripted reader checks the service's decisions; `TestWithTheCommittedReader` runs the real
 chain (the animaux documents built, ingested with the real embedder, read by the committed
-reader artifact)."""
+reader artifact), and the last test the same chain answered as by default, by the committed
+sentence selector."""
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +18,7 @@ from knowledge.errors import KnowledgeError
 from knowledge.interfaces import Answer, ScoredChunk
 from knowledge.qa.model import artifact_present
 from knowledge.qa.reader import Reading, sentence_around
-from knowledge.settings import READER_DIR
+from knowledge.settings import READER_DIR, SENTENCE_SELECTOR_DIR
 from knowledge.text import split_sentences
 from knowledge.validation import AnswerValidator
 from tests.knowledge.helpers import FixedRetriever, chunk
@@ -141,13 +143,12 @@ needs_reader = pytest.mark.skipif(not artifact_present(READER_DIR), reason="no r
 
 
 @pytest.fixture(scope="module")
-def animaux_service(tmp_path_factory: pytest.TempPathFactory) -> AnswerService:
+def animaux_retriever(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     """The animaux documents built into PDFs, ingested with the real embedder into an embedded
-    store, answered by the real retriever and the committed reader."""
+    store: the real retriever over them, and the converted encoder's folder."""
     from knowledge.corpus.pdf_builder import build_corpus
     from knowledge.embedders import SentenceTransformerEmbedder
     from knowledge.pipelines import build_ingestion, build_retriever
-    from knowledge.qa.reader import SpanReader
     from knowledge.settings import KnowledgeSettings
     from knowledge.stores import create_store
     from product_catalog.documents import load_document_catalog
@@ -167,7 +168,15 @@ def animaux_service(tmp_path_factory: pytest.TempPathFactory) -> AnswerService:
     build_ingestion(
         settings, catalog=load_document_catalog(), store=store, embedder=embedder, progress=False
     ).run([root / "corpus"])
-    retriever = build_retriever(settings, store=store, embedder=embedder)
+    return build_retriever(settings, store=store, embedder=embedder), model_dir
+
+
+@pytest.fixture(scope="module")
+def animaux_service(animaux_retriever: tuple[Any, Path]) -> AnswerService:
+    """The animaux documents answered by the committed reader."""
+    from knowledge.qa.reader import SpanReader
+
+    retriever, model_dir = animaux_retriever
     reader = SpanReader(READER_DIR, model_dir=model_dir, threads=2)
     return AnswerService(retriever, AnswerValidator(), reader=reader)
 
@@ -190,3 +199,27 @@ class TestWithTheCommittedReader:
         assert "« " in top.passage
         assert "carence" in top.passage
         assert "confiance" in answer.text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not artifact_present(SENTENCE_SELECTOR_DIR), reason="no sentence selector artifact"
+)
+def test_the_default_answer_gives_the_waiting_periods_of_pet_insurance(
+    animaux_retriever: tuple[Any, Path],
+) -> None:
+    """The chat's default (no LLM, no reader): the committed sentence selector's sentence."""
+    from knowledge.rerank.reranker import PassageReranker, SentenceSelector
+
+    retriever, model_dir = animaux_retriever
+    selector = SentenceSelector(PassageReranker(SENTENCE_SELECTOR_DIR, model_dir=model_dir))
+    service = AnswerService(retriever, AnswerValidator(), sentence_selector=selector)
+    answer = service.answer(
+        "Quel est le délai de carence de l'assurance animaux ?", product="VG-ANIMAUX"
+    )
+    assert answer.mode == "extractive", answer.text
+    for delay in ("3 jours", "45 jours", "120 jours"):
+        assert delay in answer.text, answer.text
+    top = answer.sources[0]
+    assert top.document.startswith("vg-animaux-")
+    assert f"« {answer.text} »" in top.passage

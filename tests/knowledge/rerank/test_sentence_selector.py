@@ -14,6 +14,7 @@ from knowledge.answering import AnswerService
 from knowledge.errors import KnowledgeError
 from knowledge.eval.datasets import Question
 from knowledge.eval.splits import Manifest
+from knowledge.interfaces import Chunk, ScoredChunk
 from knowledge.pipelines import build_sentence_selector
 from knowledge.rerank.data import (
     MIN_SENTENCE_ROUGE,
@@ -44,9 +45,10 @@ FAQ = chunk(
 class ScriptedScorer:
     """Scores the texts that hold `word` above the others; or fails."""
 
-    def __init__(self, word: str, fail: bool = False) -> None:
+    def __init__(self, word: str, fail: bool = False, titled: bool = False) -> None:
         self.word = word
         self.fail = fail
+        self.titled = titled
         self.asked: list[list[str]] = []
 
     def warm_up(self) -> None:
@@ -80,6 +82,29 @@ def test_the_chat_shows_the_selectors_sentence_with_its_passage_cited_first() ->
     [asked] = scorer.asked
     assert len(asked) == 4
     assert asked[0].startswith("Article 4 - Carence. La garantie maladie")
+
+
+def test_a_titled_model_reads_each_sentence_under_its_passages_title_and_section() -> None:
+    titled = Chunk(
+        chunk_id="guide-3",
+        document="vg-animaux-conditions.pdf",
+        page=3,
+        text="Pour un accident, il est de 3 jours. Pour une maladie, il est de 45 jours.",
+        section="Délais de carence",
+        product_code="VG-ANIMAUX",
+        metadata={"title": "Assurance animaux — conditions générales"},
+    )
+    scorer = ScriptedScorer("maladie", titled=True)
+    selector = SentenceSelector(scorer, candidates=4)  # type: ignore[arg-type]
+    extract = selector.choose("Quel est le délai de carence ?", [ScoredChunk(titled, 1.0)], 0.0)
+    assert extract is not None
+    assert extract.sentences == ("Pour une maladie, il est de 45 jours.",)  # without its title
+    [asked] = scorer.asked
+    heading = "Assurance animaux — conditions générales — Délais de carence"
+    assert asked == [
+        f"{heading}\nPour un accident, il est de 3 jours.",
+        f"{heading}\nPour une maladie, il est de 45 jours.",
+    ]
 
 
 def test_a_failing_selector_falls_back_to_word_overlap_and_is_logged_once(
@@ -156,12 +181,13 @@ def test_piaf_sentence_groups_hold_the_answering_sentence_against_the_others(
     piaf.write_text(json.dumps({"data": articles}), "utf-8")
     manifest = _manifest(tmp_path, ["Le Havre", "Rouen"])
     [group] = piaf_sentence_groups(piaf, manifest, "train", negatives=6)
-    assert group.positive == "Son architecte fut Auguste Perret."
+    # Each sentence under its article's title, as the selector reads a passage's sentences.
+    assert group.positive == "Le Havre\nSon architecte fut Auguste Perret."
     assert set(group.negatives) == {
-        "Le port du Havre fut fondé en 1517.",
-        "Il devint le premier port de France.",
-        "Rouen est traversée par la Seine.",
-        "La ville compte une cathédrale gothique.",
+        "Le Havre\nLe port du Havre fut fondé en 1517.",
+        "Le Havre\nIl devint le premier port de France.",
+        "Rouen\nRouen est traversée par la Seine.",
+        "Rouen\nLa ville compte une cathédrale gothique.",
     }
 
 
@@ -180,11 +206,12 @@ def test_own_sentence_groups_take_the_closest_sentence_and_leave_out_the_unmatch
         "Les lunettes sont remboursées tous les deux ans.",
         "Le vol est couvert si les serrures sont forcées.",
     ]
-    groups, skipped = own_sentence_groups([answered, unmatched], lambda _: sentences)
+    read = [(f"Animaux\n{s}", s) for s in sentences]  # what the model reads, the sentence
+    groups, skipped = own_sentence_groups([answered, unmatched], lambda _: read)
     assert skipped == 1  # no sentence reaches MIN_SENTENCE_ROUGE for the price
     [group] = groups
-    assert group.positive == sentences[0]
-    assert set(group.negatives) == set(sentences[1:])
+    assert group.positive == f"Animaux\n{sentences[0]}"
+    assert set(group.negatives) == {f"Animaux\n{s}" for s in sentences[1:]}
     assert 0 < MIN_SENTENCE_ROUGE < 1
 
 
