@@ -783,6 +783,24 @@ def answerer_specs(resources: Resources) -> list[AnswererSpec]:
             "reader", resources.validator, reader=SpanReader(READER_DIR, threads=2)
         )
 
+    def selector_files() -> dict[str, Path]:
+        from knowledge.qa.model import artifact_present
+        from knowledge.settings import SENTENCE_SELECTOR_DIR
+
+        if not artifact_present(SENTENCE_SELECTOR_DIR):  # the chat then uses word overlap
+            return {}
+        return {"selector": SENTENCE_SELECTOR_DIR, "encoder": resources.base_model_dir}
+
+    def extractive() -> Any:
+        from knowledge.qa.model import artifact_present
+        from knowledge.rerank.reranker import PassageReranker, SentenceSelector
+        from knowledge.settings import SENTENCE_SELECTOR_DIR
+
+        selector = None
+        if artifact_present(SENTENCE_SELECTOR_DIR):
+            selector = SentenceSelector(PassageReranker(SENTENCE_SELECTOR_DIR, threads=2))
+        return ServiceAnswerer("extractive", resources.validator, sentence_selector=selector)
+
     def gemma(lora: bool) -> Any:
         adapter = _adapter(options) if lora else None
         prompt = "completion"
@@ -804,9 +822,9 @@ def answerer_specs(resources: Resources) -> list[AnswererSpec]:
     return [
         AnswererSpec(
             "generator-extractive",
-            "sentence extraction (today's default answer)",
-            lambda: {},
-            lambda: ServiceAnswerer("extractive", resources.validator),
+            "sentence extraction (today's default answer: the sentence selector's sentence)",
+            selector_files,
+            extractive,
         ),
         AnswererSpec(
             "generator-reader",

@@ -216,13 +216,26 @@ def _confidence(notes: Sequence[str]) -> float | None:
 
 
 class ServiceAnswerer:
-    """`AnswerService` without an LLM over the item's passages: sentence extraction, or the
-    span reader when one is given."""
+    """`AnswerService` without an LLM over the item's passages: sentence extraction (by the
+    sentence selector when one is given, as the chat answers), or the span reader when one is
+    given."""
 
-    def __init__(self, name: str, validator: AnswerValidator, reader: Any | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        validator: AnswerValidator,
+        reader: Any | None = None,
+        sentence_selector: Any | None = None,
+    ) -> None:
         self.name = name
         self._passages = _ItemPassages()
-        self.service = AnswerService(self._passages, validator, reader=reader, top_k=100)
+        self.service = AnswerService(
+            self._passages,
+            validator,
+            reader=reader,
+            sentence_selector=sentence_selector,
+            top_k=100,
+        )
 
     def warm_up(self) -> None:
         self.service.warm_up()

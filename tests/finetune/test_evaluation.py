@@ -218,6 +218,25 @@ class TestGeneratorRuns:
         assert rows[1]["refused"] is True  # no passage word in common with the CEO question
         assert metrics["false_refusal_rate"] == 0.0
 
+    def test_the_extractive_service_shows_the_sentence_selectors_choice(self) -> None:
+        """As the chat answers by default: the selector's sentence, not the word-overlap one."""
+        from knowledge.rerank.reranker import SentenceSelector
+
+        class PrefersVets:
+            titled = False
+
+            def warm_up(self) -> None: ...
+
+            def scores(self, question: str, passages: list[str]) -> list[float]:
+                return [float("vétérinaires" in passage) for passage in passages]
+
+        selector = SentenceSelector(PrefersVets())  # type: ignore[arg-type]
+        answerer = ServiceAnswerer(
+            "extractive", AnswerValidator(HashingEmbedder()), sentence_selector=selector
+        )
+        rows, _ = self.run(answerer, [DELAY])
+        assert rows[0]["answer"] == OTHER.text
+
     def test_items_survive_their_jsonl_file(self, tmp_path: Path) -> None:
         write_items(tmp_path / "items.jsonl", [DELAY, CEO])
         assert read_items(tmp_path / "items.jsonl") == [DELAY, CEO]
