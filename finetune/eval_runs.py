@@ -784,21 +784,19 @@ def answerer_specs(resources: Resources) -> list[AnswererSpec]:
         )
 
     def selector_files() -> dict[str, Path]:
-        from knowledge.qa.model import artifact_present
-        from knowledge.settings import SENTENCE_SELECTOR_DIR
+        from knowledge.pipelines import build_sentence_selector
+        from knowledge.settings import KnowledgeSettings
 
-        if not artifact_present(SENTENCE_SELECTOR_DIR):  # the chat then uses word overlap
+        settings = KnowledgeSettings()
+        if build_sentence_selector(settings) is None:  # the chat then uses word overlap
             return {}
-        return {"selector": SENTENCE_SELECTOR_DIR, "encoder": resources.base_model_dir}
+        return {"selector": settings.sentence_selector_dir, "encoder": resources.base_model_dir}
 
     def extractive() -> Any:
-        from knowledge.qa.model import artifact_present
-        from knowledge.rerank.reranker import PassageReranker, SentenceSelector
-        from knowledge.settings import SENTENCE_SELECTOR_DIR
+        from knowledge.pipelines import build_sentence_selector
+        from knowledge.settings import KnowledgeSettings
 
-        selector = None
-        if artifact_present(SENTENCE_SELECTOR_DIR):
-            selector = SentenceSelector(PassageReranker(SENTENCE_SELECTOR_DIR, threads=2))
+        selector = build_sentence_selector(KnowledgeSettings())  # the chat's, as configured
         return ServiceAnswerer("extractive", resources.validator, sentence_selector=selector)
 
     def gemma(lora: bool) -> Any:

@@ -53,7 +53,13 @@ def in_context(chunk: Chunk, text: str) -> str:
     """`text` (the chunk's or one of its sentences) under the chunk's document title and
     section, as the stores and the trained scorers read it."""
     context = " — ".join(part for part in (chunk.metadata.get("title", ""), chunk.section) if part)
-    return f"{context}\n{text}" if context else text
+    return under_heading(context, text)
+
+
+def under_heading(heading: str, text: str) -> str:
+    """`text` on the line after `heading` (none: `text` alone): the one form every trained
+    scorer reads, in training (a PIAF article's title) and at run time (`in_context`)."""
+    return f"{heading}\n{text}" if heading else text
 
 
 def chunk_id(document: str, page: int, index: int, text: str) -> str:

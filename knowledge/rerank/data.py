@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowledge.chunking import searchable_text
+from knowledge.chunking import searchable_text, under_heading
 from knowledge.errors import DatasetError
 from knowledge.eval.datasets import Question
 from knowledge.eval.splits import Manifest, Split
@@ -67,7 +67,7 @@ def _split_paragraphs(
 def piaf_paragraphs(path: Path, manifest: Manifest, split: Split) -> list[tuple[str, list[str]]]:
     """(titled paragraph, its questions) of the articles of a split."""
     return [
-        (f"{title}\n{paragraph['context']}", [qa["question"] for qa in paragraph["qas"]])
+        (under_heading(title, paragraph["context"]), [qa["question"] for qa in paragraph["qas"]])
         for title, paragraph in _split_paragraphs(path, manifest, split)
     ]
 
@@ -163,7 +163,7 @@ class AnswerSentence:
 
     def titled(self, sentence: str) -> str:
         """A sentence as a sentence model reads it: under its article's title."""
-        return f"{self.title}\n{sentence}"
+        return under_heading(self.title, sentence)
 
 
 def piaf_answer_sentences(
@@ -205,7 +205,7 @@ def piaf_sentence_groups(
     for item, row in zip(items, ranked, strict=True):
         same = [item.titled(s) for k, s in enumerate(item.sentences) if k != item.answer_index]
         elsewhere = [
-            f"{paragraphs[j][0]}\n{s}"
+            under_heading(paragraphs[j][0], s)
             for j in row
             if j != item.paragraph_index
             for s in split_sentences(texts[j])

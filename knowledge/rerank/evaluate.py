@@ -280,20 +280,24 @@ def sentence_run(
     read = candidates or settings.sentence_selector_candidates
     abstention = build_abstention(settings, "none")
 
-    def service(scorer: PassageReranker | None, sentences: int = read) -> AnswerService:
+    # The baseline runs as the chat runs it today: the setting's number of sentences.
+    sentences = {name: read for name in scorers} | {
+        "baseline": settings.sentence_selector_candidates
+    }
+
+    def service(name: str | None) -> AnswerService:
+        selector = None
+        if name is not None:
+            selector = SentenceSelector(scorers[name], candidates=sentences[name])
         return AnswerService(
             retriever,
             AnswerValidator(threshold=settings.validation_threshold),
             top_k=settings.top_k,
             abstention=abstention,
-            sentence_selector=SentenceSelector(scorer, candidates=sentences) if scorer else None,
+            sentence_selector=selector,
         )
 
-    # The baseline runs as the chat runs it today: the setting's number of sentences.
-    variants = {"words": service(None)} | {
-        name: service(s, settings.sentence_selector_candidates if name == "baseline" else read)
-        for name, s in scorers.items()
-    }
+    variants = {"words": service(None)} | {name: service(name) for name in scorers}
     for variant in variants.values():
         variant.warm_up()
         variant.answer("Quel est le délai de carence ?")  # first-call costs out of the timing
@@ -342,7 +346,7 @@ def sentence_run(
             seconds = []
             for question in questions:
                 found = retriever.retrieve(question.question, top_k=settings.top_k)
-                selector = SentenceSelector(scorer, candidates=read)
+                selector = SentenceSelector(scorer, candidates=sentences[name])
                 started = time.perf_counter()
                 selector.choose(question.question, found, 0.0)
                 seconds.append(time.perf_counter() - started)

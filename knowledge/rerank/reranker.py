@@ -194,12 +194,13 @@ class SentenceSelector:
         # The model reads only the sentences sharing the most words with the question: its cost
         # grows with each sentence read (docs/knowledge-eval.md).
         candidates = overlap_leaders(question, candidates, self.candidates)
-        if not self._slots.acquire(blocking=False):
-            raise SelectorBusyError(f"the {self.max_concurrent} selection slot(s) are taken")
+        # Before taking a slot: reading `titled` loads the model, which may fail.
         if self.scorer.titled:
             texts = [in_context(found.chunk, " ".join(shown)) for found, shown in candidates]
         else:
             texts = [" ".join(shown) for _, shown in candidates]
+        if not self._slots.acquire(blocking=False):
+            raise SelectorBusyError(f"the {self.max_concurrent} selection slot(s) are taken")
         try:
             scores = self.scorer.scores(question, texts)
         finally:

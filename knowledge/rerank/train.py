@@ -136,14 +136,10 @@ def group_loss(
 def generated_questions(manifest: Manifest, split: Split) -> list[Question]:
     """The generated triplets (`finetune/data/generated.jsonl`) whose page is in `split`, as
     questions with their reference answer."""
-    from knowledge.eval.splits import GENERATED_FILES
+    from knowledge.eval.splits import GENERATED_FILES, question_lines
 
     found: list[Question] = []
-    path = GENERATED_FILES[0]
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in question_lines(GENERATED_FILES[0]):
         source = row["provenance"]
         if manifest.page_split(source["document"], source["page"]) != split:
             continue

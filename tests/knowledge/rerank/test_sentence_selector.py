@@ -107,6 +107,30 @@ def test_a_titled_model_reads_each_sentence_under_its_passages_title_and_section
     ]
 
 
+def test_a_model_that_fails_to_load_does_not_keep_the_selection_slot() -> None:
+    class LoadsOnSecondTry(ScriptedScorer):
+        tries = 0
+
+        @property  # type: ignore[override]
+        def titled(self) -> bool:  # reading it loads the model, as PassageReranker's does
+            self.tries += 1
+            if self.tries == 1:
+                raise KnowledgeError("weights damaged")
+            return False
+
+        @titled.setter
+        def titled(self, value: bool) -> None:  # ScriptedScorer's constructor sets it
+            pass
+
+    selector = SentenceSelector(LoadsOnSecondTry("chirurgie"))  # type: ignore[arg-type]
+    found = [ScoredChunk(GUIDE, 1.0), ScoredChunk(FAQ, 0.9)]
+    with pytest.raises(KnowledgeError, match="weights damaged"):
+        selector.choose("Quel est le délai de carence ?", found, 0.0)
+    extract = selector.choose("Quel est le délai de carence ?", found, 0.0)  # not "busy"
+    assert extract is not None
+    assert "chirurgie" in " ".join(extract.sentences)
+
+
 def test_a_failing_selector_falls_back_to_word_overlap_and_is_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
