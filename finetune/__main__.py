@@ -175,6 +175,7 @@ TINY_LORA_DEFAULTS = {
     "stop_at_loss": 0.0,
     "learning_rate": 2e-4,
     "max_length": 512,
+    "seed": 0,
 }
 
 
@@ -202,6 +203,12 @@ def _lora_options(parser: argparse.ArgumentParser, steps: int | None = None) -> 
     parser.add_argument("--learning-rate", type=float, default=2e-3 if demo else None)
     parser.add_argument(
         "--max-length", type=int, default=512 if demo else None, help=defaults(512, 352)
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="order of the training examples (default 0); a run started from an adapter "
+        "(--init-adapter) takes another seed to read other examples first",
     )
     parser.add_argument("--no-resume", action="store_true")
 
@@ -243,6 +250,7 @@ def _lora_settings(args: argparse.Namespace) -> Any:
         stop_at_loss=given("stop_at_loss"),
         learning_rate=given("learning_rate"),
         max_length=given("max_length"),
+        seed=given("seed"),
         quantization=getattr(args, "quantization", "none"),
     )
 

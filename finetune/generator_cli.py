@@ -87,6 +87,7 @@ def generator_lora_settings(args: argparse.Namespace) -> Any:
         "stop_at_loss": args.stop_at_loss,
         "learning_rate": args.learning_rate,
         "max_length": args.max_length,
+        "seed": args.seed,
     }
     values = {k: v for k, v in overrides.items() if v is not None}
     if args.lora_epochs is not None and args.max_steps is None:

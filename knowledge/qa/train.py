@@ -463,7 +463,12 @@ def add_training_arguments(
     parser.add_argument("--epochs", type=float, default=defaults.epochs)
     parser.add_argument("--max-steps", type=int)
     parser.add_argument("--lr", type=float, default=defaults.lr)
-    parser.add_argument("--rank", type=int, default=defaults.rank)
+    parser.add_argument(
+        "--rank",
+        type=int,
+        default=defaults.rank,
+        help="adapter rank (0: the linear layers trained whole)",
+    )
     parser.add_argument(
         "--layers", type=int, default=defaults.layers, help="top layers adapted (0: all)"
     )

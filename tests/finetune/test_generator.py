@@ -122,7 +122,7 @@ def test_train_resume_export_and_answer_with_the_adapter(
     # scores what the adapter scored (float16 aside; the Mistral's query/key rows put back).
     trained = next(row["eval_loss"] for row in steps if row["step"] == 4 and "eval_loss" in row)
     warm = tmp_path / "warm"
-    command = train_command(base, gguf, warm, "--max-steps", "1")
+    command = train_command(base, gguf, warm, "--max-steps", "1", "--seed", "7")
     assert main([*command, "--init-adapter", str(out / "adapter.gguf")]) == 0
     capsys.readouterr()
     start = json.loads((warm / "steps.jsonl").read_text().splitlines()[0])
@@ -130,8 +130,9 @@ def test_train_resume_export_and_answer_with_the_adapter(
     assert start["eval_loss"] == pytest.approx(trained, abs=0.02)
     # much nearer the adapter's score than the base's
     assert abs(start["eval_loss"] - steps[0]["eval_loss"]) > 3 * abs(start["eval_loss"] - trained)
-    started_from = json.loads((warm / "run.json").read_text())["init_adapter"]
-    assert started_from["sha256"] == provenance["adapter"]["sha256"]
+    warm_run = json.loads((warm / "run.json").read_text())
+    assert warm_run["init_adapter"]["sha256"] == provenance["adapter"]["sha256"]
+    assert warm_run["lora"]["seed"] == 7  # another order of the examples than the first run's
 
     wrong_rank = train_command(base, gguf, tmp_path / "other", "--max-steps", "1", "--rank", "8")
     assert main([*wrong_rank, "--init-adapter", str(out / "adapter.gguf")]) != 0
