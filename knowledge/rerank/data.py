@@ -44,7 +44,7 @@ class Group:
     question: str
     positive: str
     negatives: tuple[str, ...]
-    source: str  # "piaf" or "own"
+    source: str  # "piaf", "own" or "generated"
 
 
 def _split_paragraphs(

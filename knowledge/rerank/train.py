@@ -155,8 +155,11 @@ def generated_questions(manifest: Manifest, split: Split) -> list[Question]:
     return found
 
 
-def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[Group], int]:
-    """The team's train questions as groups: positives and negatives from the built store."""
+def _own_groups(
+    options: RerankTrainOptions, manifest: Manifest
+) -> tuple[list[Group], list[Group], int]:
+    """The team's train questions as groups (positives and negatives from the built store), the
+    generated triplets' groups when asked, and how many of the team's questions were left out."""
     from knowledge.chunking import in_context
     from knowledge.eval.datasets import load_judgments, with_judgments
     from knowledge.interfaces import Chunk, ScoredChunk, SearchFilters
@@ -198,6 +201,7 @@ def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[G
             groups, skipped = own_sentence_groups(
                 questions, sentences_read, options.negatives, options.seed
             )
+            generated: list[Group] = []
             if options.generated:
                 more, left_out = own_sentence_groups(
                     generated_questions(manifest, "train"),
@@ -206,9 +210,10 @@ def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> tuple[list[G
                     options.seed,
                 )
                 logger.info("%d generated triplets left out", left_out)
-                groups += [Group(g.question, g.positive, g.negatives, "generated") for g in more]
-            return groups, skipped
-        return own_groups(questions, page_passages, search, options.negatives)
+                generated = [Group(g.question, g.positive, g.negatives, "generated") for g in more]
+            return groups, generated, skipped
+        groups, skipped = own_groups(questions, page_passages, search, options.negatives)
+        return groups, [], skipped
     finally:
         store.close()
 
@@ -220,13 +225,8 @@ def training_groups(options: RerankTrainOptions, manifest: Manifest) -> dict[str
         )
     else:
         piaf = piaf_groups(options.piaf, manifest, "train", options.negatives, options.piaf_limit)
-    found, skipped = _own_groups(options, manifest) if options.own else ([], 0)
-    return {
-        "piaf": piaf,
-        "own": [group for group in found if group.source == "own"],
-        "generated": [group for group in found if group.source == "generated"],
-        "own_skipped": skipped,
-    }
+    own, generated, skipped = _own_groups(options, manifest) if options.own else ([], [], 0)
+    return {"piaf": piaf, "own": own, "generated": generated, "own_skipped": skipped}
 
 
 def train(options: RerankTrainOptions, command: str = "") -> dict[str, Any]:
