@@ -6,6 +6,11 @@ across pages until the next heading. Within a (page, section) run, sentences are
 `chunk_size`; the next chunk starts with the last sentences of the previous one, up to
 `chunk_overlap`. A sentence longer than `chunk_size` is cut at word boundaries.
 
+A chunk keeps the page's line breaks between its sentences: a table row, a list item or a
+paragraph starts a new line of the chunk, sentences of one line are joined by a space. The
+sentence splitting of the answers (`knowledge.text.split_sentences`) reads lines first, so a row
+or an item is never merged with the next one.
+
 Sizes are measured by `length` — characters by default; pass a tokenizer's counting function to
 measure in tokens. Every chunk is at most `chunk_size` long, and never empty.
 """
@@ -13,6 +18,7 @@ measure in tokens. Every chunk is at most `chunk_size` long, and never empty.
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
 
 from knowledge.cleaning import heading_level, heading_text
 from knowledge.interfaces import Chunk, Page
@@ -62,6 +68,23 @@ def under_heading(heading: str, text: str) -> str:
     return f"{heading}\n{text}" if heading else text
 
 
+class _Unit(NamedTuple):
+    """A sentence-sized piece of a page, and whether it opens a line of the page."""
+
+    text: str
+    opens_line: bool
+
+
+def _joined(units: Sequence[_Unit]) -> str:
+    """The units as one text: a line break before a unit that opens a line, else a space."""
+    parts: list[str] = []
+    for unit in units:
+        if parts:
+            parts.append("\n" if unit.opens_line else " ")
+        parts.append(unit.text)
+    return "".join(parts)
+
+
 def chunk_id(document: str, page: int, index: int, text: str) -> str:
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:10]
     return f"{document}#p{page}-{index}-{digest}"
@@ -105,9 +128,9 @@ class SectionChunker:
                     index += 1
         return chunks
 
-    def _runs(self, text: str, section: str) -> Iterator[tuple[str, list[str]]]:
+    def _runs(self, text: str, section: str) -> Iterator[tuple[str, list[_Unit]]]:
         """(section title, sentence-sized units) for each section of a page."""
-        units: list[str] = []
+        units: list[_Unit] = []
         after_heading = False
         for line in text.split("\n"):
             line = line.strip()
@@ -124,8 +147,8 @@ class SectionChunker:
                 after_heading = True
                 continue
             after_heading = False
-            for sentence in split_sentences(line):
-                units.extend(self._fit(sentence))
+            pieces = [piece for sentence in split_sentences(line) for piece in self._fit(sentence)]
+            units.extend(_Unit(piece, i == 0) for i, piece in enumerate(pieces))
         # a page that ends on a heading still moves the section on
         yield section, units
 
@@ -152,31 +175,31 @@ class SectionChunker:
             pieces.append(" ".join(current))
         return [piece for piece in pieces if piece.strip()]
 
-    def _pack(self, units: list[str]) -> list[str]:
+    def _pack(self, units: list[_Unit]) -> list[str]:
         """Greedy packing of units into chunks, each next chunk opening on the overlap."""
         chunks: list[str] = []
-        current: list[str] = []
+        current: list[_Unit] = []
         fresh = 0  # units of `current` that are not overlap from the previous chunk
         for unit in units:
-            if current and self.length(" ".join([*current, unit])) > self.chunk_size:
+            if current and self.length(_joined([*current, unit])) > self.chunk_size:
                 if fresh:
-                    chunks.append(" ".join(current))
+                    chunks.append(_joined(current))
                 current = self._overlap(current, unit)
                 fresh = 0
             current.append(unit)
             fresh += 1
         if current and fresh:
-            chunks.append(" ".join(current))
+            chunks.append(_joined(current))
         return chunks
 
-    def _overlap(self, previous: list[str], following: str) -> list[str]:
+    def _overlap(self, previous: list[_Unit], following: _Unit) -> list[_Unit]:
         """The last units of a chunk that fit in the overlap and leave room for `following`."""
-        kept: list[str] = []
+        kept: list[_Unit] = []
         for unit in reversed(previous):
             candidate = [unit, *kept]
             if (
-                self.length(" ".join(candidate)) > self.chunk_overlap
-                or self.length(" ".join([*candidate, following])) > self.chunk_size
+                self.length(_joined(candidate)) > self.chunk_overlap
+                or self.length(_joined([*candidate, following])) > self.chunk_size
             ):
                 break
             kept = candidate

@@ -1,7 +1,8 @@
 """Ingestion: files → pages → cleaned text → chunks with metadata → vectors → store.
 
 Incremental:
-- a file whose bytes hash to the content hash the store holds is skipped;
+- a file whose bytes hash to the content hash the store holds, cut in the same chunk format
+  (`CHUNK_FORMAT`), is skipped;
 - a changed file is read, chunked and embedded in full before the store replaces the document's
   chunks in one atomic write (the previous version stays whole if anything fails);
 - a document that the store received from a directory given now, and whose file is no longer
@@ -76,12 +77,18 @@ class IngestionReport:
         )
 
 
+# Names the way files are cut into chunks; changed when reading, cleaning or chunking would cut
+# an unchanged file differently, so that a store ingested before is re-ingested file by file.
+CHUNK_FORMAT = "lines-1"
+
+
 def content_hash(path: Path) -> str:
+    """The version of a file the store records: the sha256 of its bytes and CHUNK_FORMAT."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return f"{digest.hexdigest()}:{CHUNK_FORMAT}"
 
 
 def _title(pages: Sequence[Page]) -> str:

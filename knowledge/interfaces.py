@@ -143,7 +143,7 @@ class StoredDocument:
     """What a store remembers of an ingested document, to skip it when it has not changed."""
 
     document: str  # file name, the document's key
-    content_hash: str  # sha256 of the file's bytes
+    content_hash: str  # sha256 of the file's bytes and the chunk format (ingestion.py)
     source: str = ""  # absolute path it was read from, to notice its removal
     chunk_count: int = 0
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from knowledge.chunking import SectionChunker, searchable_text, split_sentences
 from knowledge.interfaces import Chunk, Page
+from knowledge.text import split_sentences as text_sentences
 
 pytestmark = pytest.mark.unit
 
@@ -57,6 +58,41 @@ class TestSectionChunker:
         chunks = SectionChunker().split(pages)
 
         assert chunks[0].section == "Qu'est-ce qui est assuré ? — Garanties prévues :"
+
+    def test_table_rows_and_list_items_keep_their_own_lines(self) -> None:
+        page = Page(
+            "dic.pdf",
+            1,
+            "## Frais\nNature des frais | Montant\nFrais sur versements | Aucun\n"
+            "Frais d'arbitrage | 0,50 % au-delà de quatre par an\n"
+            "• Franchise vol : 10 % de la valeur. • Franchise incendie : 150 €.\n"
+            "Le contrat est annuel. Il se renouvelle chaque année.",
+        )
+
+        [chunk] = SectionChunker(chunk_size=500, chunk_overlap=60).split([page])
+
+        assert chunk.text.split("\n") == [
+            "Nature des frais | Montant",
+            "Frais sur versements | Aucun",
+            "Frais d'arbitrage | 0,50 % au-delà de quatre par an",
+            "• Franchise vol : 10 % de la valeur. • Franchise incendie : 150 €.",
+            "Le contrat est annuel. Il se renouvelle chaque année.",
+        ]
+        # what the answers read: one row, one item, one sentence at a time
+        assert text_sentences(chunk.text)[1:3] == [
+            "Frais sur versements | Aucun",
+            "Frais d'arbitrage | 0,50 % au-delà de quatre par an",
+        ]
+
+    def test_a_chunk_opening_on_the_overlap_keeps_the_line_breaks(self) -> None:
+        rows = [f"Option {n} | {n * 10} € par mois, sans franchise" for n in range(1, 9)]
+        page = Page("tarifs.pdf", 1, "\n".join(rows))
+
+        chunks = SectionChunker(chunk_size=120, chunk_overlap=50).split([page])
+
+        assert len(chunks) > 1
+        for chunk in chunks:
+            assert all(line in rows for line in chunk.text.split("\n"))
 
     def test_cuts_at_sentence_boundaries_within_the_size(self) -> None:
         chunks = SectionChunker(chunk_size=110, chunk_overlap=0).split(

@@ -6,6 +6,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from knowledge import ingestion
 from knowledge.chunking import SectionChunker
 from knowledge.ingestion import IngestionPipeline
 from knowledge.interfaces import SearchFilters
@@ -96,6 +97,19 @@ class TestIngestionPipeline:
         assert sorted(report.skipped) == ["aide.html", "cg-auto.pdf", "faq.md", "notice-sante.docx"]
         assert report.ingested == []
         assert embedder.passages_embedded == embedded
+
+    def test_a_store_cut_in_an_earlier_chunk_format_is_ingested_again(
+        self, documents: Path, store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(ingestion, "CHUNK_FORMAT", "an-earlier-format")
+        pipeline(store).run([documents])
+        monkeypatch.undo()
+
+        report = pipeline(store).run([documents])
+
+        assert len(report.ingested) == 4
+        assert report.skipped == []
+        assert store.documents()["faq.md"].content_hash.endswith(f":{ingestion.CHUNK_FORMAT}")
 
     def test_a_changed_file_replaces_all_of_its_previous_chunks(
         self, documents: Path, store: EmbeddedStore
