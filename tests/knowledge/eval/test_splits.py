@@ -44,6 +44,43 @@ class TestBuild:
         assert sum(manifest["own"]["question_counts"].values()) == 60
         assert manifest["unanswerable"]["splits"]["train"] == []
 
+    def test_more_train_data_keeps_an_artifact_valid_a_moved_held_out_unit_does_not(
+        self, tmp_path: Path
+    ) -> None:
+        def manifest(rows: list[dict[str, object]]) -> splits.Manifest:
+            questions = tmp_path / "q.jsonl"
+            questions.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+            unanswerable = tmp_path / "u.jsonl"
+            unanswerable.write_text('{"question": "Quelle heure est-il ?"}\n', encoding="utf-8")
+            piaf = tmp_path / "piaf.json"
+            piaf.write_text(json.dumps({"data": []}), encoding="utf-8")
+            return splits.Manifest(splits.build(piaf, [questions], unanswerable))
+
+        rows = [{"question": f"Q{i} ?", "document": f"d{i}.pdf", "page": 1} for i in range(40)]
+        before = manifest(rows)
+        recorded = {
+            "split": "train",
+            "train_digest": before.split_digest("train"),
+            "dev_digest": before.split_digest("dev"),
+            "test_digest": before.split_digest("test"),
+            "salt": splits.SALT,
+        }
+        # A page that is train by the rule, new in the data: train grows, held-out units stay.
+        new_page = next(
+            f"n{i}.pdf" for i in range(100) if splits.page_rule(f"n{i}.pdf", 1) == "train"
+        )
+        grown = manifest([*rows, {"question": "Qn ?", "document": new_page, "page": 1}])
+        assert grown.split_digest("train") != recorded["train_digest"]
+        assert grown.held_out_unchanged(recorded)
+        # A new held-out page: the artifact was not measured on today's held-out units.
+        held_out = next(
+            f"h{i}.pdf" for i in range(100) if splits.page_rule(f"h{i}.pdf", 1) == "test"
+        )
+        moved = manifest([*rows, {"question": "Qh ?", "document": held_out, "page": 1}])
+        assert not moved.held_out_unchanged(recorded)
+        assert not grown.held_out_unchanged(recorded | {"salt": "another"})
+        assert not grown.held_out_unchanged(recorded | {"split": "dev"})
+
 
 @needs_piaf
 class TestCommittedManifest:

@@ -23,10 +23,9 @@ def _provenance() -> dict:  # type: ignore[type-arg]
 def test_provenance_names_the_command_split_data_and_measures() -> None:
     provenance = _provenance()
     assert provenance["command"].startswith("python -m knowledge.rerank.train")
-    assert provenance["split_manifest"]["split"] == "train"
-    assert provenance["split_manifest"]["train_digest"] == Manifest.load(MANIFEST).split_digest(
-        "train"
-    )
+    # Trained on the train split, tuned and measured on today's held-out units (the train
+    # split may have grown since: a unit's split never moves).
+    assert Manifest.load(MANIFEST).held_out_unchanged(provenance["split_manifest"])
     assert provenance["loss_last_10"] < provenance["loss_chance"]  # it learned
     assert {"own_all_documents", "own_product_filter", "piaf"} <= set(provenance["metrics"])
 
