@@ -128,8 +128,43 @@ def extractive_answer(question: str, chunks: list[ScoredChunk]) -> tuple[str, Ex
 
 
 def quote_text(extract: Extract) -> str:
-    """What the chat shows of an extract: its sentences, as the document writes them."""
+    """What the chat shows of an extract: its sentences, as the document writes them; a table
+    row alone is read with its table's column names (`labelled_row`)."""
+    if len(extract.sentences) == 1:
+        return labelled_row(extract.chunk.chunk.text, extract.sentences[0])
     return " ".join(extract.sentences)
+
+
+CELL_SEPARATOR = " | "
+
+
+def labelled_row(passage: str, line: str) -> str:
+    """A table row of `passage` with each value after its column's name, « Aides auditives —
+    Initial : 400 € ; Confort : 700 € », so that a row quoted alone can be read; `line`
+    unchanged when it is not a row of a table whose header row is in the passage.
+
+    The header is the first row of the table, and only a table that starts inside the passage
+    (after a line of text) is known to have it: a passage that opens on rows may hold the rest of
+    a table cut elsewhere, whose first row here is data."""
+    lines = passage.splitlines()
+    if CELL_SEPARATOR not in line or line not in lines:
+        return line
+    at = lines.index(line)
+    top = at
+    while top > 0 and CELL_SEPARATOR in lines[top - 1]:
+        top -= 1
+    if top == 0 or top == at:  # the table may start before the passage; or `line` is the header
+        return line
+    header = lines[top].split(CELL_SEPARATOR)
+    cells = line.split(CELL_SEPARATOR)
+    if len(header) != len(cells):
+        return line
+    values = [
+        f"{name.strip()} : {value.strip()}" if name.strip() else value.strip()
+        for name, value in zip(header[1:], cells[1:], strict=True)
+        if value.strip()
+    ]
+    return f"{cells[0].strip()} — {' ; '.join(values)}" if values else line
 
 
 def sentence_candidates(chunks: list[ScoredChunk]) -> list[tuple[ScoredChunk, tuple[str, ...]]]:

@@ -2,7 +2,12 @@
 
 import pytest
 
-from knowledge.extractive import asks_for_quantity, best_sentences, extractive_answer
+from knowledge.extractive import (
+    asks_for_quantity,
+    best_sentences,
+    extractive_answer,
+    labelled_row,
+)
 from knowledge.interfaces import Chunk, ScoredChunk
 
 pytestmark = pytest.mark.unit
@@ -94,3 +99,41 @@ def test_the_answer_is_one_sentence_of_the_best_passage() -> None:
     assert text == "La franchise vol est de 300 € par sinistre."
     assert (extract.chunk.chunk.document, extract.chunk.chunk.page) == ("b.pdf", 5)
     assert extractive_answer("Quelle franchise ?", []) == ("", None)
+
+
+class TestTableRows:
+    TABLE = (
+        "Les remboursements de l'audition sont les suivants.\n"
+        "Poste | Initial | Confort\n"
+        "Aides auditives classe I | Sans reste à charge | Sans reste à charge\n"
+        "Aides auditives classe II (délai d'attente de 180 jours) | 400 € | 1 000 €\n"
+        "Le renouvellement est possible tous les quatre ans."
+    )
+
+    def test_a_row_quoted_alone_names_its_columns(self) -> None:
+        text, _ = extractive_answer(
+            "combien pour des aides auditives classe II en formule confort ?", [scored(self.TABLE)]
+        )
+        assert text == (
+            "Aides auditives classe II (délai d'attente de 180 jours) — Initial : 400 € ; "
+            "Confort : 1 000 €"
+        )
+
+    def test_the_header_row_and_plain_sentences_are_quoted_as_written(self) -> None:
+        plain = "Le renouvellement est possible tous les quatre ans."
+        for line in ("Poste | Initial | Confort", plain):
+            assert labelled_row(self.TABLE, line) == line
+
+    def test_a_passage_opening_on_rows_may_hold_a_table_cut_elsewhere(self) -> None:
+        # Its first row may be data: nothing is taken as the header.
+        cut = "Lunettes | 100 € | 200 €\nLentilles | 50 € | 80 €"
+        assert labelled_row(cut, "Lentilles | 50 € | 80 €") == "Lentilles | 50 € | 80 €"
+
+    def test_a_row_with_another_number_of_cells_than_the_header_is_left_alone(self) -> None:
+        passage = "Tarifs.\nPoste | Initial | Confort\nDivers | 10 €"
+        assert labelled_row(passage, "Divers | 10 €") == "Divers | 10 €"
+
+    def test_empty_cells_are_left_out_and_unnamed_columns_keep_their_value(self) -> None:
+        passage = "Tarifs.\nPoste |  | Confort\nVerres | 60 € | \nMonture | 30 € | 90 €"
+        assert labelled_row(passage, "Verres | 60 € | ") == "Verres — 60 €"
+        assert labelled_row(passage, "Monture | 30 € | 90 €") == "Monture — 30 € ; Confort : 90 €"
