@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
-from knowledge.interfaces import Page
+from knowledge.interfaces import CELL_SEPARATOR, Page
 
 _LIGATURES = str.maketrans(
     {
@@ -163,7 +163,10 @@ class TextCleaner:
             dropped = {
                 index
                 for index in self._edge_indexes(lines)
-                if (self._signature(lines[index], number) in running and " | " not in lines[index])
+                if (
+                    self._signature(lines[index], number) in running
+                    and CELL_SEPARATOR not in lines[index]
+                )
                 or _PAGE_NUMBER.match(lines[index])
                 or _PAGE_OF.search(lines[index])
             }
@@ -204,7 +207,7 @@ class TextCleaner:
                 previous
                 and not heading_level(previous)
                 and not previous.endswith(_SENTENCE_END)
-                and " | " not in previous
+                and CELL_SEPARATOR not in previous
                 and _continues(line)
             ):
                 out[-1] = f"{previous} {line}"
@@ -228,7 +231,7 @@ def drop_planted(text: str, page: Page | None = None) -> str:
 
 def _continues(line: str) -> bool:
     """Whether a line reads as the continuation of the previous one."""
-    if heading_level(line) or _LIST_ITEM.match(line) or " | " in line:
+    if heading_level(line) or _LIST_ITEM.match(line) or CELL_SEPARATOR in line:
         return False
     first = line[0]
     return first.islower() or first.isdigit() or first in "(«\"'’€%"

@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from knowledge.interfaces import ScoredChunk
+from knowledge.interfaces import CELL_SEPARATOR, ScoredChunk
 from knowledge.text import content_stems, split_sentences
 
 
@@ -133,9 +133,6 @@ def quote_text(extract: Extract) -> str:
     if len(extract.sentences) == 1:
         return labelled_row(extract.chunk.chunk.text, extract.sentences[0])
     return " ".join(extract.sentences)
-
-
-CELL_SEPARATOR = " | "
 
 
 def labelled_row(passage: str, line: str) -> str:

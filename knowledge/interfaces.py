@@ -18,6 +18,11 @@ from common.sources import SourceRef
 Vector = npt.NDArray[np.float32]
 
 
+# How a page's text gives a table row: one line, its cells joined by this (the readers write it;
+# cleaning, chunking and the answers read it).
+CELL_SEPARATOR = " | "
+
+
 @dataclass(frozen=True)
 class Page:
     """The text of one page (or one section for formats without pages) of a source document."""

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from knowledge.interfaces import CELL_SEPARATOR
 from knowledge.pdf_content import Fragment, PageContent, Rule
 
 BlockKind = Literal["furniture", "heading", "line", "row", "footnote", "break"]
@@ -492,7 +493,7 @@ class PageAnalyser:
                 if text:
                     cells.append(text)
             if cells:
-                blocks.append(Block("row", " | ".join(cells), page))
+                blocks.append(Block("row", CELL_SEPARATOR.join(cells), page))
         blocks.append(Block("break", "", page))
         return blocks
 

@@ -23,7 +23,7 @@ from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
 from knowledge.errors import DocumentError
-from knowledge.interfaces import Page, Reader
+from knowledge.interfaces import CELL_SEPARATOR, Page, Reader
 
 logger = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ class DocxReader:
                 elif isinstance(item, Table):
                     for row in item.rows:
                         cells = [cell.text.strip() for cell in row.cells]
-                        blocks.append(_Block(" | ".join(_unique(cells))))
+                        blocks.append(_Block(CELL_SEPARATOR.join(_unique(cells))))
         except Exception as exc:  # python-docx raises zip, XML and package errors
             raise DocumentError(name, f"malformed DOCX ({type(exc).__name__}: {exc})") from exc
         return _blocks_to_pages(name, blocks)
@@ -323,7 +323,7 @@ def _walk(element: Tag, blocks: list[_Block]) -> None:
         elif name == "tr":
             flush()
             cells = [cell.get_text(" ").strip() for cell in child.find_all(["td", "th"])]
-            blocks.append(_Block(" | ".join(cell for cell in cells if cell)))
+            blocks.append(_Block(CELL_SEPARATOR.join(cell for cell in cells if cell)))
         elif name in _BLOCK_TAGS:
             flush()
             if child.find(list(_BLOCK_TAGS)) is None:
