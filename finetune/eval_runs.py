@@ -799,15 +799,30 @@ def answerer_specs(resources: Resources) -> list[AnswererSpec]:
         selector = build_sentence_selector(KnowledgeSettings())  # the chat's, as configured
         return ServiceAnswerer("extractive", resources.validator, sentence_selector=selector)
 
+    def lora_prompt(adapter: Path) -> str:
+        return options.adapter_prompt_format or adapter_prompt_format(adapter)
+
     def gemma(lora: bool) -> Any:
         adapter = _adapter(options) if lora else None
-        prompt = "completion"
-        if adapter is not None:
-            prompt = options.adapter_prompt_format or adapter_prompt_format(adapter)
         return GeneratorAnswerer(
             "gemma-lora" if lora else "gemma-base",
             _llama(options, lora=adapter),
-            prompt_format=prompt,
+            prompt_format=lora_prompt(adapter) if adapter is not None else "completion",
+            max_answer_tokens=options.max_answer_tokens,
+            timeout_s=options.llm_timeout_s,
+        )
+
+    def generative_path() -> Any:
+        from knowledge.pipelines import build_sentence_selector
+        from knowledge.settings import KnowledgeSettings
+
+        adapter = _adapter(options)
+        return ServiceAnswerer(
+            "chat-generative",
+            resources.validator,
+            sentence_selector=build_sentence_selector(KnowledgeSettings()),
+            generator=_llama(options, lora=adapter),
+            prompt_format=lora_prompt(adapter),
             max_answer_tokens=options.max_answer_tokens,
             timeout_s=options.llm_timeout_s,
         )
@@ -842,6 +857,21 @@ def answerer_specs(resources: Resources) -> list[AnswererSpec]:
             "Gemma 3 270M + the fine-tuned GGUF LoRA adapter through llama.cpp",
             lambda: {"gguf": _gguf_base(), "adapter": _adapter(options)},
             lambda: gemma(True),
+            {
+                **llm_options,
+                "prompt_format": options.adapter_prompt_format,
+            },
+        ),
+        AnswererSpec(
+            "generator-chat",
+            "the chat's generative path: the fine-tuned Gemma's answer when the validator "
+            "accepts it, else the sentence selector's sentence",
+            lambda: {
+                "gguf": _gguf_base(),
+                "adapter": _adapter(options),
+                **selector_files(),
+            },
+            generative_path,
             {
                 **llm_options,
                 "prompt_format": options.adapter_prompt_format,

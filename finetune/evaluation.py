@@ -5,9 +5,10 @@ reads the same passages for the same question (`EvalItem.passages`, fixed once f
 them), so a difference between two rows is the answering component's, never retrieval's.
 
 - `ServiceAnswerer`: the knowledge base's `AnswerService` over those passages, as the chat
-  runs it — sentence extraction (today's default) or the span reader — with its refusal when
-  no passage shares enough words with the question and, for the reader, its abstention under
-  the calibrated threshold;
+  runs it — sentence extraction (today's default), the span reader, or the generative path (the
+  LLM's answer when the validator accepts it, the extractive one when it does not) — with its
+  refusal when no passage shares enough words with the question and, for the reader, its
+  abstention under the calibrated threshold;
 - `GeneratorAnswerer`: a GGUF model through llama.cpp (the base Gemma 3 270M, or the same with
   a LoRA adapter) prompted with the knowledge base's prompt, read as written: its own refusals
   ("Je ne sais pas", "les documents ne contiennent pas …"), no fallback, no gate, so the row
@@ -216,9 +217,10 @@ def _confidence(notes: Sequence[str]) -> float | None:
 
 
 class ServiceAnswerer:
-    """`AnswerService` without an LLM over the item's passages: sentence extraction (by the
-    sentence selector when one is given, as the chat answers), or the span reader when one is
-    given."""
+    """`AnswerService` over the item's passages, as the chat answers: sentence extraction (by the
+    sentence selector when one is given), the span reader when one is given, or, with a
+    generator, the generative path (the LLM's answer when the validator accepts it, else the
+    extractive one)."""
 
     def __init__(
         self,
@@ -226,12 +228,20 @@ class ServiceAnswerer:
         validator: AnswerValidator,
         reader: Any | None = None,
         sentence_selector: Any | None = None,
+        generator: Generator | None = None,
+        prompt_format: str = "completion",
+        max_answer_tokens: int = 80,
+        timeout_s: float = 60.0,
     ) -> None:
         self.name = name
         self._passages = _ItemPassages()
         self.service = AnswerService(
             self._passages,
             validator,
+            generator=generator,
+            prompt_format=prompt_format,
+            max_answer_tokens=max_answer_tokens,
+            timeout_s=timeout_s,
             reader=reader,
             sentence_selector=sentence_selector,
             top_k=100,

@@ -273,6 +273,10 @@ GENERATORS = (
     ("generator-reader", "span reader (knowledge/qa)"),
     ("generator-gemma-base", "Gemma 3 270M, base (llama.cpp)"),
     ("generator-gemma-lora", "Gemma 3 270M + fine-tuned LoRA (llama.cpp)"),
+    (
+        "generator-chat",
+        "the chat, generative path on (fine-tuned Gemma if validated, else extraction)",
+    ),
 )
 GENERATOR_DIFFERENCES = (
     ("generator-gemma-lora", "generator-gemma-base"),
@@ -280,12 +284,14 @@ GENERATOR_DIFFERENCES = (
     ("generator-gemma-lora", "generator-reader"),
     ("generator-gemma-base", "generator-extractive"),
     ("generator-reader", "generator-extractive"),
+    ("generator-chat", "generator-extractive"),
 )
 SHORT = {
     "generator-extractive": "extractive",
     "generator-reader": "reader",
     "generator-gemma-base": "base Gemma",
     "generator-gemma-lora": "fine-tuned Gemma",
+    "generator-chat": "chat, generative path",
     "retriever-base": "base",
     "retriever-finetuned": "fine-tuned",
     "cross-encoder": "cross-encoder",

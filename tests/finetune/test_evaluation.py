@@ -237,6 +237,30 @@ class TestGeneratorRuns:
         rows, _ = self.run(answerer, [DELAY])
         assert rows[0]["answer"] == OTHER.text
 
+    def test_the_generative_path_shows_an_accepted_answer_and_falls_back_on_a_rejected_one(
+        self,
+    ) -> None:
+        """As the chat with its LLM on: the generator's answer when the validator accepts it,
+        the extractive sentence when it does not (here: a figure the passages do not hold)."""
+        accepted = "Le délai de renonciation est de quatorze jours à compter de la signature [1]."
+        rows, _ = self.run(
+            ServiceAnswerer(
+                "chat", AnswerValidator(HashingEmbedder()), generator=ScriptedGenerator(accepted)
+            ),
+            [DELAY],
+        )
+        assert (rows[0]["mode"], rows[0]["answer"]) == ("generative", accepted)
+
+        invented = "Le délai de renonciation est de 45 jours [1]."
+        rows, _ = self.run(
+            ServiceAnswerer(
+                "chat", AnswerValidator(HashingEmbedder()), generator=ScriptedGenerator(invented)
+            ),
+            [DELAY],
+        )
+        assert rows[0]["mode"] == "extractive"
+        assert "quatorze jours" in rows[0]["answer"]
+
     def test_items_survive_their_jsonl_file(self, tmp_path: Path) -> None:
         write_items(tmp_path / "items.jsonl", [DELAY, CEO])
         assert read_items(tmp_path / "items.jsonl") == [DELAY, CEO]
