@@ -783,21 +783,25 @@ def answerer_specs(resources: Resources) -> list[AnswererSpec]:
             "reader", resources.validator, reader=SpanReader(READER_DIR, threads=2)
         )
 
-    def selector_files() -> dict[str, Path]:
+    def chat_selector() -> Any:
+        """The chat's sentence selector, as configured (None: the chat uses word overlap)."""
         from knowledge.pipelines import build_sentence_selector
         from knowledge.settings import KnowledgeSettings
 
-        settings = KnowledgeSettings()
-        if build_sentence_selector(settings) is None:  # the chat then uses word overlap
+        return build_sentence_selector(KnowledgeSettings())
+
+    def selector_files() -> dict[str, Path]:
+        from knowledge.settings import KnowledgeSettings
+
+        if chat_selector() is None:
             return {}
-        return {"selector": settings.sentence_selector_dir, "encoder": resources.base_model_dir}
+        return {
+            "selector": KnowledgeSettings().sentence_selector_dir,
+            "encoder": resources.base_model_dir,
+        }
 
     def extractive() -> Any:
-        from knowledge.pipelines import build_sentence_selector
-        from knowledge.settings import KnowledgeSettings
-
-        selector = build_sentence_selector(KnowledgeSettings())  # the chat's, as configured
-        return ServiceAnswerer("extractive", resources.validator, sentence_selector=selector)
+        return ServiceAnswerer("extractive", resources.validator, sentence_selector=chat_selector())
 
     def lora_prompt(adapter: Path) -> str:
         return options.adapter_prompt_format or adapter_prompt_format(adapter)
@@ -813,25 +817,26 @@ def answerer_specs(resources: Resources) -> list[AnswererSpec]:
         )
 
     def generative_path() -> Any:
-        from knowledge.pipelines import build_sentence_selector
-        from knowledge.settings import KnowledgeSettings
-
         adapter = _adapter(options)
         return ServiceAnswerer(
             "chat-generative",
             resources.validator,
-            sentence_selector=build_sentence_selector(KnowledgeSettings()),
+            sentence_selector=chat_selector(),
             generator=_llama(options, lora=adapter),
             prompt_format=lora_prompt(adapter),
             max_answer_tokens=options.max_answer_tokens,
             timeout_s=options.llm_timeout_s,
         )
 
+    def lora_files() -> dict[str, Path]:
+        return {"gguf": _gguf_base(), "adapter": _adapter(options)}
+
     llm_options = {
         "max_answer_tokens": options.max_answer_tokens,
         "threads": options.llm_threads,
         "timeout_s": options.llm_timeout_s,
     }
+    lora_options = {**llm_options, "prompt_format": options.adapter_prompt_format}
     return [
         AnswererSpec(
             "generator-extractive",
@@ -855,27 +860,17 @@ def answerer_specs(resources: Resources) -> list[AnswererSpec]:
         AnswererSpec(
             "generator-gemma-lora",
             "Gemma 3 270M + the fine-tuned GGUF LoRA adapter through llama.cpp",
-            lambda: {"gguf": _gguf_base(), "adapter": _adapter(options)},
+            lora_files,
             lambda: gemma(True),
-            {
-                **llm_options,
-                "prompt_format": options.adapter_prompt_format,
-            },
+            lora_options,
         ),
         AnswererSpec(
             "generator-chat",
             "the chat's generative path: the fine-tuned Gemma's answer when the validator "
             "accepts it, else the sentence selector's sentence",
-            lambda: {
-                "gguf": _gguf_base(),
-                "adapter": _adapter(options),
-                **selector_files(),
-            },
+            lambda: {**lora_files(), **selector_files()},
             generative_path,
-            {
-                **llm_options,
-                "prompt_format": options.adapter_prompt_format,
-            },
+            lora_options,
         ),
     ]
 
