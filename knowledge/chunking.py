@@ -11,6 +11,12 @@ paragraph starts a new line of the chunk, sentences of one line are joined by a 
 sentence splitting of the answers (`knowledge.text.split_sentences`) reads lines first, so a row
 or an item is never merged with the next one.
 
+A table cut between chunks keeps its column names: a chunk that continues a table opens on the
+table's header row (its first row), repeated, and so does the first chunk of a page whose first
+rows continue the table that ended the previous page with as many cells, when the page does not
+repeat the header itself. A table at the top of a chunk therefore always starts with its header
+row, which the answers rely on to name a row's columns (`knowledge.extractive.labelled_row`).
+
 Sizes are measured by `length` — characters by default; pass a tokenizer's counting function to
 measure in tokens. Every chunk is at most `chunk_size` long, and never empty.
 """
@@ -21,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 from knowledge.cleaning import heading_level, heading_text
-from knowledge.interfaces import Chunk, Page
+from knowledge.interfaces import CELL_SEPARATOR, Chunk, Page
 
 # A sentence ends at . ! ? … followed by a space and a capital, a digit or an opening mark;
 # common French abbreviations ("art.", "M.", "n°", "cf.") do not end one.
@@ -74,6 +80,15 @@ class _Unit(NamedTuple):
     text: str
     opens_line: bool
 
+    @property
+    def is_row(self) -> bool:
+        """Whether the unit is a table row (or opens one: a row longer than a chunk is cut)."""
+        return self.opens_line and CELL_SEPARATOR in self.text
+
+
+def _cells(row: _Unit) -> int:
+    return row.text.count(CELL_SEPARATOR) + 1
+
 
 def _joined(units: Sequence[_Unit]) -> str:
     """The units as one text: a line break before a unit that opens a line, else a space."""
@@ -111,11 +126,15 @@ class SectionChunker:
     def split(self, pages: Sequence[Page]) -> list[Chunk]:
         chunks: list[Chunk] = []
         section = ""
+        header: _Unit | None = None  # of the table that ended the previous run, if one did
         for page in pages:
             index = 0
             for run_section, units in self._runs(page.text, section):
+                if run_section != section:
+                    header = None  # a new section starts no table of the previous one
                 section = run_section
-                for text in self._pack(units):
+                texts, header = self._pack(units, header)
+                for text in texts:
                     chunks.append(
                         Chunk(
                             chunk_id=chunk_id(page.document, page.page, index, text),
@@ -175,22 +194,55 @@ class SectionChunker:
             pieces.append(" ".join(current))
         return [piece for piece in pieces if piece.strip()]
 
-    def _pack(self, units: list[_Unit]) -> list[str]:
-        """Greedy packing of units into chunks, each next chunk opening on the overlap."""
+    def _pack(
+        self, units: list[_Unit], header: _Unit | None = None
+    ) -> tuple[list[str], _Unit | None]:
+        """Greedy packing of units into chunks, each next chunk opening on the overlap (and on
+        the header row of a table it continues); also the header row of the table the units
+        end on, if they end on one.
+
+        `header` is the header row of the table that ended the previous page: rows that open
+        these units with as many cells continue it."""
         chunks: list[str] = []
         current: list[_Unit] = []
         fresh = 0  # units of `current` that are not overlap from the previous chunk
-        for unit in units:
+        for position, unit in enumerate(units):
+            continues_table = False
+            if unit.is_row:
+                continued = position == 0 and header is not None and _cells(unit) == _cells(header)
+                if header is None or (position == 0 and not continued):
+                    header = unit  # the first row of a table: its column names
+                elif unit.text != header.text:  # (a page that repeats the header row itself)
+                    continues_table = True
+            elif unit.opens_line:
+                header = None  # a line of text ends the table
             if current and self.length(_joined([*current, unit])) > self.chunk_size:
                 if fresh:
                     chunks.append(_joined(current))
                 current = self._overlap(current, unit)
                 fresh = 0
+            if fresh == 0 and header is not None and (continues_table or not unit.opens_line):
+                current = self._with_header(current, header, unit)  # a chunk opening in a table
             current.append(unit)
             fresh += 1
         if current and fresh:
             chunks.append(_joined(current))
-        return chunks
+        return chunks, header
+
+    def _with_header(self, current: list[_Unit], header: _Unit, following: _Unit) -> list[_Unit]:
+        """`current` (the overlap a chunk opens on, before `following`) opened by the table's
+        header row when it holds no line of the table's start and the header fits; overlap
+        units make room for it first."""
+        if current and current[0].is_row and current[0].text == header.text:
+            return current
+        if any(unit.opens_line and not unit.is_row for unit in current):
+            return current  # the table starts inside this chunk, after text: its header is here
+        kept = list(current)
+        while kept and self.length(_joined([header, *kept, following])) > self.chunk_size:
+            kept.pop(0)
+        if self.length(_joined([header, *kept, following])) > self.chunk_size:
+            return current
+        return [header, *kept]
 
     def _overlap(self, previous: list[_Unit], following: _Unit) -> list[_Unit]:
         """The last units of a chunk that fit in the overlap and leave room for `following`."""

@@ -72,10 +72,35 @@ MIN_ANSWER_WORDS = 6
 
 
 def with_continuation(sentences: list[str], index: int) -> tuple[str, ...]:
-    """The sentence at `index`, and the next one when it is too short to answer alone."""
-    if len(sentences[index].split()) < MIN_ANSWER_WORDS and index + 1 < len(sentences):
-        return (sentences[index], sentences[index + 1])
-    return (sentences[index],)
+    """The sentence at `index`, and the next one when it is too short to answer alone (a table
+    row stands alone: its cells are read with the header's names, `labelled_row`)."""
+    sentence = sentences[index]
+    if (
+        len(sentence.split()) < MIN_ANSWER_WORDS
+        and CELL_SEPARATOR not in sentence
+        and index + 1 < len(sentences)
+    ):
+        return (sentence, sentences[index + 1])
+    return (sentence,)
+
+
+def header_rows(sentences: list[str]) -> set[int]:
+    """Indices of the header rows among a passage's sentences: the first row of each table
+    with rows after it. Column names answer nothing on their own."""
+    return {
+        i
+        for i, sentence in enumerate(sentences)
+        if CELL_SEPARATOR in sentence
+        and (i == 0 or CELL_SEPARATOR not in sentences[i - 1])
+        and i + 1 < len(sentences)
+        and CELL_SEPARATOR in sentences[i + 1]
+    }
+
+
+def answer_indices(sentences: list[str]) -> list[int]:
+    """Indices of the sentences that may answer: every one but the tables' header rows."""
+    headers = header_rows(sentences)
+    return [i for i in range(len(sentences)) if i not in headers]
 
 
 def best_sentences(question: str, chunk: ScoredChunk, limit: int = 2) -> Extract:
@@ -86,18 +111,18 @@ def best_sentences(question: str, chunk: ScoredChunk, limit: int = 2) -> Extract
     sentences = split_sentences(chunk.chunk.text)
     scored = sorted(
         (
-            (_sentence_score(question_stems, s, wants_quantity), index, s)
-            for index, s in enumerate(sentences)
+            (_sentence_score(question_stems, sentences[index], wants_quantity), index)
+            for index in answer_indices(sentences)
         ),
         key=lambda item: (-item[0], item[1]),
     )
     chosen = [item for item in scored[:limit] if item[0] > 0]
-    if not chosen and sentences:
+    if not chosen and scored:
         chosen = [scored[0]]
     # Keep the document order of the chosen sentences.
-    indices = sorted({i for _, index, _ in chosen for i in _continued(sentences, index)})
+    indices = sorted({i for _, index in chosen for i in _continued(sentences, index)})
     ordered = tuple(sentences[i] for i in indices)
-    overlap = max((score for score, _, _ in chosen), default=0.0)
+    overlap = max((score for score, _ in chosen), default=0.0)
     return Extract(chunk=chunk, sentences=ordered, overlap=overlap)
 
 
@@ -140,9 +165,9 @@ def labelled_row(passage: str, line: str) -> str:
     Initial : 400 € ; Confort : 700 € », so that a row quoted alone can be read; `line`
     unchanged when it is not a row of a table whose header row is in the passage.
 
-    The header is the first row of the table, and only a table that starts inside the passage
-    (after a line of text) is known to have it: a passage that opens on rows may hold the rest of
-    a table cut elsewhere, whose first row here is data."""
+    The header is the first row of the table: a table that starts inside the passage starts
+    with it, and a passage that opens on rows opens on it too, since the chunker repeats a cut
+    table's header row at the top of each chunk that continues it (`knowledge.chunking`)."""
     lines = passage.splitlines()
     if CELL_SEPARATOR not in line or line not in lines:
         return line
@@ -150,7 +175,7 @@ def labelled_row(passage: str, line: str) -> str:
     top = at
     while top > 0 and CELL_SEPARATOR in lines[top - 1]:
         top -= 1
-    if top == 0 or top == at:  # the table may start before the passage; or `line` is the header
+    if top == at:  # `line` is the header
         return line
     header = lines[top].split(CELL_SEPARATOR)
     cells = line.split(CELL_SEPARATOR)
@@ -165,12 +190,12 @@ def labelled_row(passage: str, line: str) -> str:
 
 
 def sentence_candidates(chunks: list[ScoredChunk]) -> list[tuple[ScoredChunk, tuple[str, ...]]]:
-    """Every sentence of the passages (a heading or fragment with the sentence after it), with
-    its passage, in the passages' order."""
+    """Every sentence of the passages that may answer (a heading or fragment with the sentence
+    after it; no table's header row), with its passage, in the passages' order."""
     found: list[tuple[ScoredChunk, tuple[str, ...]]] = []
     for chunk in chunks:
         sentences = split_sentences(chunk.chunk.text)
-        found.extend((chunk, with_continuation(sentences, i)) for i in range(len(sentences)))
+        found.extend((chunk, with_continuation(sentences, i)) for i in answer_indices(sentences))
     return found
 
 

@@ -79,7 +79,7 @@ class IngestionReport:
 
 # Names the way files are cut into chunks; changed when reading, cleaning or chunking would cut
 # an unchanged file differently, so that a store ingested before is re-ingested file by file.
-CHUNK_FORMAT = "lines-1"
+CHUNK_FORMAT = "lines-2-table-headers"
 
 
 def content_hash(path: Path) -> str:

@@ -94,6 +94,55 @@ class TestSectionChunker:
         for chunk in chunks:
             assert all(line in rows for line in chunk.text.split("\n"))
 
+    def test_a_chunk_continuing_a_table_opens_on_its_header_row(self) -> None:
+        header = "Formule | Plafond | Franchise"
+        rows = [f"Option {n} | {n * 1000} € | {n * 10} €" for n in range(1, 13)]
+        page = Page("tarifs.pdf", 1, "\n".join(["Tableau des garanties :", header, *rows]))
+
+        chunks = SectionChunker(chunk_size=120, chunk_overlap=30).split([page])
+
+        assert len(chunks) > 2
+        assert chunks[0].text.split("\n")[:2] == ["Tableau des garanties :", header]
+        for chunk in chunks[1:]:
+            lines = chunk.text.split("\n")
+            assert lines[0] == header
+            assert lines.count(header) == 1
+            assert all(line in rows for line in lines[1:])
+        # every row is still in a chunk
+        assert {line for chunk in chunks for line in chunk.text.split("\n")} >= set(rows)
+
+    def test_a_table_continuing_on_the_next_page_keeps_its_header(self) -> None:
+        header = "Âge | Capital | Formalités"
+        first = Page(
+            "sante.pdf",
+            3,
+            f"Formalités médicales :\n{header}\nJusqu'à 45 ans | 200 000 € | Questionnaire",
+        )
+        same = Page("sante.pdf", 4, "De 46 à 60 ans | 100 000 € | Examen\nLe contrat prend effet.")
+        repeated = Page("sante.pdf", 4, f"{header}\nDe 46 à 60 ans | 100 000 € | Examen")
+        other = Page("sante.pdf", 4, "Garantie | Montant\nDécès | 100 %")
+        chunker = SectionChunker(chunk_size=500, chunk_overlap=60)
+
+        assert chunker.split([first, same])[1].text.split("\n") == [
+            header,
+            "De 46 à 60 ans | 100 000 € | Examen",
+            "Le contrat prend effet.",
+        ]
+        assert chunker.split([first, repeated])[1].text.split("\n").count(header) == 1
+        # another number of cells: another table, whose first row is its header
+        assert chunker.split([first, other])[1].text == other.text
+
+    def test_a_line_of_text_after_a_table_ends_it(self) -> None:
+        page = Page(
+            "cg.pdf",
+            1,
+            "Poste | Initial\nVerres | 60 €\nLe renouvellement est annuel.",
+        )
+        following = Page("cg.pdf", 2, "Lentilles | 50 €")
+        chunks = SectionChunker(chunk_size=500, chunk_overlap=60).split([page, following])
+
+        assert chunks[1].text == "Lentilles | 50 €"
+
     def test_cuts_at_sentence_boundaries_within_the_size(self) -> None:
         chunks = SectionChunker(chunk_size=110, chunk_overlap=0).split(
             [Page("d.pdf", 1, " ".join(SENTENCES))]
@@ -157,9 +206,10 @@ class TestSectionChunker:
 
 WORD = st.text(alphabet="abcdéèàçxyz", min_size=1, max_size=25)
 LINE = st.lists(WORD, min_size=1, max_size=60).map(" ".join).map(lambda s: s + ".")
-PAGE_TEXT = st.lists(st.one_of(LINE, WORD.map(lambda w: f"## {w}")), min_size=0, max_size=12).map(
-    "\n".join
-)
+ROW = st.lists(WORD, min_size=2, max_size=4).map(" | ".join)
+PAGE_TEXT = st.lists(
+    st.one_of(LINE, ROW, WORD.map(lambda w: f"## {w}")), min_size=0, max_size=12
+).map("\n".join)
 
 
 @settings(max_examples=150, deadline=None)

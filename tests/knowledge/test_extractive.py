@@ -124,10 +124,12 @@ class TestTableRows:
         for line in ("Poste | Initial | Confort", plain):
             assert labelled_row(self.TABLE, line) == line
 
-    def test_a_passage_opening_on_rows_may_hold_a_table_cut_elsewhere(self) -> None:
-        # Its first row may be data: nothing is taken as the header.
-        cut = "Lunettes | 100 € | 200 €\nLentilles | 50 € | 80 €"
-        assert labelled_row(cut, "Lentilles | 50 € | 80 €") == "Lentilles | 50 € | 80 €"
+    def test_a_passage_opening_on_rows_opens_on_the_header_the_chunker_repeats(self) -> None:
+        cut = "Poste | Initial | Confort\nLentilles | 50 € | 80 €"
+        assert labelled_row(cut, "Lentilles | 50 € | 80 €") == (
+            "Lentilles — Initial : 50 € ; Confort : 80 €"
+        )
+        assert labelled_row(cut, "Poste | Initial | Confort") == "Poste | Initial | Confort"
 
     def test_a_row_with_another_number_of_cells_than_the_header_is_left_alone(self) -> None:
         passage = "Tarifs.\nPoste | Initial | Confort\nDivers | 10 €"
