@@ -493,12 +493,18 @@ def _retriever_section(ctx: _Context) -> tuple[list[str], dict[str, Any] | None]
             {str(r["id"]): (str(r["source"]), r["rank"]) for r in tuned_rows},
             ctx.settings,
         )
-        verdict = "**adopted**" if decision["adopt"] else "**not adopted**"
-        lines += [
-            f"Decision: the fine-tuned bi-encoder is {verdict} into the knowledge base's defaults "
-            f"— {decision['reason']}. Rule: {decision['rule']}.",
-            "",
-        ]
+        if decision["adopt"]:
+            lines += [
+                "Decision: the fine-tuned bi-encoder **meets the adoption rule** — "
+                f"{decision['reason']}. Rule: {decision['rule']}. {_default_embedder_line()}",
+                "",
+            ]
+        else:
+            lines += [
+                "Decision: the fine-tuned bi-encoder is **not adopted** into the knowledge base's "
+                f"defaults — {decision['reason']}. Rule: {decision['rule']}.",
+                "",
+            ]
     else:
         lines += [
             "Decision: the fine-tuned bi-encoder is **not adopted** — "
@@ -508,6 +514,23 @@ def _retriever_section(ctx: _Context) -> tuple[list[str], dict[str, Any] | None]
         ]
     lines += _training_lines(ctx)
     return lines, decision
+
+
+def _default_embedder_line() -> str:
+    """Whether the knowledge base's committed default embeds with the base model still."""
+    from finetune.pipeline import EMBEDDING_ALIAS
+    from knowledge.settings import KnowledgeSettings
+
+    default = KnowledgeSettings.model_fields["embedding_model"].default
+    if default != EMBEDDING_ALIAS:
+        return f"The knowledge base's default embedder is `{default}`."
+    return (
+        f"The knowledge base's committed default is still the base model (`{default}`): the "
+        "fine-tuned weights are in the training run's directory only; adopting them means "
+        "committing them as an artifact, re-ingesting the documents with them "
+        "(`KNOWLEDGE_EMBEDDING_MODEL`) and refitting the abstention model, which reads their "
+        "scores."
+    )
 
 
 def _piaf_paragraphs(ctx: _Context) -> str:

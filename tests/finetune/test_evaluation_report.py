@@ -144,7 +144,8 @@ class TestEvaluationReport:
         decision = result["decision"]
         assert decision["adopt"] is True
         assert decision["difference"]["hit@4"]["low"] > 0
-        assert "is **adopted**" in text
+        assert "**meets the adoption rule**" in text
+        assert "committed default is still the base model" in text
         # the difference's interval is printed in bold: it excludes 0
         assert re.search(r"\| fine-tuned − base \| \*\*\+\d+\.\d pts \[\+\d", text)
 
