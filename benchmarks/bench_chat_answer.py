@@ -7,23 +7,30 @@ product, the unanswerable ones on all documents).
 - `reader`: the reader's span sentence (knowledge/artifacts/reader; the abstention model
   decides, the reader's own threshold does not refuse).
 
-ROUGE-L of the shown text against the reference answers, false abstention, abstention on the
+ROUGE-L of the shown text against the reference answers (`--all-documents`: the answerable
+questions asked without their product, over every document), false abstention, abstention on the
 unanswerable questions, the time of one answer (retrieval included), and the paired difference
 of each variant with `words`, with its 95 % bootstrap interval. Dev decides; test is reported.
 
     python -m benchmarks.bench_chat_answer [--store-dir .run/knowledge-eval] [--split dev test]
-        [--variants words selector reader] [--quantization none|int8]
+        [--variants words selector reader] [--quantization none|int8] [--save run.json]
+    python -m benchmarks.bench_chat_answer --compare baseline.json candidate.json
+
+`--save` keeps each question's ROUGE-L; `--compare` pairs two saved runs (another store,
+embedding model or abstention model, each run with its own KNOWLEDGE_* settings) question by
+question: the difference of each split and variant with its 95 % bootstrap interval.
 """
 
 import argparse
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from knowledge.answering import AnswerService
 from knowledge.eval.answers import chat_answers
 from knowledge.eval.splits import MANIFEST, REPO, Manifest
-from knowledge.pipelines import build_abstention, open_built_retriever
+from knowledge.pipelines import build_abstention, open_built_retriever, query_quantization
 from knowledge.qa.evaluate import questions_by_split
 from knowledge.qa.reader import SpanReader
 from knowledge.rerank.evaluate import paired_interval
@@ -42,10 +49,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--selector", type=Path, default=SENTENCE_SELECTOR_DIR)
     parser.add_argument("--reader", type=Path, default=READER_DIR)
     parser.add_argument("--quantization", choices=("none", "int8"), default="none")
+    parser.add_argument(
+        "--all-documents",
+        action="store_true",
+        help="ask the answerable questions without their product (a prospect who names none)",
+    )
+    parser.add_argument("--save", type=Path, help="write each question's ROUGE-L to this file")
+    parser.add_argument(
+        "--compare", nargs=2, type=Path, metavar=("BASELINE", "CANDIDATE"), help="saved runs"
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        return compare(*args.compare)
     settings = KnowledgeSettings(store_dir=args.store_dir, llm_model="")
     retriever, store = open_built_retriever(settings)
-    abstention = build_abstention(settings, "none")
+    abstention = build_abstention(settings, query_quantization(retriever))
     manifest = Manifest.load(MANIFEST)
     services = {
         name: AnswerService(
@@ -71,14 +89,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         service.warm_up()
         service.answer("Quel est le délai de carence ?")  # first-call costs out of the timing
     results: dict[str, dict[str, object]] = {}
+    per_question: dict[str, list[float]] = {}
     try:
         for split in args.split:
             questions = questions_by_split(manifest, split)
+            if args.all_documents:
+                questions = [replace(q, product_code=None) for q in questions]
             unanswerable = manifest.unanswerable(split)
             scores: dict[str, list[float]] = {}
             for name, service in services.items():
                 answered = chat_answers(service, questions, unanswerable)
                 scores[name] = answered.rouge_l
+                per_question[f"{split}/{name}"] = answered.rouge_l
                 results[f"{split}/{name}"] = answered.summary()
                 print(split, name, json.dumps(results[f"{split}/{name}"]), flush=True)
             for name in services:
@@ -93,6 +115,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(split, f"{name} − words", json.dumps(results[key]), flush=True)
     finally:
         store.close()
+    if args.save:
+        record: dict[str, object] = {
+            "store": str(args.store_dir),
+            "model": settings.embedding_model,
+            "summary": results,
+            "rouge_l": per_question,
+        }
+        args.save.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    return 0
+
+
+def compare(baseline: Path, candidate: Path) -> int:
+    """Candidate − baseline ROUGE-L, paired by question, for each split and variant both hold."""
+    runs = [json.loads(path.read_text(encoding="utf-8")) for path in (baseline, candidate)]
+    for key in sorted(set(runs[0]["rouge_l"]) & set(runs[1]["rouge_l"])):
+        before, after = runs[0]["rouge_l"][key], runs[1]["rouge_l"][key]
+        if len(before) != len(after):
+            print(key, "not the same questions", flush=True)
+            continue
+        mean, low, high = paired_interval(before, after)
+        print(
+            key,
+            f"{runs[1]['model']} − {runs[0]['model']}",
+            json.dumps({"rouge_l": round(mean, 4), "interval": [round(low, 4), round(high, 4)]}),
+            flush=True,
+        )
     return 0
 
 

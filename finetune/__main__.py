@@ -11,6 +11,7 @@ Steps (each reads the previous steps' files in --work-dir):
   lora            tiny Mistral + tokenizer, LoRA training, loss PNG, merge, GGUF, llama.cpp load;
                   with --base-model: the generator's LoRA on grounded answers (resumable)
   export-generator  the generator's newest checkpoint → GGUF LoRA + provenance (+ dev check)
+  export-embedder   the adopted bi-encoder → knowledge/artifacts/embedder (int8 deltas)
   evaluate        configurations (retriever × LLM × prompt) → report (markdown + HTML + PNG)
   demo            all of the above with small, bounded sizes
   report          evaluation runs (retriever, generators, robustness, calibration) →
@@ -136,6 +137,12 @@ def _parser() -> argparse.ArgumentParser:
         "export-generator", help="the generator's checkpoint → GGUF LoRA adapter + provenance"
     )
     add_export_options(export_generator)
+    from finetune.embedder_export import add_embedder_export_options
+
+    export_embedder = commands.add_parser(
+        "export-embedder", help="the adopted bi-encoder → int8 weight deltas + provenance"
+    )
+    add_embedder_export_options(export_embedder)
 
     evaluate = commands.add_parser("evaluate", help="evaluate configurations, write the report")
     _evaluate_options(evaluate)
@@ -329,6 +336,10 @@ def run(args: argparse.Namespace) -> int:
         from finetune.generator_cli import run_export
 
         _print(run_export(args))
+    elif command == "export-embedder":
+        from finetune.embedder_export import run_embedder_export
+
+        _print(run_embedder_export(args))
     elif command == "lora":
         summary = step_lora(ws, settings=_lora_settings(args), resume=not args.no_resume)
         _print({k: v for k, v in summary.items() if k not in ("train_losses", "eval_losses")})

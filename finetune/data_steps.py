@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from common.hashing import file_sha256
 from finetune.errors import FinetuneError
 from finetune.records import Triplet, read_triplets, write_jsonl, write_triplets
 from finetune.sources import (
@@ -36,7 +37,7 @@ from finetune.sources import (
     questions_to_triplets,
     with_split,
 )
-from knowledge.eval.splits import SPLITS, Split, file_sha256
+from knowledge.eval.splits import SPLITS, Split
 
 logger = logging.getLogger(__name__)
 

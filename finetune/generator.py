@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from common.hashing import file_sha256
 from finetune.errors import ExportError, FinetuneError, TrainingError
 from finetune.grounded import (
     DataReport,
@@ -40,7 +41,6 @@ from finetune.grounded import (
     own_items,
     piaf_items,
     read_examples,
-    sha256_file,
     triplet_items,
     write_examples,
 )
@@ -145,7 +145,7 @@ def prepare_base(base: BaseModel, run_dir: Path) -> Path:
         raise TrainingError(f"{base.name}: no model directory and no GGUF")
     target = run_dir / "base"
     marker = target / "dequantized-from.json"
-    if marker.exists() and json.loads(marker.read_text())["sha256"] == sha256_file(base.gguf):
+    if marker.exists() and json.loads(marker.read_text())["sha256"] == file_sha256(base.gguf):
         return target
     logger.info("dequantising %s into %s", base.gguf, target)
     model, tokenizer = load_gguf_base(base.gguf)
@@ -153,7 +153,7 @@ def prepare_base(base: BaseModel, run_dir: Path) -> Path:
     model.save_pretrained(str(target))
     tokenizer.save_pretrained(str(target))
     marker.write_text(
-        json.dumps({"gguf": str(base.gguf), "sha256": sha256_file(base.gguf)}), encoding="utf-8"
+        json.dumps({"gguf": str(base.gguf), "sha256": file_sha256(base.gguf)}), encoding="utf-8"
     )
     return target
 
@@ -189,14 +189,14 @@ def build_data(
         raise FinetuneError(f"unknown data sources {sorted(unknown)} (known: {', '.join(SOURCES)})")
     manifest = Manifest.load(MANIFEST)
     report = DataReport()
-    report.files[data_file_name(MANIFEST)] = sha256_file(MANIFEST)
+    report.files[data_file_name(MANIFEST)] = file_sha256(MANIFEST)
     train: list[Item] = []
     dev: list[Item] = []
     train_pool: list[Passage] = []  # passages a training question may be shown
     dev_pool: list[Passage] = []
     passage_chars = settings.mix.passage_chars
     if "piaf" in settings.sources:
-        report.files[data_file_name(PIAF_FILE)] = sha256_file(PIAF_FILE)
+        report.files[data_file_name(PIAF_FILE)] = file_sha256(PIAF_FILE)
         train += piaf_items(PIAF_FILE, manifest, "train", passage_chars)
         dev += piaf_items(PIAF_FILE, manifest, "dev", passage_chars)
     if "own" in settings.sources:
@@ -209,7 +209,7 @@ def build_data(
             )
         chunks = page_chunks(settings.corpus)
         for path in QUESTION_FILES:
-            report.files[data_file_name(path)] = sha256_file(path)
+            report.files[data_file_name(path)] = file_sha256(path)
         train += own_items(manifest, "train", chunks, QUESTION_FILES, report)
         dev += own_items(manifest, "dev", chunks, QUESTION_FILES, report)
         train_pool += corpus_pool(chunks, "train")
@@ -217,7 +217,7 @@ def build_data(
     if "triplets" in settings.sources:
         # Without --triplets: the data team's generated sets (finetune/data/), once they exist.
         for path in settings.triplets or tuple(p for p in GENERATED_FILES if p.is_file()):
-            report.files[data_file_name(path)] = sha256_file(path)
+            report.files[data_file_name(path)] = file_sha256(path)
             train += triplet_items(path, report, "train")
     for name, items in (("train", train), ("dev", dev)):
         for source, count in sorted(_count(items).items()):
@@ -340,7 +340,7 @@ def train_generator(
                 "base_model": base.name,
                 "model_dir": str(model_dir),
                 "gguf": str(base.gguf) if base.gguf else None,
-                "gguf_sha256": sha256_file(base.gguf) if base.gguf else None,
+                "gguf_sha256": file_sha256(base.gguf) if base.gguf else None,
             },
             indent=2,
         )
@@ -355,7 +355,7 @@ def train_generator(
                 "data": data_summary.get("settings", {}),
                 "device": device,
                 "init_adapter": (
-                    {"file": data_file_name(init_adapter), "sha256": sha256_file(init_adapter)}
+                    {"file": data_file_name(init_adapter), "sha256": file_sha256(init_adapter)}
                     if init_adapter is not None
                     else None
                 ),
@@ -425,7 +425,7 @@ def export_generator(
     if (
         base_info.get("gguf_sha256")
         and base_gguf is None
-        and sha256_file(gguf) != base_info["gguf_sha256"]
+        and file_sha256(gguf) != base_info["gguf_sha256"]
     ):
         raise ExportError(f"{gguf} is not the GGUF the run was trained over (hash differs)")
     run = json.loads((run_dir / "run.json").read_text())
@@ -447,7 +447,7 @@ def export_generator(
     provenance: dict[str, Any] = {
         "adapter": {
             "file": ADAPTER_FILE,
-            "sha256": sha256_file(adapter),
+            "sha256": file_sha256(adapter),
             "bytes": adapter.stat().st_size,
             "parameters": adapter_parameters(adapter),
             "dtype": "f16",
@@ -458,7 +458,7 @@ def export_generator(
         "base": {
             "name": base_info["base_model"],
             "gguf": gguf.name,
-            "gguf_sha256": sha256_file(gguf),
+            "gguf_sha256": file_sha256(gguf),
         },
         "prompt_format": run.get("prompt_format", "completion"),
         "training": {

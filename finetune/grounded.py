@@ -26,7 +26,6 @@ another unit, before or after theirs. Everything is drawn from a seeded generato
 and settings give the same examples.
 """
 
-import hashlib
 import json
 import logging
 import random
@@ -37,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.hashing import file_sha256
 from finetune.errors import DataFileError
 from finetune.lora import Example
 from finetune.records import Triplet, read_triplets
@@ -111,14 +111,6 @@ class DataReport:
             "skipped": dict(sorted(self.skipped.items())),
             "files": self.files,
         }
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- sources
@@ -392,7 +384,7 @@ def write_examples(path: Path, rows: Sequence[Example]) -> str:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
-    return sha256_file(path)
+    return file_sha256(path)
 
 
 def read_examples(path: Path) -> list[Example]:

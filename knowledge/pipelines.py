@@ -162,12 +162,12 @@ def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> A
         timeout_s=settings.llm_timeout_s,
         max_answer_tokens=settings.llm_max_tokens,
         reader=build_reader(settings),
-        abstention=build_abstention(settings, _quantization(retriever)),
+        abstention=build_abstention(settings, query_quantization(retriever)),
         sentence_selector=build_sentence_selector(settings),
     )
 
 
-def _quantization(retriever: Retriever) -> str:
+def query_quantization(retriever: Retriever) -> str:
     """The quantization of the retriever's query vectors ("none" without an embedder)."""
     embedder = getattr(retriever, "embedder", None)
     return str(getattr(embedder, "quantization", "none"))

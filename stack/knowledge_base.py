@@ -3,9 +3,12 @@
 Only the embedded store is built here (a Weaviate server is filled by `python -m knowledge
 ingest`): when its database is absent, the corpus PDFs are built (if needed) and ingested with the
 same commands a developer would type. Later starts find the store and skip this; ingestion is
-incremental anyway.
+incremental anyway. A store whose vectors come from another embedding model than the settings'
+(the default model changed since it was built) is moved aside, kept, and built again.
 """
 
+import logging
+import re
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +20,8 @@ from stack.settings import PROJECT_ROOT
 
 CORPUS_DIR = Path("build/corpus")
 STORE_DATABASE = "knowledge.sqlite3"
+
+logger = logging.getLogger(__name__)
 
 
 class KnowledgeBaseError(RuntimeError):
@@ -36,6 +41,31 @@ def store_is_built(store_dir: Path) -> bool:
     return bool(count)
 
 
+def stored_embedding_model(store_dir: Path) -> str | None:
+    """The embedding model a built store's vectors come from (None: unknown or no store)."""
+    database = store_dir / STORE_DATABASE
+    if not database.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+            row = connection.execute(
+                "SELECT value FROM meta WHERE key = 'embedding_model'"
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])
+
+
+def _move_aside(store_dir: Path, model: str) -> Path:
+    aside = store_dir.with_name(f"{store_dir.name}.{re.sub(r'[^A-Za-z0-9.-]+', '-', model)}")
+    if aside.exists():
+        import shutil
+
+        shutil.rmtree(aside)
+    store_dir.rename(aside)
+    return aside
+
+
 def ensure_knowledge_base(settings: KnowledgeSettings, root: Path = PROJECT_ROOT) -> bool:
     """Build and ingest the corpus when the embedded store of `settings` is absent; True when it
     did.
@@ -47,7 +77,18 @@ def ensure_knowledge_base(settings: KnowledgeSettings, root: Path = PROJECT_ROOT
     store_dir = (
         settings.store_dir if settings.store_dir.is_absolute() else root / settings.store_dir
     )
-    if store_is_built(store_dir):
+    stored = stored_embedding_model(store_dir)
+    if stored is not None and stored != settings.embedding_model:
+        aside = _move_aside(store_dir, stored)
+        logger.warning(
+            "the knowledge base in %s embeds with %s, the settings with %s: moved to %s, "
+            "ingesting again",
+            store_dir,
+            stored,
+            settings.embedding_model,
+            aside,
+        )
+    elif store_is_built(store_dir):
         return False
     corpus = root / CORPUS_DIR
     commands = []

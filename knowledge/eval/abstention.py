@@ -31,11 +31,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from common.hashing import file_sha256
 from knowledge.abstention import FEATURES, AbstentionModel, fit_logistic, model_file, signals
 from knowledge.errors import KnowledgeError
 from knowledge.eval.datasets import Question
 from knowledge.eval.report import SECTION_MARKER, write_section
-from knowledge.eval.splits import MANIFEST, REPO, Manifest, data_file_name, file_sha256
+from knowledge.eval.splits import MANIFEST, REPO, Manifest, data_file_name
 from knowledge.extractive import extractive_answer
 from knowledge.interfaces import SearchFilters
 from knowledge.qa.train import git_commit

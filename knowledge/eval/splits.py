@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from common.hashing import file_sha256
 from knowledge.errors import DatasetError
 
 Split = Literal["train", "dev", "test"]
@@ -71,14 +72,6 @@ def assign(key: str, ratios: tuple[float, float, float], salt: str = SALT) -> Sp
     if value < ratios[0] + ratios[1]:
         return "dev"
     return "test"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def page_key(document: str, page: int) -> str:

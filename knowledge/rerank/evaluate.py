@@ -263,7 +263,7 @@ def sentence_run(
     (default: the knowledge base's setting)."""
     from knowledge.answering import AnswerService
     from knowledge.eval.answers import chat_answers
-    from knowledge.pipelines import build_abstention, open_built_retriever
+    from knowledge.pipelines import build_abstention, open_built_retriever, query_quantization
     from knowledge.qa.evaluate import latency_summary, questions_by_split
     from knowledge.rerank.reranker import SentenceSelector
     from knowledge.settings import KnowledgeSettings
@@ -278,7 +278,7 @@ def sentence_run(
     if baseline is not None:
         scorers["baseline"] = PassageReranker(baseline, threads=threads)
     read = candidates or settings.sentence_selector_candidates
-    abstention = build_abstention(settings, "none")
+    abstention = build_abstention(settings, query_quantization(retriever))
 
     # The baseline runs as the chat runs it today: the setting's number of sentences.
     sentences = {name: read for name in scorers} | {

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from common.hashing import file_sha256
 from finetune.eval_data import (
     AUTOMATIC,
     REGISTERS,
@@ -147,7 +148,7 @@ class TestGeneratedSet:
         report = json.loads(GENERATED_REPORT_FILE.read_text(encoding="utf-8"))
         for path in (GENERATED_FILE, GENERATED_UNANSWERABLE_FILE):
             entry = report["files"][path.name]
-            assert entry["sha256"] == splits.file_sha256(path)
+            assert entry["sha256"] == file_sha256(path)
             assert entry["lines"] == len(lines(path))
 
 

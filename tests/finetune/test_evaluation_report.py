@@ -145,7 +145,8 @@ class TestEvaluationReport:
         assert decision["adopt"] is True
         assert decision["difference"]["hit@4"]["low"] > 0
         assert "**meets the adoption rule**" in text
-        assert "committed default is still the base model" in text
+        # The line says which model the committed settings embed with (the fine-tuned one).
+        assert "default embedder is `finetuned/multilingual-e5-small`" in text
         # the difference's interval is printed in bold: it excludes 0
         assert re.search(r"\| fine-tuned − base \| \*\*\+\d+\.\d pts \[\+\d", text)
 
