@@ -197,7 +197,7 @@ train-sentence-selector: $(VENV)/.installed ## Retrain the sentence selector (kn
 .PHONY: train-abstention
 train-abstention: $(VENV)/.installed ## Refit the abstention models (knowledge/artifacts/abstention/, float and int8 vectors) and measure them on the held-out splits
 	$(PY) -m knowledge.corpus build
-	$(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval --no-progress
-	$(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval --report docs/knowledge-eval.md
+	KNOWLEDGE_EMBEDDING_QUANTIZATION=none $(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval-float --no-progress
+	KNOWLEDGE_EMBEDDING_QUANTIZATION=none $(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval-float --report docs/knowledge-eval.md
 	KNOWLEDGE_EMBEDDING_QUANTIZATION=int8 $(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval-int8 --no-progress
 	KNOWLEDGE_EMBEDDING_QUANTIZATION=int8 $(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval-int8 --report docs/knowledge-eval.md
