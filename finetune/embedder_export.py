@@ -11,6 +11,7 @@ figures and decision). A model the decision does not adopt is refused unless `--
 import argparse
 import json
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -88,7 +89,12 @@ def min_cosine(a: dict[str, list[list[float]]], b: dict[str, list[list[float]]])
 
 def run_embedder_export(args: argparse.Namespace) -> dict[str, Any]:
     from finetune.runs import file_sha256, machine
-    from knowledge.conversion.finetuned import artifact_digest, ensure_finetuned, write_deltas
+    from knowledge.conversion.finetuned import (
+        DELTAS_FILE,
+        artifact_digest,
+        ensure_finetuned,
+        write_deltas,
+    )
     from knowledge.eval.splits import MANIFEST
 
     training_dir = args.runs_dir / "bi-encoder-training"
@@ -106,11 +112,9 @@ def run_embedder_export(args: argparse.Namespace) -> dict[str, Any]:
         )
     started = time.perf_counter()
     out: Path = args.out
-    for stale in ("deltas.safetensors", "check.json", "provenance.json"):
+    for stale in (DELTAS_FILE, "check.json", "provenance.json"):
         (out / stale).unlink(missing_ok=True)
-    if (out / "model").is_dir():
-        for path in sorted((out / "model").rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
+    shutil.rmtree(out / "model", ignore_errors=True)  # the previous model's files
     figures = write_deltas(model_dir, out)
     reference = _vectors(model_dir)
     (out / "check.json").write_text(

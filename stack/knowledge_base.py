@@ -9,6 +9,7 @@ incremental anyway. A store whose vectors come from another embedding model than
 
 import logging
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -28,39 +29,35 @@ class KnowledgeBaseError(RuntimeError):
     """Building the corpus or ingesting it failed."""
 
 
-def store_is_built(store_dir: Path) -> bool:
-    """Whether the embedded store holds chunks (an empty database is not a built store)."""
+def _read_store(store_dir: Path, query: str) -> tuple[object, ...] | None:
+    """The first row of `query` on the store's database, read-only (None: no database, or it
+    cannot be read, or no row)."""
     database = store_dir / STORE_DATABASE
     if not database.exists():
-        return False
+        return None
     try:
         with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
-            count = connection.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            row: tuple[object, ...] | None = connection.execute(query).fetchone()
     except sqlite3.Error:
-        return False
-    return bool(count)
+        return None
+    return row
+
+
+def store_is_built(store_dir: Path) -> bool:
+    """Whether the embedded store holds chunks (an empty database is not a built store)."""
+    row = _read_store(store_dir, "SELECT COUNT(*) FROM chunks")
+    return bool(row and row[0])
 
 
 def stored_embedding_model(store_dir: Path) -> str | None:
     """The embedding model a built store's vectors come from (None: unknown or no store)."""
-    database = store_dir / STORE_DATABASE
-    if not database.exists():
-        return None
-    try:
-        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
-            row = connection.execute(
-                "SELECT value FROM meta WHERE key = 'embedding_model'"
-            ).fetchone()
-    except sqlite3.Error:
-        return None
+    row = _read_store(store_dir, "SELECT value FROM meta WHERE key = 'embedding_model'")
     return None if row is None else str(row[0])
 
 
 def _move_aside(store_dir: Path, model: str) -> Path:
     aside = store_dir.with_name(f"{store_dir.name}.{re.sub(r'[^A-Za-z0-9.-]+', '-', model)}")
     if aside.exists():
-        import shutil
-
         shutil.rmtree(aside)
     store_dir.rename(aside)
     return aside

