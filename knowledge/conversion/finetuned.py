@@ -145,11 +145,18 @@ def ensure_finetuned(
     base = ensure_converted(base_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    from safetensors import SafetensorError
+
     try:
         _build(artifact_dir, base, staging)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
+    except SafetensorError as exc:  # a truncated or damaged deltas file
+        raise EmbeddingModelError(
+            f"the fine-tuned embedder's deltas cannot be read ({artifact_dir / DELTAS_FILE}): "
+            f"{exc}; restore the file from the repository or re-export it"
+        ) from exc
     except OSError as exc:
         if (target / "built.json").is_file():  # another process built it meanwhile
             return target

@@ -132,6 +132,18 @@ class TestDeltas:
             ensure_finetuned(artifact, base_dir=other, cache_root=tmp_path / "cache")
         assert not list((tmp_path / "cache").glob("multilingual-*"))  # nothing half-built
 
+    def test_a_damaged_deltas_file_is_a_clear_error_and_nothing_is_half_built(
+        self, tmp_path: Path, base_and_tuned: tuple[Path, Path, dict[str, np.ndarray]]
+    ) -> None:
+        base_dir, tuned_dir, _ = base_and_tuned
+        artifact = tmp_path / "artifact"
+        write_deltas(tuned_dir, artifact, base_dir=base_dir)
+        deltas = artifact / "deltas.safetensors"
+        deltas.write_bytes(deltas.read_bytes()[:40])  # truncated
+        with pytest.raises(EmbeddingModelError, match="cannot be read"):
+            ensure_finetuned(artifact, base_dir=base_dir, cache_root=tmp_path / "cache")
+        assert not list((tmp_path / "cache").iterdir())
+
     def test_a_model_of_other_tensors_is_not_a_fine_tune(self, tmp_path: Path) -> None:
         base_dir = fake_model(tmp_path / "base", base_weights())
         tuned_dir = fake_model(tmp_path / "tuned", {"other.weight": np.ones(3, np.float32)})
