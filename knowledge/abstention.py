@@ -1,7 +1,7 @@
 """Whether the retrieved passages answer the question at all, so that the assistant says the
 documents do not hold the answer instead of quoting an unrelated sentence.
 
-A logistic model over three signals of every answer, computed the same way when it is trained
+A logistic model over five signals of every answer, computed the same way when it is trained
 (`knowledge/eval/abstention.py`) and when it serves (`AnswerService`):
 
 - `sentence_overlap`: the best extracted sentence's share of the question's meaningful words
@@ -9,7 +9,12 @@ A logistic model over three signals of every answer, computed the same way when 
 - `top_score`: the hybrid score of the first passage, which is highest when the lexical and the
   dense rankings agree on it (relative score fusion normalises each ranking over its candidates);
 - `dense_similarity`: the highest cosine between the question and any passage it may be answered
-  from (`StoreRetriever.similarity`), how close the documents come to it at all.
+  from (`StoreRetriever.similarity`), how close the documents come to it at all;
+- `question_coverage`: the share of the question's meaningful words (distinct stemmed terms)
+  found anywhere in the passages read: a near miss (a product's passages, found by its name,
+  that never speak of the detail asked) leaves words uncovered;
+- `unknown_share`: the share of them that no passage of the documents searched uses at all
+  (`StoreRetriever.unknown_share`).
 
 The signals depend on the vectors: a model fitted with another embedding model is not used,
 and int8 vectors (a CPU without bfloat16) have their own fit, `model-int8.json`, because their
@@ -33,6 +38,7 @@ from typing import Any
 from knowledge.errors import KnowledgeError
 from knowledge.extractive import Extract
 from knowledge.interfaces import ScoredChunk
+from knowledge.lexical import FrenchAnalyzer
 from knowledge.settings import ABSTENTION_DIR
 
 MODEL_FILE = "model.json"
@@ -44,16 +50,44 @@ def model_file(quantization: str) -> str:
     return INT8_MODEL_FILE if quantization == "int8" else MODEL_FILE
 
 
-FEATURES = ("sentence_overlap", "top_score", "dense_similarity")
+FEATURES = (
+    "sentence_overlap",
+    "top_score",
+    "dense_similarity",
+    "question_coverage",
+    "unknown_share",
+)
+_ANALYZER = FrenchAnalyzer()
+
+
+def question_coverage(question: str, chunks: Sequence[ScoredChunk]) -> float:
+    """The share of the question's distinct terms that the passages' texts hold."""
+    asked = set(_ANALYZER.terms(question))
+    if not asked:
+        return 0.0
+    read: set[str] = set()
+    for item in chunks:
+        read.update(_ANALYZER.terms(item.chunk.text))
+    return len(asked & read) / len(asked)
 
 
 def signals(
-    chunks: Sequence[ScoredChunk], extract: Extract | None, similarity: float
+    question: str,
+    chunks: Sequence[ScoredChunk],
+    extract: Extract | None,
+    similarity: float,
+    unknown_share: float,
 ) -> tuple[float, ...]:
     """The model's inputs for one answer, in the order of FEATURES."""
     if not chunks or extract is None:
-        return (0.0, 0.0, similarity)
-    return (float(extract.overlap), float(chunks[0].score), similarity)
+        return (0.0, 0.0, similarity, 0.0, unknown_share)
+    return (
+        float(extract.overlap),
+        float(chunks[0].score),
+        similarity,
+        question_coverage(question, chunks),
+        unknown_share,
+    )
 
 
 @dataclass(frozen=True)

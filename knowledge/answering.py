@@ -239,23 +239,31 @@ class AnswerService:
         """Whether the passages do not answer the question, and the note that says why."""
         if extract is None:
             return True, ()
-        similarity = None if self.abstention is None else self._similarity(question, product)
-        if self.abstention is None or similarity is None:
+        measured = None if self.abstention is None else self._measure(question, product)
+        if self.abstention is None or measured is None:
             return extract.overlap < self.min_retrieval_overlap, ()
-        probability = self.abstention.probability(signals(chunks, extract, similarity))
+        similarity, unknown = measured
+        probability = self.abstention.probability(
+            signals(question, chunks, extract, similarity, unknown)
+        )
         if probability >= self.abstention.threshold:
             return False, ()
         return True, ("abstention", f"answer_probability={probability:.3f}")
 
-    def _similarity(self, question: str, product: str | None) -> float | None:
-        """How close the documents (the named product's) come to the question, when the
-        retriever can tell (`StoreRetriever.similarity`); None otherwise."""
+    def _measure(self, question: str, product: str | None) -> tuple[float, float] | None:
+        """How close the documents (the named product's) come to the question, and the share
+        of its words they never use, when the retriever can tell (`StoreRetriever.similarity`
+        and `unknown_share`); None otherwise."""
         similarity = getattr(self.retriever, "similarity", None)
-        if similarity is None:
+        unknown_share = getattr(self.retriever, "unknown_share", None)
+        if similarity is None or unknown_share is None:
             return None
         filters = SearchFilters(product_code=product) if product else None
         value = similarity(question, filters)
-        return None if value is None else float(value)
+        unknown = unknown_share(question, filters)
+        if value is None or unknown is None:
+            return None
+        return float(value), float(unknown)
 
     def _read(
         self, reader: "SpanReader", question: str, chunks: list[ScoredChunk], notes: list[str]

@@ -24,6 +24,7 @@ from knowledge.interfaces import (
     SearchFilters,
     Vector,
 )
+from knowledge.lexical import FrenchAnalyzer
 
 # Candidates fetched per result wanted, when results must come from distinct pages.
 _OVERFETCH = 3
@@ -81,6 +82,20 @@ class StoreRetriever:
     ) -> list[ScoredChunk]:
         vectors = None if self.mode == "bm25" else self._query_vector(query)[None, :]
         return self.retrieve_batch([query], top_k=top_k, filters=filters, vectors=vectors)[0]
+
+    def unknown_share(self, query: str, filters: SearchFilters | None = None) -> float:
+        """The share of the query's meaningful words (distinct terms) that no passage (within
+        `filters`) uses at all: a question about what the documents never mention. One lexical
+        search of one passage per term, so every store tells it the same way."""
+        analyzer: FrenchAnalyzer = getattr(self.store, "analyzer", None) or FrenchAnalyzer()
+        words: dict[str, str] = {}
+        for word in analyzer.words(query):
+            for term in analyzer.terms(word):
+                words.setdefault(term, word)
+        if not words:
+            return 0.0
+        unknown = sum(not self.store.lexical_search(word, 1, filters) for word in words.values())
+        return unknown / len(words)
 
     def similarity(self, query: str, filters: SearchFilters | None = None) -> float | None:
         """The highest cosine between the query and any passage (within `filters`): how close

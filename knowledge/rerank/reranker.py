@@ -135,6 +135,11 @@ class RerankingRetriever:
         similarity = getattr(self.retriever, "similarity", None)
         return None if similarity is None else similarity(query, filters)
 
+    def unknown_share(self, query: str, filters: SearchFilters | None = None) -> float | None:
+        """The wrapped retriever's (the abstention model reads it), when it has one."""
+        unknown_share = getattr(self.retriever, "unknown_share", None)
+        return None if unknown_share is None else unknown_share(query, filters)
+
     def rerank(self, query: str, found: list[ScoredChunk], top_k: int) -> list[ScoredChunk]:
         """`found` in the reranker's order, the first `top_k`."""
         if len(found) <= 1 or self._failed:

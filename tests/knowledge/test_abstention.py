@@ -24,21 +24,33 @@ RENUNCIATION = chunk(
 
 
 def model(threshold: float = 0.5) -> AbstentionModel:
-    # More overlap, a higher first score and a closer passage mean the passages answer.
-    return AbstentionModel((2.0, 1.0, 1.0), 0.0, (0.5, 0.8, 0.85), (0.2, 0.1, 0.05), threshold)
+    # More overlap, a higher first score, a closer passage and more of the question's words
+    # read mean the passages answer; words the documents never use mean they do not.
+    return AbstentionModel(
+        (2.0, 1.0, 1.0, 1.0, -4.0),
+        0.0,
+        (0.5, 0.8, 0.85, 1.0, 0.0),
+        (0.2, 0.1, 0.05, 0.2, 0.2),
+        threshold,
+    )
 
 
 class MeasuringRetriever(FixedRetriever):
-    """Fixed passages, and the documents' closest cosine to any question."""
+    """Fixed passages, the documents' closest cosine to any question and the share of its
+    words they never use."""
 
-    def __init__(self, chunks, closest: float) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, chunks, closest: float, unknown: float = 0.0) -> None:  # type: ignore[no-untyped-def]
         super().__init__(chunks)
         self.closest = closest
+        self.unknown = unknown
         self.similarity_filters: list[object] = []
 
     def similarity(self, query: str, filters=None) -> float:  # type: ignore[no-untyped-def]
         self.similarity_filters.append(filters)
         return self.closest
+
+    def unknown_share(self, query: str, filters=None) -> float:  # type: ignore[no-untyped-def]
+        return self.unknown
 
 
 class TestFit:
@@ -58,8 +70,8 @@ class TestFit:
     def test_the_threshold_keeps_dev_false_abstention_at_the_limit(self) -> None:
         fitted = model()
         # 40 answerable questions with rising signals, 10 unanswerable ones.
-        rows = [((0.3 + 0.01 * i, 0.8, 0.85), 0.5, 1) for i in range(40)]
-        rows += [((0.1, 0.6, 0.8), 0.1, 0) for _ in range(10)]
+        rows = [((0.3 + 0.01 * i, 0.8, 0.85, 0.5, 0.2), 0.5, 1) for i in range(40)]
+        rows += [((0.1, 0.6, 0.8, 0.2, 0.6), 0.1, 0) for _ in range(10)]
         threshold = choose_threshold(fitted, rows)
         refused = sum(fitted.probability(values) < threshold for values, _, label in rows if label)
         assert refused == 2  # 5 % of 40
@@ -140,14 +152,38 @@ class TestService:
         )
         assert service.answer(self.QUESTION).mode == "extractive"
 
-    def test_signals_are_the_overlap_the_first_score_and_the_similarity(self) -> None:
+    def test_the_share_of_words_the_documents_never_use_reaches_the_model(self) -> None:
+        known = AnswerService(
+            MeasuringRetriever([RENUNCIATION], 0.87, unknown=0.0),
+            AnswerValidator(),
+            abstention=model(),
+        )
+        unknown = AnswerService(
+            MeasuringRetriever([RENUNCIATION], 0.87, unknown=1.0),
+            AnswerValidator(),
+            abstention=model(),
+        )
+        assert known.answer(self.QUESTION).mode == "extractive"
+        assert unknown.answer(self.QUESTION).mode == "refusal"
+
+    def test_signals_read_the_question_its_passages_and_the_retriever(self) -> None:
         from knowledge.extractive import extractive_answer
 
         chunks = [ScoredChunk(RENUNCIATION, 0.83)]
         _, extract = extractive_answer(self.QUESTION, chunks)
         assert extract is not None
-        assert signals(chunks, extract, 0.9) == (extract.overlap, 0.83, 0.9)
-        assert signals([], None, 0.7) == (0.0, 0.0, 0.7)
+        # "délai" and "renonciation" are both in the passage.
+        assert signals(self.QUESTION, chunks, extract, 0.9, 0.25) == (
+            extract.overlap,
+            0.83,
+            0.9,
+            1.0,
+            0.25,
+        )
+        assert signals("Délai de renonciation d'un drone ?", chunks, extract, 0.9, 0.0)[3] == (
+            pytest.approx(2 / 3)
+        )
+        assert signals(self.QUESTION, [], None, 0.7, 0.5) == (0.0, 0.0, 0.7, 0.0, 0.5)
 
 
 def test_a_model_fitted_with_another_embedding_model_is_not_used(tmp_path: Path) -> None:
@@ -166,3 +202,33 @@ def test_a_model_fitted_with_another_embedding_model_is_not_used(tmp_path: Path)
     same = KnowledgeSettings(abstention_dir=tmp_path, embedding_model="another/model")
     assert build_abstention(same) is not None
     assert build_abstention(same, "int8") is None  # no int8 fit in that folder
+
+
+class TestUnanswerableFiles:
+    """The questions the documents do not answer: training, dev-only and held-out files never
+    share a question, and the kinds the report counts are the known ones."""
+
+    FILES = (
+        "questions.jsonl",
+        "train.jsonl",
+        "train-extra.jsonl",
+        "dev-extra.jsonl",
+        "test-extra.jsonl",
+    )
+
+    def test_no_question_is_in_two_files(self) -> None:
+        from knowledge.eval.abstention import UNANSWERABLE_DIR, unanswerable_file
+
+        seen: dict[str, str] = {}
+        for name in self.FILES:
+            for question, _ in unanswerable_file(UNANSWERABLE_DIR / name):
+                key = " ".join(question.lower().split())
+                assert key not in seen, f"{question!r} in {name} and {seen[key]}"
+                seen[key] = name
+
+    def test_the_extra_files_name_a_known_kind(self) -> None:
+        from knowledge.eval.abstention import UNANSWERABLE_DIR, unanswerable_file
+
+        for name in ("train-extra.jsonl", "dev-extra.jsonl", "test-extra.jsonl"):
+            kinds = {kind for _, kind in unanswerable_file(UNANSWERABLE_DIR / name)}
+            assert kinds == {"near-miss", "not-sold", "company", "off-topic"}, name

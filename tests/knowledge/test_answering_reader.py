@@ -101,7 +101,7 @@ class TestReaderMode:
         assert "conseiller" in answer.text
 
     def test_with_the_abstention_model_the_reader_threshold_does_not_refuse_again(self) -> None:
-        model = AbstentionModel((1.0, 1.0, 1.0), 0.0, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), 0.5)
+        model = AbstentionModel((1.0,) * 5, 0.0, (0.0,) * 5, (1.0,) * 5, 0.5)
         service = AnswerService(
             FixedRetriever([OTHER, WAITING]),
             AnswerValidator(),

@@ -76,6 +76,18 @@ class TestStoreRetriever:
 
         assert result.chunk.product_code == "VG-HABITATION"
 
+    def test_the_unknown_share_counts_words_no_passage_in_scope_uses(
+        self, store: EmbeddedStore
+    ) -> None:
+        retriever = StoreRetriever(store, HashingEmbedder())
+        # "drone" is in no passage; "vol" in both the car's and the home's; "lunettes" only in
+        # the health one's; "Volés" is "vol" once stemmed and folded.
+        assert retriever.unknown_share("Le vol d'un drone est-il garanti ?") == pytest.approx(1 / 3)
+        assert retriever.unknown_share("Volés : garanti ?") == 0.0
+        auto = SearchFilters(product_code="VG-AUTO")
+        assert retriever.unknown_share("lunettes et vol", auto) == pytest.approx(1 / 2)
+        assert retriever.unknown_share("le de la ?") == 0.0
+
     def test_bm25_needs_no_embedder_and_the_others_do(self, store: EmbeddedStore) -> None:
         assert StoreRetriever(store, None, mode="bm25").retrieve("lunettes")
         with pytest.raises(ValueError, match="needs an embedder"):
