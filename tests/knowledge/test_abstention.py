@@ -232,3 +232,21 @@ class TestUnanswerableFiles:
         for name in ("train-extra.jsonl", "dev-extra.jsonl", "test-extra.jsonl"):
             kinds = {kind for _, kind in unanswerable_file(UNANSWERABLE_DIR / name)}
             assert kinds == {"near-miss", "not-sold", "company", "off-topic"}, name
+
+    def test_rates_by_kind_count_each_kind_apart(self) -> None:
+        from knowledge.eval.abstention import by_kind
+
+        questions = [("a", "near-miss"), ("b", "near-miss"), ("c", "off-topic")]
+        decisions = [(True, 0), (False, 0), (True, 0)]
+        rated = by_kind(decisions, questions)
+        assert rated["near-miss"]["abstention"]["k"] == 1
+        assert rated["near-miss"]["unanswerable"] == 2
+        assert rated["off-topic"]["abstention"]["rate"] == 1.0
+
+    def test_the_report_shows_the_extra_files_by_kind(self) -> None:
+        from knowledge.eval.abstention import markdown
+
+        committed = AbstentionModel.load()
+        text = markdown(committed.provenance, committed)
+        for expected in ("dev-extra.jsonl", "test-extra.jsonl", "near-miss", "never used to fit"):
+            assert expected in text
