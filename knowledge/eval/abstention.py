@@ -337,14 +337,20 @@ def markdown(provenance: dict[str, Any], model: AbstentionModel) -> str:
         "",
     ]
     described = (
-        ("dev_extra", DEV_UNANSWERABLE_EXTRA, "Dev-only unanswerable questions of another writer"),
+        (
+            "dev_extra",
+            DEV_UNANSWERABLE_EXTRA,
+            "Dev-only unanswerable questions of another writer",
+            "",
+        ),
         (
             "test_extra",
             TEST_UNANSWERABLE_EXTRA,
-            "Test-only unanswerable questions of a fourth writer, never used to fit or choose,",
+            "Test-only unanswerable questions of a fourth writer",
+            ", never used to fit or choose",
         ),
     )
-    for key, path, what in described:
+    for key, path, what, note in described:
         if key not in metrics:  # models fitted before these files existed have none
             continue
         kinds = ", ".join(
@@ -352,7 +358,7 @@ def markdown(provenance: dict[str, Any], model: AbstentionModel) -> str:
             for kind, rate in metrics[f"{key}_by_kind"].items()
         )
         lines += [
-            f"{what} (`{data_file_name(path)}`, all documents): abstention "
+            f"{what} (`{data_file_name(path)}`, all documents{note}): abstention "
             f"{_cell(metrics[key]['abstention'])}; by kind: {kinds}.",
             "",
         ]
