@@ -30,6 +30,8 @@ from knowledge.lexical import FrenchAnalyzer
 _OVERFETCH = 3
 # Query embeddings kept: an answer asks for its question's passages, then for `similarity`.
 _QUERY_CACHE_SIZE = 256
+# For a store that does not say how it analyses text (both stores do: the French analyzer).
+_ANALYZER = FrenchAnalyzer()
 
 
 def one_per_page(results: Sequence[ScoredChunk]) -> list[ScoredChunk]:
@@ -87,7 +89,7 @@ class StoreRetriever:
         """The share of the query's meaningful words (distinct terms) that no passage (within
         `filters`) uses at all: a question about what the documents never mention. One lexical
         search of one passage per term, so every store tells it the same way."""
-        analyzer: FrenchAnalyzer = getattr(self.store, "analyzer", None) or FrenchAnalyzer()
+        analyzer: FrenchAnalyzer = getattr(self.store, "analyzer", None) or _ANALYZER
         words: dict[str, str] = {}
         for word in analyzer.words(query):
             for term in analyzer.terms(word):

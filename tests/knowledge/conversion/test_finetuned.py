@@ -66,6 +66,16 @@ def base_and_tuned(tmp_path: Path) -> tuple[Path, Path, dict[str, np.ndarray]]:
     return base_dir, tuned_dir, tuned
 
 
+def exported(
+    tmp_path: Path, base_and_tuned: tuple[Path, Path, dict[str, np.ndarray]]
+) -> tuple[Path, Path]:
+    """The base model's directory and an artifact exported from the tuned one over it."""
+    base_dir, tuned_dir, _ = base_and_tuned
+    artifact = tmp_path / "artifact"
+    write_deltas(tuned_dir, artifact, base_dir=base_dir)
+    return base_dir, artifact
+
+
 class TestQuantisation:
     def test_a_row_is_rounded_within_half_a_step_of_its_own_scale(self) -> None:
         rng = np.random.default_rng(0)
@@ -124,9 +134,7 @@ class TestDeltas:
     def test_deltas_over_another_base_are_refused(
         self, tmp_path: Path, base_and_tuned: tuple[Path, Path, dict[str, np.ndarray]]
     ) -> None:
-        base_dir, tuned_dir, _ = base_and_tuned
-        artifact = tmp_path / "artifact"
-        write_deltas(tuned_dir, artifact, base_dir=base_dir)
+        _, artifact = exported(tmp_path, base_and_tuned)
         other = fake_model(tmp_path / "other", base_weights(seed=7))
         with pytest.raises(EmbeddingModelError, match="another base model"):
             ensure_finetuned(artifact, base_dir=other, cache_root=tmp_path / "cache")
@@ -135,9 +143,7 @@ class TestDeltas:
     def test_a_damaged_deltas_file_is_a_clear_error_and_nothing_is_half_built(
         self, tmp_path: Path, base_and_tuned: tuple[Path, Path, dict[str, np.ndarray]]
     ) -> None:
-        base_dir, tuned_dir, _ = base_and_tuned
-        artifact = tmp_path / "artifact"
-        write_deltas(tuned_dir, artifact, base_dir=base_dir)
+        base_dir, artifact = exported(tmp_path, base_and_tuned)
         deltas = artifact / "deltas.safetensors"
         deltas.write_bytes(deltas.read_bytes()[:40])  # truncated
         with pytest.raises(EmbeddingModelError, match="cannot be read"):
