@@ -64,6 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = KnowledgeSettings(store_dir=args.store_dir, llm_model="")
     retriever, store = open_built_retriever(settings)
     abstention = build_abstention(settings, query_quantization(retriever))
+    # The fit reading the selector's score, when it was made beside this selector and precision.
+    selector_settings = settings.model_copy(
+        update={
+            "sentence_selector_dir": args.selector,
+            "sentence_selector_quantization": args.quantization,
+        }
+    )
+    selector_abstention = build_abstention(selector_settings, query_quantization(retriever), True)
     manifest = Manifest.load(MANIFEST)
     services = {
         name: AnswerService(
@@ -82,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else None
             ),
             abstention=abstention,
+            selector_abstention=selector_abstention if name == "selector" else None,
         )
         for name in ("words", *args.variants)
     }

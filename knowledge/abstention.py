@@ -1,7 +1,7 @@
 """Whether the retrieved passages answer the question at all, so that the assistant says the
 documents do not hold the answer instead of quoting an unrelated sentence.
 
-A logistic model over five signals of every answer, computed the same way when it is trained
+A logistic model over the signals of every answer, computed the same way when it is trained
 (`knowledge/eval/abstention.py`) and when it serves (`AnswerService`):
 
 - `sentence_overlap`: the best extracted sentence's share of the question's meaningful words
@@ -14,7 +14,16 @@ A logistic model over five signals of every answer, computed the same way when i
   found anywhere in the passages read: a near miss (a product's passages, found by its name,
   that never speak of the detail asked) leaves words uncovered;
 - `unknown_share`: the share of them that no passage of the documents searched uses at all
-  (`StoreRetriever.unknown_share`).
+  (`StoreRetriever.unknown_share`);
+- `selector_score`: the sentence selector's score of the sentence it would show
+  (`knowledge.rerank.reranker.SentenceSelector`), a trained reading of whether a sentence of the
+  passages states what is asked. It separates the near miss (a product's passages that never
+  state the detail asked) that the word counts above miss.
+
+Two fits: with the selector's score (`model-selector.json`), used whenever the selector ran, and
+without it (`model.json`), used when the selector is off, busy or failed. The first depends on
+the selector's weights too: it is not used beside a selector other than the one it was fitted
+with.
 
 The signals depend on the vectors: a model fitted with another embedding model is not used,
 and int8 vectors (a CPU without bfloat16) have their own fit, `model-int8.json`, because their
@@ -45,9 +54,11 @@ MODEL_FILE = "model.json"
 INT8_MODEL_FILE = "model-int8.json"
 
 
-def model_file(quantization: str) -> str:
-    """The artifact's file name for vectors of this quantization ("none" or "int8")."""
-    return INT8_MODEL_FILE if quantization == "int8" else MODEL_FILE
+def model_file(quantization: str, selector: bool = False) -> str:
+    """The artifact's file name for vectors of this quantization ("none" or "int8"), with the
+    selector's score among its signals or not."""
+    name = "model-selector" if selector else "model"
+    return f"{name}-int8.json" if quantization == "int8" else f"{name}.json"
 
 
 FEATURES = (
@@ -57,6 +68,7 @@ FEATURES = (
     "question_coverage",
     "unknown_share",
 )
+SELECTOR_FEATURES = (*FEATURES, "selector_score")
 _ANALYZER = FrenchAnalyzer()
 
 
@@ -77,16 +89,20 @@ def signals(
     extract: Extract | None,
     similarity: float,
     unknown_share: float,
+    selector_score: float | None = None,
 ) -> tuple[float, ...]:
-    """The model's inputs for one answer, in the order of FEATURES."""
+    """The model's inputs for one answer, in the order of FEATURES, then `selector_score` when
+    given (SELECTOR_FEATURES)."""
+    more = () if selector_score is None else (float(selector_score),)
     if not chunks or extract is None:
-        return (0.0, 0.0, similarity, 0.0, unknown_share)
+        return (0.0, 0.0, similarity, 0.0, unknown_share, *more)
     return (
         float(extract.overlap),
         float(chunks[0].score),
         similarity,
         question_coverage(question, chunks),
         unknown_share,
+        *more,
     )
 
 
@@ -118,21 +134,39 @@ class AbstentionModel:
         name = store.get("embedding_model") if isinstance(store, dict) else None
         return str(name) if name else None
 
+    @property
+    def selector_sha256(self) -> str | None:
+        """The sha256 of the sentence selector's weights it was fitted with (selector fits)."""
+        digest = self._selector().get("sha256")
+        return str(digest) if digest else None
+
+    @property
+    def selector_quantization(self) -> str:
+        """The quantization the sentence selector ran in when it was fitted (selector fits)."""
+        return str(self._selector().get("quantization") or "none")
+
+    def _selector(self) -> dict[str, Any]:
+        selector = self.provenance.get("data", {}).get("selector", {})
+        return selector if isinstance(selector, dict) else {}
+
     def answers(self, values: Sequence[float]) -> bool:
         return self.probability(values) >= self.threshold
 
     def save(self, directory: Path, quantization: str = "none") -> Path:
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / model_file(quantization)
+        path = directory / model_file(quantization, self.features == SELECTOR_FEATURES)
         data = asdict(self)
         path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
 
     @classmethod
-    def load(cls, directory: Path = ABSTENTION_DIR, quantization: str = "none") -> AbstentionModel:
-        """The model in `directory` for vectors of this quantization; KnowledgeError naming the
-        file when it is unusable."""
-        path = directory / model_file(quantization)
+    def load(
+        cls, directory: Path = ABSTENTION_DIR, quantization: str = "none", selector: bool = False
+    ) -> AbstentionModel:
+        """The model in `directory` for vectors of this quantization, with the selector's score
+        or without; KnowledgeError naming the file when it is unusable."""
+        path = directory / model_file(quantization, selector)
+        expected = SELECTOR_FEATURES if selector else FEATURES
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             model = cls(
@@ -146,21 +180,23 @@ class AbstentionModel:
             )
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise KnowledgeError(f"abstention model {path} is unusable: {error}") from error
-        if model.features != FEATURES:
+        if model.features != expected:
             raise KnowledgeError(
                 f"abstention model {path} reads {list(model.features)}, this code computes "
-                f"{list(FEATURES)}: retrain it (python -m knowledge.eval.abstention)"
+                f"{list(expected)}: retrain it (python -m knowledge.eval.abstention)"
             )
         sizes = {len(model.weights), len(model.means), len(model.scales)}
-        if sizes != {len(FEATURES)} or any(s <= 0 for s in model.scales):
+        if sizes != {len(expected)} or any(s <= 0 for s in model.scales):
             raise KnowledgeError(f"abstention model {path} has inconsistent sizes or scales")
         if not 0.0 < model.threshold < 1.0:
             raise KnowledgeError(f"abstention model {path}: threshold must be in (0, 1)")
         return model
 
 
-def artifact_present(directory: Path = ABSTENTION_DIR, quantization: str = "none") -> bool:
-    return (directory / model_file(quantization)).is_file()
+def artifact_present(
+    directory: Path = ABSTENTION_DIR, quantization: str = "none", selector: bool = False
+) -> bool:
+    return (directory / model_file(quantization, selector)).is_file()
 
 
 def fit_logistic(

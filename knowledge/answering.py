@@ -13,10 +13,10 @@ times out or is rejected by validation, the answer is extractive and says so:
   The text is the document's sentence; the chat names its document and page under it.
 
 When the passages do not answer the question, the service says the documents do not hold the
-answer: the abstention model decides (`knowledge.abstention`: the best sentence's overlap with
-the question, the hybrid score of the first passage, how close any passage comes to the
-question) where its artifact is present, else a best sentence sharing too few words with the
-question.
+answer: the abstention model decides (`knowledge.abstention`: word overlap and coverage, the
+hybrid score of the first passage, how close any passage comes to the question, and the
+sentence selector's score of its choice, which is therefore made before the decision) where its
+artifact is present, else a best sentence sharing too few words with the question.
 
 Streaming: given `on_sentence`, a generator that streams (`stream_sentences`, the served LLM)
 has each sentence checked as it arrives, the answer so far validated as a whole, and only then
@@ -101,6 +101,7 @@ class AnswerService:
         reader: "SpanReader | None" = None,
         abstention: AbstentionModel | None = None,
         sentence_selector: "SentenceSelector | None" = None,
+        selector_abstention: AbstentionModel | None = None,
     ) -> None:
         self.retriever = retriever
         self.validator = validator
@@ -113,6 +114,7 @@ class AnswerService:
         self.reader = reader
         self.abstention = abstention
         self.sentence_selector = sentence_selector
+        self.selector_abstention = selector_abstention
         self._reader_failed = False
         self._selector_failed = False
         self._reader_lock = threading.Lock()
@@ -164,17 +166,19 @@ class AnswerService:
             filters = SearchFilters(product_code=product) if product else None
             chunks = self.retriever.retrieve(question, top_k=self.top_k, filters=filters)
         _, extract = extractive_answer(question, chunks)
-        abstains, why = self._abstains(question, product, chunks, extract)
-        if abstains or extract is None:
+        notes: list[str] = []
+        # The selector's choice comes first: its score is one of the abstention's signals.
+        selected = extract and self._select(question, chunks, extract, notes, hurry)
+        abstains, why = self._abstains(question, product, chunks, selected)
+        if abstains or selected is None:
             return Answer(
                 text=REFUSAL_TEXT,
                 sources=_sources(chunks),
                 mode="refusal",
                 validated=True,
-                notes=why,
+                notes=(*notes, *why),
             )
 
-        notes: list[str] = []
         if self.generator is not None:
             generated = self._generate(self.generator, question, chunks, notes, on_sentence)
             if generated is not None:
@@ -184,7 +188,7 @@ class AnswerService:
             read = self._read(self.reader, question, chunks, notes)
             if read is not None:
                 return read
-        extract = self._select(question, chunks, extract, notes, hurry)
+        extract = selected
         ordered = [extract.chunk, *[c for c in chunks if c is not extract.chunk]]
         marked = {extract.chunk.chunk.chunk_id: mark(extract.chunk.chunk.text, extract.sentences)}
         return Answer(
@@ -236,17 +240,22 @@ class AnswerService:
         chunks: list[ScoredChunk],
         extract: Extract | None,
     ) -> tuple[bool, tuple[str, ...]]:
-        """Whether the passages do not answer the question, and the note that says why."""
+        """Whether the passages do not answer the question, and the note that says why: the
+        model with the selector's score when the selector chose `extract`, the model without it
+        otherwise."""
         if extract is None:
             return True, ()
-        measured = None if self.abstention is None else self._measure(question, product)
-        if self.abstention is None or measured is None:
+        model, score = self.abstention, None
+        if self.selector_abstention is not None and extract.selector_score is not None:
+            model, score = self.selector_abstention, extract.selector_score
+        measured = None if model is None else self._measure(question, product)
+        if model is None or measured is None:
             return extract.overlap < self.min_retrieval_overlap, ()
         similarity, unknown = measured
-        probability = self.abstention.probability(
-            signals(question, chunks, extract, similarity, unknown)
+        probability = model.probability(
+            signals(question, chunks, extract, similarity, unknown, score)
         )
-        if probability >= self.abstention.threshold:
+        if probability >= model.threshold:
             return False, ()
         return True, ("abstention", f"answer_probability={probability:.3f}")
 

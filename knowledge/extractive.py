@@ -14,9 +14,14 @@ from knowledge.text import content_stems, split_sentences
 
 @dataclass(frozen=True)
 class Extract:
+    """The sentences shown from one passage; `overlap` is the best sentence's share of the
+    question's words, `selector_score` the sentence selector's score of them (None when they were
+    chosen by word overlap)."""
+
     chunk: ScoredChunk
     sentences: tuple[str, ...]
     overlap: float
+    selector_score: float | None = None
 
 
 # A question that asks for a quantity — how much, how long, from or until when, which amount,

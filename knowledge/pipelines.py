@@ -164,6 +164,7 @@ def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> A
         reader=build_reader(settings),
         abstention=build_abstention(settings, query_quantization(retriever)),
         sentence_selector=build_sentence_selector(settings),
+        selector_abstention=build_abstention(settings, query_quantization(retriever), True),
     )
 
 
@@ -174,16 +175,23 @@ def query_quantization(retriever: Retriever) -> str:
 
 
 def build_abstention(
-    settings: KnowledgeSettings, quantization: str = "none"
+    settings: KnowledgeSettings, quantization: str = "none", selector: bool = False
 ) -> AbstentionModel | None:
     """The abstention model for vectors of this quantization when enabled, its artifact present
     and fitted with this embedding model; otherwise (logged when unusable or fitted with
-    another) the former rule applies: a best sentence sharing too few words abstains."""
+    another) the former rule applies: a best sentence sharing too few words abstains.
+
+    `selector`: the fit that reads the sentence selector's score, only beside an enabled
+    selector with the weights it was fitted with (else the model without it decides)."""
     directory = settings.abstention_dir
-    if not settings.abstention_enabled or not abstention_artifact_present(directory, quantization):
+    if not settings.abstention_enabled or not abstention_artifact_present(
+        directory, quantization, selector
+    ):
+        return None
+    if selector and selector_weights_sha256(settings) is None:
         return None
     try:
-        model = AbstentionModel.load(directory, quantization)
+        model = AbstentionModel.load(directory, quantization, selector)
     except KnowledgeError as error:
         logger.error("%s: abstention by word overlap instead", error)
         return None
@@ -197,7 +205,30 @@ def build_abstention(
             settings.embedding_model,
         )
         return None
+    if selector and (
+        model.selector_sha256 != selector_weights_sha256(settings)
+        or model.selector_quantization != settings.sentence_selector_quantization
+    ):
+        # The selector's scores are one of its signals: other weights or precision change them.
+        logger.warning(
+            "abstention model %s was fitted beside another sentence selector (weights or "
+            "quantization): the model without the selector's score decides "
+            "(retrain it: python -m knowledge.eval.abstention)",
+            directory,
+        )
+        return None
     return model
+
+
+def selector_weights_sha256(settings: KnowledgeSettings) -> str | None:
+    """The sha256 of the enabled sentence selector's weights; None when it is off or absent."""
+    from common.hashing import file_sha256
+    from knowledge.qa.model import WEIGHTS_FILE
+
+    weights = settings.sentence_selector_dir / WEIGHTS_FILE
+    if not settings.sentence_selector_enabled or not weights.is_file():
+        return None
+    return file_sha256(weights)
 
 
 def with_reranker(settings: KnowledgeSettings, retriever: Retriever) -> Retriever:

@@ -33,14 +33,23 @@ from pathlib import Path
 from typing import Any
 
 from common.hashing import file_sha256
-from knowledge.abstention import FEATURES, AbstentionModel, fit_logistic, model_file, signals
+from knowledge.abstention import (
+    FEATURES,
+    SELECTOR_FEATURES,
+    AbstentionModel,
+    fit_logistic,
+    model_file,
+    signals,
+)
 from knowledge.errors import KnowledgeError
 from knowledge.eval.datasets import Question
 from knowledge.eval.report import SECTION_MARKER, write_section
 from knowledge.eval.splits import MANIFEST, REPO, Manifest, data_file_name, question_lines
 from knowledge.extractive import extractive_answer
 from knowledge.interfaces import SearchFilters
+from knowledge.pipelines import selector_weights_sha256
 from knowledge.qa.train import git_commit
+from knowledge.rerank.reranker import SentenceSelector
 from knowledge.retrieval import StoreRetriever
 from knowledge.settings import ABSTENTION_DIR
 
@@ -59,6 +68,8 @@ MAX_DEV_FALSE_ABSTENTION = 0.05
 TOP_K = 4
 # The former rule, AnswerService.min_retrieval_overlap's default.
 OVERLAP_RULE = 0.3
+# The selector's score of a question with no sentence to choose from (below any it gives).
+NO_SCORE = -10.0
 
 
 def _questions(manifest: Manifest, split: str) -> list[Question]:
@@ -68,24 +79,36 @@ def _questions(manifest: Manifest, split: str) -> list[Question]:
 
 
 def observe(
-    retriever: StoreRetriever, question: str, product: str | None
+    retriever: StoreRetriever,
+    question: str,
+    product: str | None,
+    selector: SentenceSelector | None = None,
 ) -> tuple[tuple[float, ...], float]:
-    """The model's signals for one question, and the former rule's overlap, as AnswerService
-    computes them (same retrieval, same extraction)."""
+    """The model's signals for one question (SELECTOR_FEATURES with a selector, FEATURES
+    without), and the former rule's overlap, as AnswerService computes them (same retrieval,
+    same extraction, same selection)."""
     filters = SearchFilters(product_code=product) if product else None
     chunks = retriever.retrieve(question, top_k=TOP_K, filters=filters)
     _, extract = extractive_answer(question, chunks)
     similarity = retriever.similarity(question, filters) or 0.0
     unknown = retriever.unknown_share(question, filters)
-    values = signals(question, chunks, extract, similarity, unknown)
+    score = None
+    if selector is not None:
+        # Nothing to choose from scores as the lowest choice (the service refuses it anyway).
+        chosen = selector.choose(question, chunks, 0.0) if extract else None
+        score = chosen.selector_score if chosen and chosen.selector_score is not None else NO_SCORE
+    values = signals(question, chunks, extract, similarity, unknown, score)
     return values, (extract.overlap if extract else 0.0)
 
 
 def _observe_all(
-    retriever: StoreRetriever, answerable: Sequence[Question], unanswerable: Sequence[str]
+    retriever: StoreRetriever,
+    answerable: Sequence[Question],
+    unanswerable: Sequence[str],
+    selector: SentenceSelector | None,
 ) -> list[tuple[tuple[float, ...], float, int]]:
-    rows = [(*observe(retriever, q.question, q.product_code), 1) for q in answerable]
-    rows += [(*observe(retriever, text, None), 0) for text in unanswerable]
+    rows = [(*observe(retriever, q.question, q.product_code, selector), 1) for q in answerable]
+    rows += [(*observe(retriever, text, None, selector), 0) for text in unanswerable]
     return rows
 
 
@@ -138,15 +161,26 @@ def _rate(k: int, n: int) -> dict[str, float | int]:
 
 
 def _mean_rouge(
-    retriever: StoreRetriever, questions: Sequence[Question], model: AbstentionModel | None
+    retriever: StoreRetriever,
+    questions: Sequence[Question],
+    model: AbstentionModel | None,
+    selector: SentenceSelector | None = None,
+    selector_model: AbstentionModel | None = None,
 ) -> float:
-    """ROUGE-L of the chat's default answer (sentence extraction) against the reference answers,
-    a refusal scoring what its sentence shares with the reference."""
+    """ROUGE-L of the chat's default answer (sentence extraction, chosen by `selector` when
+    given) against the reference answers, a refusal scoring what its sentence shares with the
+    reference."""
     from knowledge.answering import AnswerService
     from knowledge.eval.answers import rouge_l
     from knowledge.validation import AnswerValidator
 
-    service = AnswerService(retriever, AnswerValidator(), abstention=model)
+    service = AnswerService(
+        retriever,
+        AnswerValidator(),
+        abstention=model,
+        sentence_selector=selector,
+        selector_abstention=selector_model,
+    )
     scores = [
         rouge_l(service.answer(q.question, q.product_code).text, q.answer or "") for q in questions
     ]
@@ -166,114 +200,164 @@ def _unanswerable_training() -> list[str]:
     return [question for path in TRAIN_UNANSWERABLE for question, _ in unanswerable_file(path)]
 
 
-def _open(store_dir: Path) -> tuple[Any, StoreRetriever, Any]:
-    """The settings, the retriever and the store of `store_dir` (KNOWLEDGE_* for the rest)."""
-    from knowledge.pipelines import open_built_retriever
+def _open(store_dir: Path) -> tuple[Any, StoreRetriever, Any, SentenceSelector | None]:
+    """The settings, the retriever, the store of `store_dir` (KNOWLEDGE_* for the rest) and the
+    sentence selector the service would use (None when it is off)."""
+    from knowledge.pipelines import build_sentence_selector, open_built_retriever
     from knowledge.settings import KnowledgeSettings
 
     settings = KnowledgeSettings(store_dir=store_dir, llm_model="")
     retriever, store = open_built_retriever(settings)
-    return settings, retriever, store
+    return settings, retriever, store, build_sentence_selector(settings)
 
 
 def check(store_dir: Path, model_dir: Path) -> dict[str, Any]:
-    """The model of `model_dir` as it is, measured on the test split over the store of
-    `store_dir` (e.g. one embedded in int8 on a CPU without bfloat16); nothing is written."""
-    _, retriever, store = _open(store_dir)
+    """The models of `model_dir` as they are (with and without the selector's score), measured
+    on the test split over the store of `store_dir` (e.g. one embedded in int8 on a CPU without
+    bfloat16); nothing is written."""
+    _, retriever, store, selector = _open(store_dir)
     quantization = str(getattr(retriever.embedder, "quantization", "none"))
-    model = AbstentionModel.load(model_dir, quantization)
     manifest = Manifest.load(MANIFEST)
-    test = _observe_all(retriever, _questions(manifest, "test"), manifest.unanswerable("test"))
+    test = _observe_all(
+        retriever, _questions(manifest, "test"), manifest.unanswerable("test"), selector
+    )
     embedder = getattr(retriever.embedder, "model_name", "")
     store.close()
-    result = rates([(not model.answers(values), label) for values, _, label in test])
-    return {**result, "embedder": embedder}
+    result: dict[str, Any] = {"embedder": embedder}
+    for with_selector in (False, True) if selector else (False,):
+        model = AbstentionModel.load(model_dir, quantization, with_selector)
+        size = len(model.features)
+        decisions = [(not model.answers(values[:size]), label) for values, _, label in test]
+        result[model_file(quantization, with_selector)] = rates(decisions)
+    return result
 
 
-def run(store_dir: Path, out: Path, command: str) -> dict[str, Any]:
-    """Fit on train, choose the threshold on dev, measure on test, save."""
+def _fit(
+    train: Sequence[tuple[tuple[float, ...], float, int]],
+    dev: Sequence[tuple[tuple[float, ...], float, int]],
+    features: tuple[str, ...],
+) -> AbstentionModel:
+    """Fitted on `train`'s first len(features) signals, threshold chosen on `dev`."""
+    size = len(features)
+    weights, bias, means, scales = fit_logistic(
+        [values[:size] for values, _, _ in train], [label for _, _, label in train]
+    )
+    model = AbstentionModel(weights, bias, means, scales, 0.5, features)
+    cut = [(values[:size], overlap, label) for values, overlap, label in dev]
+    return AbstentionModel(weights, bias, means, scales, choose_threshold(model, cut), features)
+
+
+def run(store_dir: Path, out: Path, command: str) -> list[dict[str, Any]]:
+    """Fit on train, choose the threshold on dev, measure on test, save: the model without the
+    selector's score and, when the selector is on, the model with it. Returns their
+    provenances, in that order."""
     manifest = Manifest.load(MANIFEST)
-    settings, retriever, store = _open(store_dir)
+    settings, retriever, store, selector = _open(store_dir)
     chunks = store.count()
     started = time.monotonic()
 
-    train = _observe_all(retriever, _questions(manifest, "train"), _unanswerable_training())
-    weights, bias, means, scales = fit_logistic(
-        [values for values, _, _ in train], [label for _, _, label in train]
-    )
-    model = AbstentionModel(weights, bias, means, scales, threshold=0.5)
-    dev = _observe_all(retriever, _questions(manifest, "dev"), manifest.unanswerable("dev"))
+    def observed(answerable: Sequence[Question], unanswerable: Sequence[str]) -> list[Any]:
+        return _observe_all(retriever, answerable, unanswerable, selector)
+
+    train = observed(_questions(manifest, "train"), _unanswerable_training())
+    dev = observed(_questions(manifest, "dev"), manifest.unanswerable("dev"))
     extra = unanswerable_file(DEV_UNANSWERABLE_EXTRA)
-    dev_extra = _observe_all(retriever, [], [question for question, _ in extra])
-    threshold = choose_threshold(model, dev)
-    model = AbstentionModel(weights, bias, means, scales, threshold=threshold)
+    dev_extra = observed([], [question for question, _ in extra])
     test_questions = _questions(manifest, "test")
-    test = _observe_all(retriever, test_questions, manifest.unanswerable("test"))
+    test = observed(test_questions, manifest.unanswerable("test"))
     held_out = unanswerable_file(TEST_UNANSWERABLE_EXTRA)
-    test_extra = _observe_all(retriever, [], [question for question, _ in held_out])
+    test_extra = observed([], [question for question, _ in held_out])
+    base = _fit(train, dev, FEATURES)
+    fitted = [base] + ([_fit(train, dev, SELECTOR_FEATURES)] if selector else [])
     rouge = {
-        name: _mean_rouge(retriever, test_questions, chosen)
-        for name, chosen in (("overlap_rule", None), ("model", model))
+        "overlap_rule": _mean_rouge(retriever, test_questions, None),
+        "model": _mean_rouge(retriever, test_questions, base),
     }
+    if selector:
+        rouge["selector_model"] = _mean_rouge(retriever, test_questions, base, selector, fitted[-1])
     embedder = str(getattr(retriever.embedder, "model_name", settings.embedding_model))
     quantization = str(getattr(retriever.embedder, "quantization", "none"))
     store.close()
 
-    def model_decisions(rows: Sequence[tuple[Any, float, int]]) -> list[tuple[bool, int]]:
-        return [(not model.answers(values), label) for values, _, label in rows]
-
     def rule_decisions(rows: Sequence[tuple[Any, float, int]]) -> list[tuple[bool, int]]:
         return [(overlap < OVERLAP_RULE, label) for _, overlap, label in rows]
 
-    metrics = {
-        "train": rates(model_decisions(train)),
-        "dev": rates(model_decisions(dev)),
-        "dev_extra": rates(model_decisions(dev_extra)),
-        "dev_extra_by_kind": by_kind(model_decisions(dev_extra), extra),
-        "test_extra": rates(model_decisions(test_extra)),
-        "test_extra_by_kind": by_kind(model_decisions(test_extra), held_out),
-        "test": rates(model_decisions(test)),
-        "test_overlap_rule": rates(rule_decisions(test)),
-        "dev_overlap_rule": rates(rule_decisions(dev)),
-        "test_rouge_l_answerable": rouge,
+    data: dict[str, Any] = {
+        "manifest": {"file": data_file_name(MANIFEST), "sha256": file_sha256(MANIFEST)},
+        "train_unanswerable": [
+            {"file": data_file_name(path), "sha256": file_sha256(path)}
+            for path in TRAIN_UNANSWERABLE
+        ],
+        "unanswerable_extra": [
+            {"file": data_file_name(path), "sha256": file_sha256(path)}
+            for path in (DEV_UNANSWERABLE_EXTRA, TEST_UNANSWERABLE_EXTRA)
+        ],
+        "train": "own answerable questions of the train pages + the training files",
+        "dev": "own answerable questions of the dev pages + the dev unanswerable questions "
+        "(threshold); dev_extra: the dev-only unanswerable file, measured, not used",
+        "test_extra": "the test-only unanswerable file of a fourth writer, measured once",
+        "test": "own answerable questions of the test pages + the test unanswerable ones",
+        "retrieval": f"hybrid top {TOP_K}, answerable questions with their product filter, "
+        "unanswerable ones on all documents",
+        "store": {"embedding_model": settings.embedding_model, "chunks": chunks},
+        "embedder": embedder,
+        "quantization": quantization,
     }
-    provenance = {
-        "command": command,
-        "git_commit": git_commit(),
-        "trained_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": {"cpu": _cpu(), "python": platform.python_version()},
-        "seconds": round(time.monotonic() - started, 1),
-        "features": list(FEATURES),
-        "fit": "L2-regularised logistic regression (lambda 1, Newton), standardised signals",
-        "threshold_rule": (
-            f"highest threshold with dev false abstention <= {MAX_DEV_FALSE_ABSTENTION}"
-        ),
-        "data": {
-            "manifest": {"file": data_file_name(MANIFEST), "sha256": file_sha256(MANIFEST)},
-            "train_unanswerable": [
-                {"file": data_file_name(path), "sha256": file_sha256(path)}
-                for path in TRAIN_UNANSWERABLE
-            ],
-            "unanswerable_extra": [
-                {"file": data_file_name(path), "sha256": file_sha256(path)}
-                for path in (DEV_UNANSWERABLE_EXTRA, TEST_UNANSWERABLE_EXTRA)
-            ],
-            "train": "own answerable questions of the train pages + the training files",
-            "dev": "own answerable questions of the dev pages + the dev unanswerable questions "
-            "(threshold); dev_extra: the dev-only unanswerable file, measured, not used",
-            "test_extra": "the test-only unanswerable file of a fourth writer, measured once",
-            "test": "own answerable questions of the test pages + the test unanswerable ones",
-            "retrieval": f"hybrid top {TOP_K}, answerable questions with their product filter, "
-            "unanswerable ones on all documents",
-            "store": {"embedding_model": settings.embedding_model, "chunks": chunks},
-            "embedder": embedder,
-            "quantization": quantization,
-        },
-        "metrics": metrics,
-    }
-    model = AbstentionModel(weights, bias, means, scales, threshold, provenance=provenance)
-    model.save(out, quantization)
-    return provenance
+    provenances = []
+    for model in fitted:
+        size = len(model.features)
+
+        def decisions(
+            rows: Sequence[tuple[Any, float, int]], model: AbstentionModel = model, size: int = size
+        ) -> list[tuple[bool, int]]:
+            return [(not model.answers(values[:size]), label) for values, _, label in rows]
+
+        metrics = {
+            "train": rates(decisions(train)),
+            "dev": rates(decisions(dev)),
+            "dev_extra": rates(decisions(dev_extra)),
+            "dev_extra_by_kind": by_kind(decisions(dev_extra), extra),
+            "test_extra": rates(decisions(test_extra)),
+            "test_extra_by_kind": by_kind(decisions(test_extra), held_out),
+            "test": rates(decisions(test)),
+            "test_overlap_rule": rates(rule_decisions(test)),
+            "dev_overlap_rule": rates(rule_decisions(dev)),
+            "test_rouge_l_answerable": rouge,
+        }
+        more: dict[str, Any] = {}
+        if model.features == SELECTOR_FEATURES:
+            more["selector"] = {
+                "artifact": data_file_name(settings.sentence_selector_dir),
+                "sha256": selector_weights_sha256(settings),
+                "quantization": settings.sentence_selector_quantization,
+                "candidates": settings.sentence_selector_candidates,
+            }
+        provenance = {
+            "command": command,
+            "git_commit": git_commit(),
+            "trained_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "machine": {"cpu": _cpu(), "python": platform.python_version()},
+            "seconds": round(time.monotonic() - started, 1),
+            "features": list(model.features),
+            "fit": "L2-regularised logistic regression (lambda 1, Newton), standardised signals",
+            "threshold_rule": (
+                f"highest threshold with dev false abstention <= {MAX_DEV_FALSE_ABSTENTION}"
+            ),
+            "data": data | more,
+            "metrics": metrics,
+        }
+        saved = AbstentionModel(
+            model.weights,
+            model.bias,
+            model.means,
+            model.scales,
+            model.threshold,
+            model.features,
+            provenance=provenance,
+        )
+        saved.save(out, quantization)
+        provenances.append(provenance)
+    return provenances
 
 
 def _cpu() -> str:
@@ -289,29 +373,41 @@ def _cell(rate: dict[str, Any]) -> str:
     )
 
 
-def markdown(provenance: dict[str, Any], model: AbstentionModel) -> str:
+def _name(model: AbstentionModel) -> str:
+    if model.features == SELECTOR_FEATURES:
+        return "with the selector's score (when the selector runs: the default)"
+    return "without the selector's score (selector off or busy)"
+
+
+def markdown(provenances: Sequence[dict[str, Any]], models: Sequence[AbstentionModel]) -> str:
+    """The report's section for the models of one quantization (`run`'s order)."""
+    provenance = provenances[0]
     metrics = provenance["metrics"]
-    rows = [
-        ("former rule: best sentence overlap < 0.3", metrics["test_overlap_rule"]),
-        (
-            f"abstention model (committed), vectors of `{provenance['data']['embedder']}`",
-            metrics["test"],
-        ),
+    quantization = provenance["data"]["quantization"]
+    rows = [("former rule: best sentence overlap < 0.3", metrics["test_overlap_rule"])]
+    rows += [
+        (f"abstention model {_name(model)}", fitted["metrics"]["test"])
+        for fitted, model in zip(provenances, models, strict=True)
     ]
+    described = "; ".join(
+        f"`knowledge/artifacts/abstention/"
+        f"{model_file(quantization, m.features == SELECTOR_FEATURES)}` "
+        f"(signals {', '.join(m.features)}; weights {list(m.weights)}, "
+        f"threshold {m.threshold})"
+        for m in models
+    )
     lines = [
-        SECTION_INT8 if provenance["data"]["quantization"] == "int8" else SECTION,
+        SECTION_INT8 if quantization == "int8" else SECTION,
         "",
         "## Abstention: when the documents do not answer"
-        + (" (int8 vectors)" if provenance["data"]["quantization"] == "int8" else ""),
+        + (" (int8 vectors)" if quantization == "int8" else ""),
         "",
         f"Generated by `{provenance['command']}` on {provenance['trained_at']}; machine: "
-        f"{provenance['machine']['cpu']}. Model: `knowledge/artifacts/abstention/"
-        f"{model_file(provenance['data']['quantization'])}` "
-        f"(signals {', '.join(provenance['features'])}; weights {list(model.weights)}, "
-        f"threshold {model.threshold}). Fitted on the {metrics['train']['answerable']} "
+        f"{provenance['machine']['cpu']}; vectors of `{provenance['data']['embedder']}`. "
+        f"Models: {described}. Fitted on the {metrics['train']['answerable']} "
         f"answerable questions of the train pages and the {metrics['train']['unanswerable']} "
         "unanswerable training questions (`tests/knowledge/unanswerable/train*.jsonl`); "
-        "threshold chosen on "
+        "thresholds chosen on "
         f"the dev split ({provenance['threshold_rule']}); measured once on the test split. "
         "Answerable questions are asked with their product, unanswerable ones on all "
         "documents; intervals: 95 % Wilson.",
@@ -323,45 +419,50 @@ def markdown(provenance: dict[str, Any], model: AbstentionModel) -> str:
         f"| {name} | {_cell(r['false_abstention'])} | {_cell(r['abstention'])} |"
         for name, r in rows
     ]
-    dev = metrics["dev"]
     rouge = metrics["test_rouge_l_answerable"]
+    selected = (
+        f", {rouge['selector_model']} with the selector choosing the sentence and the model with "
+        "its score"
+        if "selector_model" in rouge
+        else ""
+    )
     lines += [
         "",
-        f"ROUGE-L of the chat's default answer (sentence extraction) on the "
+        f"ROUGE-L of the chat's answer (sentence extraction) on the "
         f"{metrics['test']['answerable']} answerable test questions: {rouge['overlap_rule']} "
-        f"with the former rule, {rouge['model']} with the model (a false abstention scores "
-        "what the refusal shares with the reference).",
-        "",
-        f"Dev split (where the threshold was chosen): false abstention "
-        f"{_cell(dev['false_abstention'])}, abstention {_cell(dev['abstention'])}.",
+        f"by word overlap with the former rule, {rouge['model']} with the model without the "
+        f"selector's score{selected} (a false abstention scores what the refusal shares with "
+        "the reference).",
         "",
     ]
-    described = (
-        (
-            "dev_extra",
-            DEV_UNANSWERABLE_EXTRA,
-            "Dev-only unanswerable questions of another writer",
-            "",
-        ),
+    sets = (
+        ("dev_extra", DEV_UNANSWERABLE_EXTRA, "dev-only unanswerable questions of another writer"),
         (
             "test_extra",
             TEST_UNANSWERABLE_EXTRA,
-            "Test-only unanswerable questions of a fourth writer",
-            ", never used to fit or choose",
+            "test-only unanswerable questions of a fourth writer, never used to fit or choose",
         ),
     )
-    for key, path, what, note in described:
-        if key not in metrics:  # models fitted before these files existed have none
-            continue
-        kinds = ", ".join(
-            f"{kind} {_cell(rate['abstention'])}"
-            for kind, rate in metrics[f"{key}_by_kind"].items()
-        )
+    for fitted, model in zip(provenances, models, strict=True):
+        found = fitted["metrics"]
+        dev = found["dev"]
         lines += [
-            f"{what} (`{data_file_name(path)}`, all documents{note}): abstention "
-            f"{_cell(metrics[key]['abstention'])}; by kind: {kinds}.",
+            f"Model {_name(model)}. Dev split (where the threshold was chosen): false "
+            f"abstention {_cell(dev['false_abstention'])}, abstention {_cell(dev['abstention'])}.",
             "",
         ]
+        for key, path, what in sets:
+            if key not in found:  # models fitted before these files existed have none
+                continue
+            kinds = ", ".join(
+                f"{kind} {_cell(rate['abstention'])}"
+                for kind, rate in found[f"{key}_by_kind"].items()
+            )
+            lines += [
+                f"- The {what} (`{data_file_name(path)}`, all documents): abstention "
+                f"{_cell(found[key]['abstention'])}; by kind: {kinds}.",
+            ]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -396,24 +497,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KnowledgeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        print(
-            f"{checked['embedder']}: false abstention {_cell(checked['false_abstention'])}, "
-            f"abstention {_cell(checked['abstention'])}"
-        )
+        for name, rate in checked.items():
+            if name != "embedder":
+                print(
+                    f"{checked['embedder']}, {name}: false abstention "
+                    f"{_cell(rate['false_abstention'])}, abstention {_cell(rate['abstention'])}"
+                )
         return 0
     try:
-        provenance = run(args.store_dir, args.out, command.strip())
+        provenances = run(args.store_dir, args.out, command.strip())
     except KnowledgeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    model = AbstentionModel.load(args.out, provenance["data"]["quantization"])
-    test = provenance["metrics"]["test"]
-    print(
-        f"test: false abstention {_cell(test['false_abstention'])}, "
-        f"abstention {_cell(test['abstention'])}"
-    )
+    quantization = provenances[0]["data"]["quantization"]
+    models = [
+        AbstentionModel.load(args.out, quantization, fitted["features"] == list(SELECTOR_FEATURES))
+        for fitted in provenances
+    ]
+    for fitted, model in zip(provenances, models, strict=True):
+        test = fitted["metrics"]["test"]
+        print(
+            f"{model_file(quantization, model.features == SELECTOR_FEATURES)} test: false "
+            f"abstention {_cell(test['false_abstention'])}, abstention {_cell(test['abstention'])}"
+        )
     if args.report:
-        write_section(args.report, markdown(provenance, model))
+        write_section(args.report, markdown(provenances, models))
     return 0
 
 

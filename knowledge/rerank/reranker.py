@@ -191,8 +191,8 @@ class SentenceSelector:
     def choose(
         self, question: str, chunks: Sequence[ScoredChunk], overlap: float
     ) -> Extract | None:
-        """The best sentence as an extract (`overlap`: the word-overlap extract's, kept for what
-        reads it); None without any sentence."""
+        """The best sentence as an extract with its score (`overlap`: the word-overlap extract's,
+        kept for what reads it); None without any sentence."""
         candidates = sentence_candidates(list(chunks))
         if not candidates:
             return None
@@ -212,4 +212,6 @@ class SentenceSelector:
             self._slots.release()
         best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
         chunk, shown = candidates[best]
-        return Extract(chunk=chunk, sentences=shown, overlap=overlap)
+        return Extract(
+            chunk=chunk, sentences=shown, overlap=overlap, selector_score=float(scores[best])
+        )

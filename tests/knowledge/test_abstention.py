@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.abstention import FEATURES, MODEL_FILE, AbstentionModel, fit_logistic, signals
+from knowledge.abstention import (
+    FEATURES,
+    MODEL_FILE,
+    SELECTOR_FEATURES,
+    AbstentionModel,
+    fit_logistic,
+    signals,
+)
 from knowledge.answering import REFUSAL_TEXT, AnswerService
 from knowledge.errors import KnowledgeError
 from knowledge.eval.abstention import choose_threshold, rates
@@ -33,6 +40,33 @@ def model(threshold: float = 0.5) -> AbstentionModel:
         (0.2, 0.1, 0.05, 0.2, 0.2),
         threshold,
     )
+
+
+def selector_model(threshold: float = 0.5) -> AbstentionModel:
+    # The same, and the selector's score of its sentence weighs most.
+    return AbstentionModel(
+        (2.0, 1.0, 1.0, 1.0, -4.0, 6.0),
+        0.0,
+        (0.5, 0.8, 0.85, 1.0, 0.0, 0.0),
+        (0.2, 0.1, 0.05, 0.2, 0.2, 1.0),
+        threshold,
+        SELECTOR_FEATURES,
+    )
+
+
+class WordScorer:
+    """The selector's model: 3 for a sentence holding `word`, -3 for the others."""
+
+    titled = False
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def warm_up(self) -> None:
+        pass
+
+    def scores(self, question: str, passages: list[str]) -> list[float]:
+        return [3.0 if self.word in passage else -3.0 for passage in passages]
 
 
 class MeasuringRetriever(FixedRetriever):
@@ -96,6 +130,22 @@ class TestArtifact:
         assert AbstentionModel.load(tmp_path).threshold == 0.3
         assert AbstentionModel.load(tmp_path, "int8").threshold == 0.7
 
+    def test_the_selector_fit_has_its_own_file_and_reads_its_own_signals(
+        self, tmp_path: Path
+    ) -> None:
+        model(0.3).save(tmp_path)
+        selector_model(0.6).save(tmp_path)
+        selector_model(0.7).save(tmp_path, "int8")
+        assert (tmp_path / "model-selector.json").is_file()
+        assert (tmp_path / "model-selector-int8.json").is_file()
+        assert AbstentionModel.load(tmp_path).threshold == 0.3
+        assert AbstentionModel.load(tmp_path, selector=True).threshold == 0.6
+        assert AbstentionModel.load(tmp_path, "int8", selector=True).threshold == 0.7
+        # A file whose signals are not the ones asked for is refused, naming it.
+        (tmp_path / "model.json").write_text((tmp_path / "model-selector.json").read_text())
+        with pytest.raises(KnowledgeError, match=r"model\.json"):
+            AbstentionModel.load(tmp_path)
+
     @pytest.mark.parametrize(
         "damage",
         [
@@ -113,13 +163,27 @@ class TestArtifact:
         with pytest.raises(KnowledgeError, match=MODEL_FILE):
             AbstentionModel.load(tmp_path)
 
+    @pytest.mark.parametrize("selector", [False, True])
     @pytest.mark.parametrize("quantization", ["none", "int8"])
-    def test_the_committed_models_load_and_read_these_signals(self, quantization: str) -> None:
-        committed = AbstentionModel.load(quantization=quantization)
-        assert committed.features == FEATURES
+    def test_the_committed_models_load_and_read_these_signals(
+        self, quantization: str, selector: bool
+    ) -> None:
+        committed = AbstentionModel.load(quantization=quantization, selector=selector)
+        assert committed.features == (SELECTOR_FEATURES if selector else FEATURES)
         assert committed.provenance["data"]["quantization"] == quantization
         metrics = committed.provenance["metrics"]
         assert metrics["test"]["unanswerable"] >= 60
+
+    @pytest.mark.parametrize("quantization", ["none", "int8"])
+    def test_the_committed_selector_fits_are_used_beside_the_committed_selector(
+        self, quantization: str
+    ) -> None:
+        from knowledge.pipelines import build_abstention
+        from knowledge.settings import KnowledgeSettings
+
+        used = build_abstention(KnowledgeSettings(), quantization, selector=True)
+        assert used is not None
+        assert used.features == SELECTOR_FEATURES
 
 
 class TestService:
@@ -204,6 +268,66 @@ def test_a_model_fitted_with_another_embedding_model_is_not_used(tmp_path: Path)
     assert build_abstention(same, "int8") is None  # no int8 fit in that folder
 
 
+class TestSelectorScore:
+    """With the selector's fit, the score of the sentence the selector chose decides; when the
+    selector did not run (busy), the fit without it does."""
+
+    QUESTION = "Quel est le délai de renonciation ?"
+
+    def _service(self, word: str) -> AnswerService:
+        from knowledge.rerank.reranker import SentenceSelector
+
+        return AnswerService(
+            MeasuringRetriever([RENUNCIATION], 0.87),
+            AnswerValidator(),
+            abstention=model(0.01),
+            sentence_selector=SentenceSelector(WordScorer(word)),  # type: ignore[arg-type]
+            selector_abstention=selector_model(),
+        )
+
+    def test_a_sentence_the_selector_scores_low_makes_it_abstain(self) -> None:
+        answering = self._service("14 jours").answer(self.QUESTION)
+        assert answering.mode == "extractive"
+        assert "14 jours" in answering.text
+        refusing = self._service("un mot absent").answer(self.QUESTION)
+        assert (refusing.mode, refusing.text) == ("refusal", REFUSAL_TEXT)
+        assert "abstention" in refusing.notes
+
+    def test_without_the_selectors_score_the_other_fit_decides(self) -> None:
+        answer = self._service("un mot absent").answer(self.QUESTION, hurry=True)
+        assert answer.mode == "extractive"  # model(0.01) answers
+        assert "selector_busy" in answer.notes
+
+    def test_the_score_is_the_last_signal(self) -> None:
+        from knowledge.extractive import extractive_answer
+
+        chunks = [ScoredChunk(RENUNCIATION, 0.83)]
+        _, extract = extractive_answer(self.QUESTION, chunks)
+        values = signals(self.QUESTION, chunks, extract, 0.9, 0.25, 2.5)
+        assert values == (*signals(self.QUESTION, chunks, extract, 0.9, 0.25), 2.5)
+
+    def test_a_fit_made_beside_other_selector_weights_is_not_used(self, tmp_path: Path) -> None:
+        from knowledge.pipelines import build_abstention, selector_weights_sha256
+        from knowledge.settings import KnowledgeSettings
+
+        fitted = selector_model()
+        settings = KnowledgeSettings(abstention_dir=tmp_path)
+        for digest, used in (("0" * 64, False), (selector_weights_sha256(settings), True)):
+            provenance = {"data": {"selector": {"sha256": digest}}}
+            AbstentionModel(
+                fitted.weights,
+                fitted.bias,
+                fitted.means,
+                fitted.scales,
+                0.5,
+                SELECTOR_FEATURES,
+                provenance=provenance,
+            ).save(tmp_path)
+            assert (build_abstention(settings, selector=True) is not None) is used
+        off = KnowledgeSettings(abstention_dir=tmp_path, sentence_selector_enabled=False)
+        assert build_abstention(off, selector=True) is None
+
+
 class TestUnanswerableFiles:
     """The questions the documents do not answer: training, dev-only and held-out files never
     share a question, and the kinds the report counts are the known ones."""
@@ -246,7 +370,14 @@ class TestUnanswerableFiles:
     def test_the_report_shows_the_extra_files_by_kind(self) -> None:
         from knowledge.eval.abstention import markdown
 
-        committed = AbstentionModel.load()
-        text = markdown(committed.provenance, committed)
-        for expected in ("dev-extra.jsonl", "test-extra.jsonl", "near-miss", "never used to fit"):
+        committed = [AbstentionModel.load(), AbstentionModel.load(selector=True)]
+        text = markdown([m.provenance for m in committed], committed)
+        for expected in (
+            "dev-extra.jsonl",
+            "test-extra.jsonl",
+            "near-miss",
+            "never used to fit",
+            "model-selector.json",
+            "selector_score",
+        ):
             assert expected in text
