@@ -168,7 +168,9 @@ class AnswerService:
         _, extract = extractive_answer(question, chunks)
         notes: list[str] = []
         # The selector's choice comes first: its score is one of the abstention's signals.
-        selected = extract and self._select(question, chunks, extract, notes, hurry)
+        selected = None
+        if extract is not None:
+            selected = self._select(question, chunks, extract, notes, hurry)
         abstains, why = self._abstains(question, product, chunks, selected)
         if abstains or selected is None:
             return Answer(
