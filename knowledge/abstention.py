@@ -51,7 +51,6 @@ from knowledge.lexical import FrenchAnalyzer
 from knowledge.settings import ABSTENTION_DIR
 
 MODEL_FILE = "model.json"
-INT8_MODEL_FILE = "model-int8.json"
 
 
 def model_file(quantization: str, selector: bool = False) -> str:
@@ -145,6 +144,11 @@ class AbstentionModel:
         """The quantization the sentence selector ran in when it was fitted (selector fits)."""
         return str(self._selector().get("quantization") or "none")
 
+    @property
+    def reads_selector(self) -> bool:
+        """Whether the selector's score is among its signals (SELECTOR_FEATURES)."""
+        return self.features == SELECTOR_FEATURES
+
     def _selector(self) -> dict[str, Any]:
         selector = self.provenance.get("data", {}).get("selector", {})
         return selector if isinstance(selector, dict) else {}
@@ -154,7 +158,7 @@ class AbstentionModel:
 
     def save(self, directory: Path, quantization: str = "none") -> Path:
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / model_file(quantization, self.features == SELECTOR_FEATURES)
+        path = directory / model_file(quantization, self.reads_selector)
         data = asdict(self)
         path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return path

@@ -153,6 +153,7 @@ def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> A
             max_tokens=settings.llm_max_tokens,
             lora_path=str(adapter) if adapter else None,
         )
+    quantization = query_quantization(retriever)
     return AnswerService(
         retriever,
         AnswerValidator(threshold=settings.validation_threshold),
@@ -162,9 +163,9 @@ def build_answer_service(settings: KnowledgeSettings, retriever: Retriever) -> A
         timeout_s=settings.llm_timeout_s,
         max_answer_tokens=settings.llm_max_tokens,
         reader=build_reader(settings),
-        abstention=build_abstention(settings, query_quantization(retriever)),
+        abstention=build_abstention(settings, quantization),
         sentence_selector=build_sentence_selector(settings),
-        selector_abstention=build_abstention(settings, query_quantization(retriever), True),
+        selector_abstention=build_abstention(settings, quantization, selector=True),
     )
 
 
@@ -188,7 +189,8 @@ def build_abstention(
         directory, quantization, selector
     ):
         return None
-    if selector and selector_weights_sha256(settings) is None:
+    selector_sha256 = selector_weights_sha256(settings) if selector else None
+    if selector and selector_sha256 is None:
         return None
     try:
         model = AbstentionModel.load(directory, quantization, selector)
@@ -206,7 +208,7 @@ def build_abstention(
         )
         return None
     if selector and (
-        model.selector_sha256 != selector_weights_sha256(settings)
+        model.selector_sha256 != selector_sha256
         or model.selector_quantization != settings.sentence_selector_quantization
     ):
         # The selector's scores are one of its signals: other weights or precision change them.

@@ -29,6 +29,7 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -244,7 +245,7 @@ def _fit(
     )
     model = AbstentionModel(weights, bias, means, scales, 0.5, features)
     cut = [(values[:size], overlap, label) for values, overlap, label in dev]
-    return AbstentionModel(weights, bias, means, scales, choose_threshold(model, cut), features)
+    return replace(model, threshold=choose_threshold(model, cut))
 
 
 def run(store_dir: Path, out: Path, command: str) -> list[dict[str, Any]]:
@@ -325,7 +326,7 @@ def run(store_dir: Path, out: Path, command: str) -> list[dict[str, Any]]:
             "test_rouge_l_answerable": rouge,
         }
         more: dict[str, Any] = {}
-        if model.features == SELECTOR_FEATURES:
+        if model.reads_selector:
             more["selector"] = {
                 "artifact": data_file_name(settings.sentence_selector_dir),
                 "sha256": selector_weights_sha256(settings),
@@ -346,16 +347,7 @@ def run(store_dir: Path, out: Path, command: str) -> list[dict[str, Any]]:
             "data": data | more,
             "metrics": metrics,
         }
-        saved = AbstentionModel(
-            model.weights,
-            model.bias,
-            model.means,
-            model.scales,
-            model.threshold,
-            model.features,
-            provenance=provenance,
-        )
-        saved.save(out, quantization)
+        replace(model, provenance=provenance).save(out, quantization)
         provenances.append(provenance)
     return provenances
 
@@ -374,7 +366,7 @@ def _cell(rate: dict[str, Any]) -> str:
 
 
 def _name(model: AbstentionModel) -> str:
-    if model.features == SELECTOR_FEATURES:
+    if model.reads_selector:
         return "with the selector's score (when the selector runs: the default)"
     return "without the selector's score (selector off or busy)"
 
@@ -391,7 +383,7 @@ def markdown(provenances: Sequence[dict[str, Any]], models: Sequence[AbstentionM
     ]
     described = "; ".join(
         f"`knowledge/artifacts/abstention/"
-        f"{model_file(quantization, m.features == SELECTOR_FEATURES)}` "
+        f"{model_file(quantization, m.reads_selector)}` "
         f"(signals {', '.join(m.features)}; weights {list(m.weights)}, "
         f"threshold {m.threshold})"
         for m in models
@@ -511,13 +503,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     quantization = provenances[0]["data"]["quantization"]
     models = [
-        AbstentionModel.load(args.out, quantization, fitted["features"] == list(SELECTOR_FEATURES))
+        AbstentionModel.load(args.out, quantization, "selector_score" in fitted["features"])
         for fitted in provenances
     ]
     for fitted, model in zip(provenances, models, strict=True):
         test = fitted["metrics"]["test"]
         print(
-            f"{model_file(quantization, model.features == SELECTOR_FEATURES)} test: false "
+            f"{model_file(quantization, model.reads_selector)} test: false "
             f"abstention {_cell(test['false_abstention'])}, abstention {_cell(test['abstention'])}"
         )
     if args.report:
