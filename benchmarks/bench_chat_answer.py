@@ -14,7 +14,13 @@ of each variant with `words`, with its 95 % bootstrap interval. Dev decides; tes
 
     python -m benchmarks.bench_chat_answer [--store-dir .run/knowledge-eval] [--split dev test]
         [--variants words selector reader] [--quantization none|int8] [--save run.json]
+        [--questions FILE --unanswerable FILE]
     python -m benchmarks.bench_chat_answer --compare baseline.json candidate.json
+
+`--questions` and `--unanswerable` measure a held-out file of another writer instead of the
+manifest's splits (answerable questions with their page, product and reference answer;
+unanswerable ones with their `kind`, reported by kind); the pages' splits are printed, since a
+page of the train split was seen by the selector.
 
 `--save` keeps each question's ROUGE-L; `--compare` pairs two saved runs (another store,
 embedding model or abstention model, each run with its own KNOWLEDGE_* settings) question by
@@ -23,13 +29,16 @@ question: the difference of each split and variant with its 95 % bootstrap inter
 
 import argparse
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from knowledge.answering import AnswerService
+from knowledge.eval.abstention import unanswerable_file
 from knowledge.eval.answers import chat_answers
-from knowledge.eval.splits import MANIFEST, REPO, Manifest
+from knowledge.eval.datasets import Question, load_questions
+from knowledge.eval.splits import MANIFEST, REPO, Manifest, page_rule
 from knowledge.pipelines import build_abstention, open_built_retriever, query_quantization
 from knowledge.qa.evaluate import questions_by_split
 from knowledge.qa.reader import SpanReader
@@ -54,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="ask the answerable questions without their product (a prospect who names none)",
     )
+    parser.add_argument(
+        "--questions", type=Path, help="a file of answerable questions instead of the splits"
+    )
+    parser.add_argument(
+        "--unanswerable", type=Path, help="a file of unanswerable questions (with their kind)"
+    )
     parser.add_argument("--save", type=Path, help="write each question's ROUGE-L to this file")
     parser.add_argument(
         "--compare", nargs=2, type=Path, metavar=("BASELINE", "CANDIDATE"), help="saved runs"
@@ -61,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.compare:
         return compare(*args.compare)
+    if bool(args.questions) != bool(args.unanswerable):
+        parser.error("--questions and --unanswerable go together")
     settings = KnowledgeSettings(store_dir=args.store_dir, llm_model="")
     retriever, store = open_built_retriever(settings)
     abstention = build_abstention(settings, query_quantization(retriever))
@@ -99,18 +116,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         service.answer("Quel est le délai de carence ?")  # first-call costs out of the timing
     results: dict[str, dict[str, object]] = {}
     per_question: dict[str, list[float]] = {}
+    if args.questions:
+        question_sets = [held_out_set(args.questions, args.unanswerable)]
+    else:
+        question_sets = [
+            (split, questions_by_split(manifest, split), manifest.unanswerable(split), {})
+            for split in args.split
+        ]
     try:
-        for split in args.split:
-            questions = questions_by_split(manifest, split)
+        for split, questions, unanswerable, kinds in question_sets:
             if args.all_documents:
                 questions = [replace(q, product_code=None) for q in questions]
-            unanswerable = manifest.unanswerable(split)
             scores: dict[str, list[float]] = {}
             for name, service in services.items():
                 answered = chat_answers(service, questions, unanswerable)
                 scores[name] = answered.rouge_l
                 per_question[f"{split}/{name}"] = answered.rouge_l
                 results[f"{split}/{name}"] = answered.summary()
+                if kinds:
+                    results[f"{split}/{name}"]["abstention_by_kind"] = abstention_by_kind(
+                        answered.refused, kinds
+                    )
                 print(split, name, json.dumps(results[f"{split}/{name}"]), flush=True)
             for name in services:
                 if name == "words":
@@ -133,6 +159,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         args.save.write_text(json.dumps(record) + "\n", encoding="utf-8")
     return 0
+
+
+def held_out_set(
+    answerable: Path, unanswerable: Path
+) -> tuple[str, list[Question], list[str], dict[str, str]]:
+    """(label, answerable questions, unanswerable questions, kind of each) of a held-out file
+    pair; prints the splits of the answerable questions' pages."""
+    questions = [q for q in load_questions(answerable) if q.answer]
+    kinds = dict(unanswerable_file(unanswerable))
+    pages = Counter(page_rule(q.document, q.page) for q in questions)
+    print(f"{answerable}: {len(questions)} questions, pages by split {dict(pages)}", flush=True)
+    return answerable.stem, questions, list(kinds), kinds
+
+
+def abstention_by_kind(refused: Sequence[bool], kinds: dict[str, str]) -> dict[str, str]:
+    """Refused out of asked, for each kind of unanswerable question, in the order of `kinds`."""
+    counts: dict[str, list[int]] = {}
+    for was_refused, kind in zip(refused, kinds.values(), strict=True):
+        tally = counts.setdefault(kind or "unknown", [0, 0])
+        tally[0] += was_refused
+        tally[1] += 1
+    return {kind: f"{done}/{asked}" for kind, (done, asked) in counts.items()}
 
 
 def compare(baseline: Path, candidate: Path) -> int:

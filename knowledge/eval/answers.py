@@ -112,6 +112,7 @@ class ChatAnswers:
     seconds: list[float]
     false_abstention: float  # answerable questions refused
     abstention: float  # unanswerable questions refused
+    refused: list[bool]  # each unanswerable question, in the given order: refused or not
 
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.seconds)
@@ -141,10 +142,11 @@ def chat_answers(
         seconds.append(time.perf_counter() - started)
         scores.append(rouge_l(answer.text, question.answer or ""))
         refused += answer.mode == "refusal"
-    abstained = sum(service.answer(text).mode == "refusal" for text in unanswerable)
+    abstained = [service.answer(text).mode == "refusal" for text in unanswerable]
     return ChatAnswers(
         rouge_l=scores,
         seconds=seconds,
         false_abstention=refused / max(1, len(questions)),
-        abstention=abstained / max(1, len(unanswerable)),
+        abstention=sum(abstained) / max(1, len(unanswerable)),
+        refused=abstained,
     )

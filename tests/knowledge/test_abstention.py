@@ -338,6 +338,7 @@ class TestUnanswerableFiles:
         "train-extra.jsonl",
         "dev-extra.jsonl",
         "test-extra.jsonl",
+        "test-fresh.jsonl",
     )
 
     def test_no_question_is_in_two_files(self) -> None:
@@ -353,7 +354,7 @@ class TestUnanswerableFiles:
     def test_the_extra_files_name_a_known_kind(self) -> None:
         from knowledge.eval.abstention import UNANSWERABLE_DIR, unanswerable_file
 
-        for name in ("train-extra.jsonl", "dev-extra.jsonl", "test-extra.jsonl"):
+        for name in self.FILES[2:]:
             kinds = {kind for _, kind in unanswerable_file(UNANSWERABLE_DIR / name)}
             assert kinds == {"near-miss", "not-sold", "company", "off-topic"}, name
 

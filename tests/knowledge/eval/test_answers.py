@@ -3,7 +3,7 @@
 import pytest
 
 from knowledge.errors import DatasetError
-from knowledge.eval.answers import evaluate_answers, rouge_l
+from knowledge.eval.answers import chat_answers, evaluate_answers, rouge_l
 from knowledge.eval.datasets import Question
 from knowledge.interfaces import Answer
 
@@ -66,3 +66,22 @@ class TestEvaluateAnswers:
     def test_refuses_questions_without_reference_answers(self) -> None:
         with pytest.raises(DatasetError, match="reference answer"):
             evaluate_answers(ScriptedService({}), [Question("q", "cg.pdf", 1)])
+
+
+class TestChatAnswers:
+    def test_each_unanswerable_question_keeps_its_own_refusal(self) -> None:
+        service = ScriptedService(
+            {
+                "Délai ?": Answer("Le délai est de 14 jours.", (), "extractive", True),
+                "Météo ?": Answer("Je ne trouve pas de réponse sûre.", (), "refusal", True),
+                "Yacht ?": Answer("Le vol est couvert.", (), "extractive", True),
+            }
+        )
+        questions = [Question("Délai ?", "cg.pdf", 1, answer="Le délai est de 14 jours.")]
+
+        answered = chat_answers(service, questions, ["Météo ?", "Yacht ?"])
+
+        assert answered.refused == [True, False]
+        assert answered.abstention == 0.5
+        assert answered.false_abstention == 0.0
+        assert answered.rouge_l == [1.0]
