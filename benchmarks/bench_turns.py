@@ -46,6 +46,8 @@ import yaml
 
 from benchmarks.journey import MILESTONES, SCRIPT
 from common.rasa_api import rest_headers
+from common.startup import StartupError
+from stack.dependencies import check_tracker_store
 from stack.services import action_service, rasa_service, tensorflow_threads_env
 from stack.settings import PROJECT_ROOT, StackSettings
 from stack.supervisor import Service, Supervisor
@@ -336,6 +338,7 @@ def run(
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
         settings = assistant_settings(run_dir, rasa_workers, tracker_store_url, lock_store_url)
+        check_tracker_store(settings.tracker_store_url)
         trivial_port = free_port()
         services = [
             action_service(settings),
@@ -450,14 +453,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rasa_workers > 1 and not args.lock_store_url:
         parser.error("--rasa-workers above 1 needs --lock-store-url")
-    result = run(
-        args.conversations,
-        args.repeat,
-        args.think_time,
-        args.rasa_workers,
-        args.tracker_store_url,
-        args.lock_store_url,
-    )
+    try:
+        result = run(
+            args.conversations,
+            args.repeat,
+            args.think_time,
+            args.rasa_workers,
+            args.tracker_store_url,
+            args.lock_store_url,
+        )
+    except StartupError as error:
+        parser.exit(2, f"python -m benchmarks.bench_turns: {error}\n")
     if args.json:
         print(json.dumps(dataclasses.asdict(result), indent=2))
     else:

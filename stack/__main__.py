@@ -7,6 +7,7 @@ from types import FrameType
 
 from advisor.config import AdvisorSettings
 from common.startup import EXIT_STARTUP_ERROR, StartupError, exit_with, load_settings
+from stack.dependencies import check_tracker_store
 from stack.knowledge_base import KnowledgeBaseError, ensure_knowledge_base
 from stack.rasa_env import rasa_server_env
 from stack.services import all_services
@@ -34,6 +35,7 @@ def _run(settings: StackSettings) -> int:
         raise StartupError(str(error)) from error
     if not model_path().exists():
         raise StartupError(f"no trained Rasa model at {model_path()}: run `make train`")
+    check_tracker_store(settings.tracker_store_url)
     # The CRM webhook's worker runs when ADVISOR_WEBHOOK_URL is set.
     services = all_services(settings, advisor=load_settings(AdvisorSettings))
     supervisor = Supervisor(services, settings.run_dir / "logs", settings.startup_timeout_s)
