@@ -43,6 +43,24 @@ def load_tokenizer(model_dir: Path) -> Any:
     return AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
 
 
+# Tokens a passage keeps beside the longest question (the question's start is cut beyond it).
+MIN_PASSAGE_TOKENS = 32
+# [CLS] question [SEP] [SEP] passage [SEP]: the pair encodings' special tokens.
+PAIR_SPECIAL_TOKENS = 4
+
+
+def question_tail(tokenizer: Any, question: str, limit: int) -> str:
+    """`question` itself, or its last `limit` tokens when it is longer: a person who tells a long
+    story asks at its end, and a question longer than the encoder's window would make the
+    tokenizer refuse the pair (it can only cut the passage)."""
+    offsets = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)[
+        "offset_mapping"
+    ]
+    if len(offsets) <= limit:
+        return question
+    return question[int(offsets[-max(1, limit)][0]) :].strip()
+
+
 def windows(
     tokenizer: Any,
     question: str,
@@ -56,6 +74,10 @@ def windows(
     result: list[Window] = []
     if not passages:
         return result
+    # Each window must keep more passage tokens than the stride it moves by.
+    question = question_tail(
+        tokenizer, question, max_length - stride - PAIR_SPECIAL_TOKENS - MIN_PASSAGE_TOKENS
+    )
     encoded = tokenizer(
         [question] * len(passages),
         list(passages),

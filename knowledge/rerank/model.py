@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from knowledge.qa.features import MIN_PASSAGE_TOKENS, PAIR_SPECIAL_TOKENS, question_tail
 from knowledge.qa.model import AdapterConfig, add_adapters, load_encoder
 
 
@@ -45,9 +46,10 @@ def encode_pairs(
     tokenizer: Any, questions: Sequence[str], passages: Sequence[str], max_length: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(input_ids, attention_mask) of each question paired with its passage, the passage cut to
-    fit `max_length` tokens."""
+    fit `max_length` tokens (a question too long to leave it MIN_PASSAGE_TOKENS keeps its end)."""
+    limit = max_length - PAIR_SPECIAL_TOKENS - MIN_PASSAGE_TOKENS
     encoded = tokenizer(
-        list(questions),
+        [question_tail(tokenizer, question, limit) for question in questions],
         list(passages),
         truncation="only_second",
         max_length=max_length,

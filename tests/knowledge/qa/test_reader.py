@@ -50,3 +50,16 @@ def test_reproduces_its_recorded_piaf_score_on_the_fixed_sample(
     assert measured["questions"] == recorded["questions"]
     assert measured["f1"] == pytest.approx(recorded["f1"], abs=0.02)
     assert measured["exact_match"] == pytest.approx(recorded["exact_match"], abs=0.034)
+
+
+@pytest.mark.slow
+def test_a_question_longer_than_a_window_keeps_its_end(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from knowledge.qa.features import load_tokenizer, windows
+
+    tokenizer = load_tokenizer(converted_model_dir(tmp_path_factory))
+    asked = "Mon chat a été opéré en urgence après une chute du balcon et " * 40 + "combien ?"
+    found = windows(tokenizer, asked, ["Les frais de chirurgie sont remboursés à 80 %."], 256, 96)
+    assert found  # the tokenizer refused the pair before
+    assert all(len(window.input_ids) <= 256 for window in found)

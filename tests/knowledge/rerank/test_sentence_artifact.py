@@ -47,3 +47,28 @@ def test_reproduces_its_recorded_piaf_choices_on_the_fixed_sample(
     assert sum(words) / len(words) == pytest.approx(recorded["words"], abs=1e-4)  # no model
     # Float rounding may differ between CPUs (bfloat16 or not): one question either way.
     assert sum(chosen) / len(chosen) == pytest.approx(recorded["selector"], abs=1.01 / len(chosen))
+
+
+@pytest.mark.slow
+def test_a_question_longer_than_the_window_is_scored_by_its_end(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A person telling a long story before asking: the tokenizer could only cut the passage and
+    refused the pair; the question now keeps its last tokens, where the question is."""
+    from knowledge.qa.features import question_tail
+
+    scorer = PassageReranker(SENTENCE_SELECTOR_DIR, model_dir=converted_model_dir(tmp_path_factory))
+    story = "Mon chien a eu un accident dans le jardin la semaine dernière et " * 30
+    asked = story + "est-ce que les frais de vétérinaire sont remboursés ?"
+    passages = ["Les frais vétérinaires d'accident sont remboursés à 80 %.", "Le vol est exclu."]
+
+    scores = scorer.scores(asked, passages)
+
+    assert len(scores) == 2
+    assert scores[0] > scores[1]
+    tokenizer = scorer._tokenizer  # the scorer's own tokenizer, loaded by `scores`
+    tail = question_tail(tokenizer, asked, 40)
+    assert tail.endswith("sont remboursés ?")
+    assert asked.endswith(tail)
+    assert len(tokenizer(tail, add_special_tokens=False)["input_ids"]) <= 41
+    assert question_tail(tokenizer, "Le vol est-il couvert ?", 40) == "Le vol est-il couvert ?"
