@@ -2,14 +2,16 @@
 
     python -m knowledge.eval.abstention [--store-dir DIR] [--report docs/knowledge-eval.md]
 
-Data, by the page-level split manifest (knowledge/eval/splits.json) and one training file:
-- fitted on the team's answerable questions of the *train* pages (asked with their product, as
-  the evaluation does) against the unanswerable questions written for training only
-  (`tests/knowledge/unanswerable/train.jsonl` and `train-extra.jsonl`, all documents);
-- decision threshold chosen on the *dev* split (answerable dev pages): the highest whose dev
-  false abstention stays at or below MAX_DEV_FALSE_ABSTENTION; the dev abstention is measured on
-  the manifest's dev unanswerable questions and on `dev-extra.jsonl` (another writer's, by kind:
-  near misses about a product sold, products not sold, the company, off topic);
+Data, by the page-level split manifest (knowledge/eval/splits.json) and files of other writers:
+- fitted on the team's answerable questions of the *train* pages and a new writer's
+  (`tests/knowledge/questions/train-fresh.jsonl`), asked with their product as the chat asks
+  them, against the unanswerable questions written for training only
+  (`tests/knowledge/unanswerable/train*.jsonl`, all documents);
+- decision threshold chosen on the *dev* pages' answerable questions, the team's and a new
+  writer's (`questions/dev-fresh.jsonl`): the highest whose false abstention stays at or below
+  MAX_DEV_FALSE_ABSTENTION; the dev abstention is measured on the manifest's dev unanswerable
+  questions, on `dev-extra.jsonl` and on `dev-fresh.jsonl` (other writers', by kind: near misses
+  about a product sold, products not sold, the company, off topic);
 - measured once on the *test* split, against the former rule (a best sentence sharing too few
   words) in the same run.
 
@@ -42,10 +44,18 @@ from knowledge.abstention import (
     model_file,
     signals,
 )
-from knowledge.errors import KnowledgeError
-from knowledge.eval.datasets import Question
+from knowledge.errors import DatasetError, KnowledgeError
+from knowledge.eval.datasets import Question, load_questions
 from knowledge.eval.report import SECTION_MARKER, write_section
-from knowledge.eval.splits import MANIFEST, REPO, Manifest, data_file_name, question_lines
+from knowledge.eval.splits import (
+    MANIFEST,
+    REPO,
+    Manifest,
+    Split,
+    data_file_name,
+    page_rule,
+    question_lines,
+)
 from knowledge.extractive import extractive_answer
 from knowledge.interfaces import SearchFilters
 from knowledge.pipelines import selector_weights_sha256
@@ -57,10 +67,22 @@ from knowledge.settings import ABSTENTION_DIR
 logger = logging.getLogger(__name__)
 
 UNANSWERABLE_DIR = REPO / "tests/knowledge/unanswerable"
-TRAIN_UNANSWERABLE = (UNANSWERABLE_DIR / "train.jsonl", UNANSWERABLE_DIR / "train-extra.jsonl")
+QUESTIONS_DIR = REPO / "tests/knowledge/questions"
+TRAIN_UNANSWERABLE = (
+    UNANSWERABLE_DIR / "train.jsonl",
+    UNANSWERABLE_DIR / "train-extra.jsonl",
+    UNANSWERABLE_DIR / "train-fresh.jsonl",
+)
 # Dev only and test only, beside the manifest's dev and test splits of `questions.jsonl`.
 DEV_UNANSWERABLE_EXTRA = UNANSWERABLE_DIR / "dev-extra.jsonl"
 TEST_UNANSWERABLE_EXTRA = UNANSWERABLE_DIR / "test-extra.jsonl"
+# New writers' answerable questions in real people's variety (texting, long stories, slang),
+# beside the manifest's: the train file's join the fit, the dev file's the threshold choice.
+# They are the abstention model's only (the manifest, and so the selector's and the reader's
+# splits, do not list them); each question's page must lie in the file's split.
+TRAIN_ANSWERABLE_FRESH = QUESTIONS_DIR / "train-fresh.jsonl"
+DEV_ANSWERABLE_FRESH = QUESTIONS_DIR / "dev-fresh.jsonl"
+DEV_UNANSWERABLE_FRESH = UNANSWERABLE_DIR / "dev-fresh.jsonl"
 SECTION = f"{SECTION_MARKER}python -m knowledge.eval.abstention -->"
 SECTION_INT8 = f"{SECTION_MARKER}python -m knowledge.eval.abstention, int8 vectors -->"
 # The product asks for at most 10 % of answerable questions refused; half of it on dev leaves
@@ -77,6 +99,19 @@ def _questions(manifest: Manifest, split: str) -> list[Question]:
     from knowledge.qa.evaluate import questions_by_split
 
     return questions_by_split(manifest, split)  # type: ignore[arg-type]
+
+
+def fresh_questions(path: Path, split: Split) -> list[Question]:
+    """The answerable questions of a new writer's file, each on a page of `split` (a page of
+    another split is an error: it would leak held-out pages into the fit or the choice)."""
+    questions = [q for q in load_questions(path) if q.answer]
+    for number, question in enumerate(questions, start=1):
+        found = page_rule(question.document, question.page)
+        if found != split:
+            raise DatasetError(
+                str(path), number, f"page {question.document}#{question.page} is in {found}"
+            )
+    return questions
 
 
 def observe(
@@ -260,8 +295,16 @@ def run(store_dir: Path, out: Path, command: str) -> list[dict[str, Any]]:
     def observed(answerable: Sequence[Question], unanswerable: Sequence[str]) -> list[Any]:
         return _observe_all(retriever, answerable, unanswerable, selector)
 
-    train = observed(_questions(manifest, "train"), _unanswerable_training())
+    train = observed(
+        _questions(manifest, "train") + fresh_questions(TRAIN_ANSWERABLE_FRESH, "train"),
+        _unanswerable_training(),
+    )
+    dev_fresh_questions = fresh_questions(DEV_ANSWERABLE_FRESH, "dev")
+    fresh_unanswerable = unanswerable_file(DEV_UNANSWERABLE_FRESH)
+    dev_fresh = observed(dev_fresh_questions, [question for question, _ in fresh_unanswerable])
+    # The threshold is chosen on the team's dev questions and the new writer's together.
     dev = observed(_questions(manifest, "dev"), manifest.unanswerable("dev"))
+    dev += [row for row in dev_fresh if row[2] == 1]
     extra = unanswerable_file(DEV_UNANSWERABLE_EXTRA)
     dev_extra = observed([], [question for question, _ in extra])
     test_questions = _questions(manifest, "test")
@@ -291,11 +334,17 @@ def run(store_dir: Path, out: Path, command: str) -> list[dict[str, Any]]:
         ],
         "unanswerable_extra": [
             {"file": data_file_name(path), "sha256": file_sha256(path)}
-            for path in (DEV_UNANSWERABLE_EXTRA, TEST_UNANSWERABLE_EXTRA)
+            for path in (DEV_UNANSWERABLE_EXTRA, DEV_UNANSWERABLE_FRESH, TEST_UNANSWERABLE_EXTRA)
         ],
-        "train": "own answerable questions of the train pages + the training files",
-        "dev": "own answerable questions of the dev pages + the dev unanswerable questions "
-        "(threshold); dev_extra: the dev-only unanswerable file, measured, not used",
+        "answerable_fresh": [
+            {"file": data_file_name(path), "sha256": file_sha256(path)}
+            for path in (TRAIN_ANSWERABLE_FRESH, DEV_ANSWERABLE_FRESH)
+        ],
+        "train": "own answerable questions of the train pages + train-fresh.jsonl's + the "
+        "training files",
+        "dev": "own answerable questions of the dev pages + dev-fresh.jsonl's (threshold) + the "
+        "dev unanswerable questions; dev_extra and dev_fresh: the dev-only files of other "
+        "writers, measured",
         "test_extra": "the test-only unanswerable file of a fourth writer, measured once",
         "test": "own answerable questions of the test pages + the test unanswerable ones",
         "retrieval": f"hybrid top {TOP_K}, answerable questions with their product filter, "
@@ -318,6 +367,10 @@ def run(store_dir: Path, out: Path, command: str) -> list[dict[str, Any]]:
             "dev": rates(decisions(dev)),
             "dev_extra": rates(decisions(dev_extra)),
             "dev_extra_by_kind": by_kind(decisions(dev_extra), extra),
+            "dev_fresh": rates(decisions(dev_fresh)),
+            "dev_fresh_by_kind": by_kind(
+                decisions([row for row in dev_fresh if row[2] == 0]), fresh_unanswerable
+            ),
             "test_extra": rates(decisions(test_extra)),
             "test_extra_by_kind": by_kind(decisions(test_extra), held_out),
             "test": rates(decisions(test)),
@@ -375,6 +428,7 @@ def markdown(provenances: Sequence[dict[str, Any]], models: Sequence[AbstentionM
     """The report's section for the models of one quantization (`run`'s order)."""
     provenance = provenances[0]
     metrics = provenance["metrics"]
+    fresh = "dev_fresh" in metrics  # fitted since the new writers' files exist
     quantization = provenance["data"]["quantization"]
     rows = [("former rule: best sentence overlap < 0.3", metrics["test_overlap_rule"])]
     rows += [
@@ -397,10 +451,14 @@ def markdown(provenances: Sequence[dict[str, Any]], models: Sequence[AbstentionM
         f"Generated by `{provenance['command']}` on {provenance['trained_at']}; machine: "
         f"{provenance['machine']['cpu']}; vectors of `{provenance['data']['embedder']}`. "
         f"Models: {described}. Fitted on the {metrics['train']['answerable']} "
-        f"answerable questions of the train pages and the {metrics['train']['unanswerable']} "
+        "answerable questions of the train pages (the team's"
+        + (" and `tests/knowledge/questions/train-fresh.jsonl`" if fresh else "")
+        + f") and the {metrics['train']['unanswerable']} "
         "unanswerable training questions (`tests/knowledge/unanswerable/train*.jsonl`); "
-        "thresholds chosen on "
-        f"the dev split ({provenance['threshold_rule']}); measured once on the test split. "
+        f"thresholds chosen on the {metrics['dev']['answerable']} answerable questions of the "
+        "dev pages (the team's"
+        + (" and `questions/dev-fresh.jsonl`" if fresh else "")
+        + f"; {provenance['threshold_rule']}); measured once on the test split. "
         "Answerable questions are asked with their product, unanswerable ones on all "
         "documents; intervals: 95 % Wilson.",
         "",
@@ -430,6 +488,11 @@ def markdown(provenances: Sequence[dict[str, Any]], models: Sequence[AbstentionM
     sets = (
         ("dev_extra", DEV_UNANSWERABLE_EXTRA, "dev-only unanswerable questions of another writer"),
         (
+            "dev_fresh",
+            DEV_UNANSWERABLE_FRESH,
+            "dev-only unanswerable questions of a new writer in real people's variety",
+        ),
+        (
             "test_extra",
             TEST_UNANSWERABLE_EXTRA,
             "test-only unanswerable questions of a fourth writer, never used to fit or choose",
@@ -450,9 +513,16 @@ def markdown(provenances: Sequence[dict[str, Any]], models: Sequence[AbstentionM
                 f"{kind} {_cell(rate['abstention'])}"
                 for kind, rate in found[f"{key}_by_kind"].items()
             )
+            answered = found[key]
+            wrongly = (
+                f" (the same writer's answerable questions, asked with their product: false "
+                f"abstention {_cell(answered['false_abstention'])})"
+                if answered["answerable"]
+                else ""
+            )
             lines += [
                 f"- The {what} (`{data_file_name(path)}`, all documents): abstention "
-                f"{_cell(found[key]['abstention'])}; by kind: {kinds}.",
+                f"{_cell(answered['abstention'])}; by kind: {kinds}{wrongly}.",
             ]
         lines.append("")
     return "\n".join(lines)

@@ -338,6 +338,8 @@ class TestUnanswerableFiles:
         "train-extra.jsonl",
         "dev-extra.jsonl",
         "test-extra.jsonl",
+        "train-fresh.jsonl",
+        "dev-fresh.jsonl",
         "test-fresh.jsonl",
     )
 
@@ -382,3 +384,44 @@ class TestUnanswerableFiles:
             "selector_score",
         ):
             assert expected in text
+
+
+class TestFreshQuestions:
+    """A new writer's answerable files join the fit (train pages) and the threshold (dev pages):
+    a question on a page of another split would leak held-out pages, and is refused."""
+
+    @staticmethod
+    def _page_of(split: str) -> tuple[str, int]:
+        from knowledge.eval.splits import page_rule
+
+        return next(
+            ("vg-auto-conditions-generales.pdf", page)
+            for page in range(1, 200)
+            if page_rule("vg-auto-conditions-generales.pdf", page) == split
+        )
+
+    def _write(self, path: Path, page: tuple[str, int]) -> Path:
+        item = {
+            "question": "franchise bris de glace combien ?",
+            "document": page[0],
+            "page": page[1],
+            "answer": "90 €.",
+            "product_code": "VG-AUTO",
+        }
+        path.write_text(json.dumps(item, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+    def test_questions_on_the_files_split_are_read(self, tmp_path: Path) -> None:
+        from knowledge.eval.abstention import fresh_questions
+
+        path = self._write(tmp_path / "train-fresh.jsonl", self._page_of("train"))
+        assert [q.product_code for q in fresh_questions(path, "train")] == ["VG-AUTO"]
+
+    @pytest.mark.parametrize("other", ["dev", "test"])
+    def test_a_question_on_a_held_out_page_is_refused(self, tmp_path: Path, other: str) -> None:
+        from knowledge.errors import DatasetError
+        from knowledge.eval.abstention import fresh_questions
+
+        path = self._write(tmp_path / "train-fresh.jsonl", self._page_of(other))
+        with pytest.raises(DatasetError, match=f"is in {other}"):
+            fresh_questions(path, "train")
