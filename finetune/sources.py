@@ -7,7 +7,9 @@ The data files (one documented place: these constants):
   `finetune.records.Triplet` with its `split`; `GENERATED_UNANSWERABLE_FILE`: the refusal
   triplets (a question with a passage of its split that does not answer it, the answer
   `REFUSAL_ANSWER`); `GENERATED_REPORT_FILE`: how they were made (counts, rejections, hashes);
-- `HANDWRITTEN_DIR`: the team's questions with their page and reference answer;
+- `handwritten_files()`: the split manifest's hand-written questions with their page and
+  reference answer (`QUESTION_FILES`; the new writers' `*-fresh.jsonl` files beside them are the
+  abstention model's and the held-out test's only);
 - `ROBUSTNESS_FILE`: held-out originals, each with its typos, no-accent, lower-case and
   hand-written paraphrase variants; `CALIBRATION_FILE`: held-out questions with their reference
   answers (or none: not answered by the documents);
@@ -26,13 +28,12 @@ from typing import Any
 from finetune.errors import DataFileError
 from finetune.records import Provenance, Triplet, read_triplets
 from knowledge.eval.datasets import Question, load_questions
-from knowledge.eval.splits import GENERATED_FILES, Split, page_rule
+from knowledge.eval.splits import GENERATED_FILES, QUESTION_FILES, Split, page_rule
 from knowledge.interfaces import Chunk
 from knowledge.text import content_stems
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
-HANDWRITTEN_DIR = REPOSITORY / "tests" / "knowledge" / "questions"
 UNANSWERABLE_FILE = DATA_DIR / "unanswerable.jsonl"
 GENERATED_FILE, GENERATED_UNANSWERABLE_FILE = GENERATED_FILES
 GENERATED_REPORT_FILE = DATA_DIR / "generated.report.json"
@@ -41,8 +42,8 @@ CALIBRATION_FILE = DATA_DIR / "calibration.jsonl"
 HELD_OUT: tuple[Split, ...] = ("dev", "test")
 
 
-def handwritten_files(directory: Path = HANDWRITTEN_DIR) -> list[Path]:
-    return sorted(directory.glob("*.jsonl"))
+def handwritten_files() -> list[Path]:
+    return sorted(QUESTION_FILES)
 
 
 def load_handwritten(paths: Sequence[Path]) -> list[Question]:
@@ -57,12 +58,10 @@ def page_split(document: str, page: int) -> Split:
     return page_rule(document, page)
 
 
-def questions_of(split: Split, directory: Path = HANDWRITTEN_DIR) -> list[Question]:
+def questions_of(split: Split) -> list[Question]:
     """The hand-written questions of one split."""
     return [
-        q
-        for q in load_handwritten(handwritten_files(directory))
-        if page_split(q.document, q.page) == split
+        q for q in load_handwritten(handwritten_files()) if page_split(q.document, q.page) == split
     ]
 
 
