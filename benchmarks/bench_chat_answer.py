@@ -35,7 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from knowledge.answering import AnswerService
-from knowledge.eval.abstention import unanswerable_file
+from knowledge.eval.abstention import by_kind, unanswerable_file
 from knowledge.eval.answers import chat_answers
 from knowledge.eval.datasets import Question, load_questions
 from knowledge.eval.splits import MANIFEST, REPO, Manifest, page_rule
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         question_sets = [held_out_set(args.questions, args.unanswerable)]
     else:
         question_sets = [
-            (split, questions_by_split(manifest, split), manifest.unanswerable(split), {})
+            (split, questions_by_split(manifest, split), manifest.unanswerable(split), [])
             for split in args.split
         ]
     try:
@@ -163,24 +163,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def held_out_set(
     answerable: Path, unanswerable: Path
-) -> tuple[str, list[Question], list[str], dict[str, str]]:
-    """(label, answerable questions, unanswerable questions, kind of each) of a held-out file
-    pair; prints the splits of the answerable questions' pages."""
+) -> tuple[str, list[Question], list[str], list[tuple[str, str]]]:
+    """(label, answerable questions, unanswerable questions, (question, kind) of each) of a
+    held-out file pair; prints the splits of the answerable questions' pages."""
     questions = [q for q in load_questions(answerable) if q.answer]
-    kinds = dict(unanswerable_file(unanswerable))
+    kinds = unanswerable_file(unanswerable)
     pages = Counter(page_rule(q.document, q.page) for q in questions)
     print(f"{answerable}: {len(questions)} questions, pages by split {dict(pages)}", flush=True)
-    return answerable.stem, questions, list(kinds), kinds
+    return answerable.stem, questions, [question for question, _ in kinds], kinds
 
 
-def abstention_by_kind(refused: Sequence[bool], kinds: dict[str, str]) -> dict[str, str]:
-    """Refused out of asked, for each kind of unanswerable question, in the order of `kinds`."""
-    counts: dict[str, list[int]] = {}
-    for was_refused, kind in zip(refused, kinds.values(), strict=True):
-        tally = counts.setdefault(kind or "unknown", [0, 0])
-        tally[0] += was_refused
-        tally[1] += 1
-    return {kind: f"{done}/{asked}" for kind, (done, asked) in counts.items()}
+def abstention_by_kind(refused: Sequence[bool], kinds: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Refused out of asked, for each kind of unanswerable question (`by_kind`'s counts)."""
+    rated = by_kind([(was_refused, 0) for was_refused in refused], kinds)
+    return {
+        kind or "unknown": f"{rate['abstention']['k']}/{rate['abstention']['n']}"
+        for kind, rate in rated.items()
+    }
 
 
 def compare(baseline: Path, candidate: Path) -> int:

@@ -104,14 +104,14 @@ def _questions(manifest: Manifest, split: str) -> list[Question]:
 def fresh_questions(path: Path, split: Split) -> list[Question]:
     """The answerable questions of a new writer's file, each on a page of `split` (a page of
     another split is an error: it would leak held-out pages into the fit or the choice)."""
-    questions = [q for q in load_questions(path) if q.answer]
-    for number, question in enumerate(questions, start=1):
+    questions = load_questions(path)
+    for number, question in enumerate(questions, start=1):  # the file's line numbers
         found = page_rule(question.document, question.page)
         if found != split:
             raise DatasetError(
                 str(path), number, f"page {question.document}#{question.page} is in {found}"
             )
-    return questions
+    return [question for question in questions if question.answer]
 
 
 def observe(

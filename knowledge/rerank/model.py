@@ -48,8 +48,10 @@ def encode_pairs(
     """(input_ids, attention_mask) of each question paired with its passage, the passage cut to
     fit `max_length` tokens (a question too long to leave it MIN_PASSAGE_TOKENS keeps its end)."""
     limit = max_length - PAIR_SPECIAL_TOKENS - MIN_PASSAGE_TOKENS
+    # The selector pairs one question with each of its sentences: each question is measured once.
+    tails = {question: question_tail(tokenizer, question, limit) for question in set(questions)}
     encoded = tokenizer(
-        [question_tail(tokenizer, question, limit) for question in questions],
+        [tails[question] for question in questions],
         list(passages),
         truncation="only_second",
         max_length=max_length,

@@ -43,12 +43,15 @@ def test_a_held_out_pair_is_read_with_the_kind_of_each_unanswerable_question(
     assert label == "fresh"
     assert [q.product_code for q in questions] == ["VG-AUTO"]
     assert asked == ["Assurez-vous les yachts ?", "Quel temps demain ?"]
-    assert kinds == {"Assurez-vous les yachts ?": "not-sold", "Quel temps demain ?": "off-topic"}
+    assert kinds == [
+        ("Assurez-vous les yachts ?", "not-sold"),
+        ("Quel temps demain ?", "off-topic"),
+    ]
     assert "pages by split" in capsys.readouterr().out
 
 
 def test_refusals_are_counted_within_each_kind() -> None:
-    kinds = {"a": "near-miss", "b": "near-miss", "c": "off-topic", "d": ""}
+    kinds = [("a", "near-miss"), ("b", "near-miss"), ("c", "off-topic"), ("d", "")]
 
     assert abstention_by_kind([True, False, True, False], kinds) == {
         "near-miss": "1/2",
