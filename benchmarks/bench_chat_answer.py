@@ -101,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             sentence_selector=(
                 SentenceSelector(
-                    PassageReranker(args.selector, threads=2, quantization=args.quantization)
+                    PassageReranker(args.selector, threads=2, quantization=args.quantization),
+                    candidates=settings.sentence_selector_candidates,
+                    quantity_bonus=settings.sentence_selector_quantity_bonus,
                 )
                 if name == "selector"
                 else None

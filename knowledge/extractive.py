@@ -60,13 +60,18 @@ def asks_for_quantity(question: str) -> bool:
     return bool(_ASKS_FOR_QUANTITY.search(question))
 
 
+def states_quantity(sentence: str) -> bool:
+    """Whether the sentence states a number with its unit ("3 jours", "1 500 €", "trois mois")."""
+    return bool(_STATES_QUANTITY.search(sentence))
+
+
 def _sentence_score(question_stems: set[str], sentence: str, wants_quantity: bool = False) -> float:
     stems = content_stems(sentence)
     if not stems or not question_stems:
         return 0.0
     shared = len(question_stems & stems)
     score = shared / math.sqrt(len(stems))
-    if wants_quantity and shared and _STATES_QUANTITY.search(sentence):
+    if wants_quantity and shared and states_quantity(sentence):
         score *= QUANTITY_WEIGHT
     return score
 

@@ -265,6 +265,7 @@ def build_sentence_selector(settings: KnowledgeSettings) -> "SentenceSelector | 
         ),
         max_concurrent=settings.sentence_selector_max_concurrent,
         candidates=settings.sentence_selector_candidates,
+        quantity_bonus=settings.sentence_selector_quantity_bonus,
     )
 
 

@@ -385,6 +385,7 @@ def run(store_dir: Path, out: Path, command: str) -> list[dict[str, Any]]:
                 "sha256": selector_weights_sha256(settings),
                 "quantization": settings.sentence_selector_quantization,
                 "candidates": settings.sentence_selector_candidates,
+                "quantity_bonus": settings.sentence_selector_quantity_bonus,
             }
         provenance = {
             "command": command,

@@ -288,7 +288,11 @@ def sentence_run(
     def service(name: str | None) -> AnswerService:
         selector = None
         if name is not None:
-            selector = SentenceSelector(scorers[name], candidates=sentences[name])
+            selector = SentenceSelector(
+                scorers[name],
+                candidates=sentences[name],
+                quantity_bonus=settings.sentence_selector_quantity_bonus,
+            )
         return AnswerService(
             retriever,
             AnswerValidator(threshold=settings.validation_threshold),
@@ -346,7 +350,11 @@ def sentence_run(
             seconds = []
             for question in questions:
                 found = retriever.retrieve(question.question, top_k=settings.top_k)
-                selector = SentenceSelector(scorer, candidates=sentences[name])
+                selector = SentenceSelector(
+                    scorer,
+                    candidates=sentences[name],
+                    quantity_bonus=settings.sentence_selector_quantity_bonus,
+                )
                 started = time.perf_counter()
                 selector.choose(question.question, found, 0.0)
                 seconds.append(time.perf_counter() - started)

