@@ -59,6 +59,7 @@ from knowledge.interfaces import (
     SearchFilters,
     StoredDocument,
 )
+from knowledge.qa.features import MIN_PASSAGE_TOKENS, PAIR_SPECIAL_TOKENS, question_tail
 
 logger = logging.getLogger(__name__)
 
@@ -336,8 +337,14 @@ class CrossEncoderScorer:
 def _encode_pairs(
     tokenizer: Any, questions: Sequence[str], passages: Sequence[str], max_length: int
 ) -> Any:
+    """Each question paired with its passage, the passage cut to fit `max_length` tokens; a
+    question too long to leave the passage MIN_PASSAGE_TOKENS keeps its end (the tokenizer can
+    only cut the passage, and refuses the pair otherwise)."""
+    prefix = len(tokenizer("query: ", add_special_tokens=False)["input_ids"])
+    limit = max_length - PAIR_SPECIAL_TOKENS - MIN_PASSAGE_TOKENS - prefix
+    tails = {q: question_tail(tokenizer, q, limit) for q in set(questions)}
     return tokenizer(
-        [f"query: {q}" for q in questions],
+        [f"query: {tails[q]}" for q in questions],
         [f"passage: {p}" for p in passages],
         padding=True,
         truncation="only_second",

@@ -193,3 +193,27 @@ class TestQuestionRanks:
         finally:
             index.close()
         assert found == [1, 1, None]
+
+
+def test_a_cross_encoder_pair_with_a_question_longer_than_the_window_keeps_its_end(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The tokenizer can only cut the passage: a long story before the question made it refuse
+    the pair; the question now keeps its last tokens, and the passage its first ones."""
+    from finetune.retriever import _encode_pairs
+    from knowledge.qa.features import load_tokenizer
+    from tests.knowledge.e5_helpers import converted_model_dir
+
+    tokenizer = load_tokenizer(converted_model_dir(tmp_path_factory))
+    story = "Mon chien a eu un accident dans le jardin la semaine dernière et " * 30
+    asked = story + "est-ce que les frais de vétérinaire sont remboursés ?"
+    passage = "Les frais vétérinaires d'accident sont remboursés à 80 %."
+
+    encoded = _encode_pairs(tokenizer, [asked, "Le vol est-il couvert ?"], [passage] * 2, 64)
+
+    assert encoded["input_ids"].shape[1] <= 64
+    long_pair = tokenizer.decode(encoded["input_ids"][0], skip_special_tokens=True)
+    assert "de vétérinaire sont remboursés" in long_pair
+    assert "passage: les frais" in long_pair.lower()
+    short_pair = tokenizer.decode(encoded["input_ids"][1], skip_special_tokens=True)
+    assert short_pair.startswith("query: Le vol est-il couvert")
