@@ -285,14 +285,17 @@ def sentence_run(
         "baseline": settings.sentence_selector_candidates
     }
 
+    selectors = {
+        name: SentenceSelector(
+            scorer,
+            candidates=sentences[name],
+            quantity_bonus=settings.sentence_selector_quantity_bonus,
+        )
+        for name, scorer in scorers.items()
+    }
+
     def service(name: str | None) -> AnswerService:
-        selector = None
-        if name is not None:
-            selector = SentenceSelector(
-                scorers[name],
-                candidates=sentences[name],
-                quantity_bonus=settings.sentence_selector_quantity_bonus,
-            )
+        selector = None if name is None else selectors[name]
         return AnswerService(
             retriever,
             AnswerValidator(threshold=settings.validation_threshold),
@@ -346,15 +349,10 @@ def sentence_run(
         }
         progress("latency of the selector alone")
         questions = questions_by_split(manifest, splits[-1])[:limit]  # type: ignore[arg-type]
-        for name, scorer in scorers.items():
+        for name, selector in selectors.items():
             seconds = []
             for question in questions:
                 found = retriever.retrieve(question.question, top_k=settings.top_k)
-                selector = SentenceSelector(
-                    scorer,
-                    candidates=sentences[name],
-                    quantity_bonus=settings.sentence_selector_quantity_bonus,
-                )
                 started = time.perf_counter()
                 selector.choose(question.question, found, 0.0)
                 seconds.append(time.perf_counter() - started)
