@@ -196,8 +196,10 @@ train-sentence-selector: $(VENV)/.installed ## Retrain the sentence selector (kn
 
 .PHONY: train-abstention
 train-abstention: $(VENV)/.installed ## Refit the abstention models (knowledge/artifacts/abstention/, float and int8 vectors) and measure them on the held-out splits
+# What `auto` pairs on one host: float vectors with the selector in bfloat16 (hardware bfloat16),
+# int8 vectors with the selector in float32 (without it); emulated, bfloat16 is only slower.
 	$(PY) -m knowledge.corpus build
 	KNOWLEDGE_EMBEDDING_QUANTIZATION=none $(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval-float --no-progress
-	KNOWLEDGE_EMBEDDING_QUANTIZATION=none $(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval-float --report docs/knowledge-eval.md
+	KNOWLEDGE_EMBEDDING_QUANTIZATION=none KNOWLEDGE_SENTENCE_SELECTOR_PRECISION=bfloat16 $(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval-float --report docs/knowledge-eval.md
 	KNOWLEDGE_EMBEDDING_QUANTIZATION=int8 $(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval-int8 --no-progress
-	KNOWLEDGE_EMBEDDING_QUANTIZATION=int8 $(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval-int8 --report docs/knowledge-eval.md
+	KNOWLEDGE_EMBEDDING_QUANTIZATION=int8 KNOWLEDGE_SENTENCE_SELECTOR_PRECISION=float32 $(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval-int8 --report docs/knowledge-eval.md

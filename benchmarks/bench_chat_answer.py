@@ -39,7 +39,13 @@ from knowledge.eval.abstention import by_kind, unanswerable_file
 from knowledge.eval.answers import chat_answers
 from knowledge.eval.datasets import Question, load_questions
 from knowledge.eval.splits import MANIFEST, REPO, Manifest, page_rule
-from knowledge.pipelines import build_abstention, open_built_retriever, query_quantization
+from knowledge.pipelines import (
+    build_abstention,
+    open_built_retriever,
+    query_quantization,
+    selector_candidates,
+    selector_precision,
+)
 from knowledge.qa.evaluate import questions_by_split
 from knowledge.qa.reader import SpanReader
 from knowledge.rerank.evaluate import paired_interval
@@ -101,8 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             sentence_selector=(
                 SentenceSelector(
-                    PassageReranker(args.selector, threads=2, quantization=args.quantization),
-                    candidates=settings.sentence_selector_candidates,
+                    PassageReranker(
+                        args.selector,
+                        threads=2,
+                        quantization=args.quantization,
+                        precision=selector_precision(selector_settings),
+                    ),
+                    candidates=selector_candidates(selector_settings),
                     quantity_bonus=settings.sentence_selector_quantity_bonus,
                 )
                 if name == "selector"

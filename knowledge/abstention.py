@@ -145,6 +145,13 @@ class AbstentionModel:
         return str(self._selector().get("quantization") or "none")
 
     @property
+    def selector_candidates(self) -> int | None:
+        """The sentences the selector read when it was fitted (selector fits); None: not
+        recorded (fits before the setting existed)."""
+        candidates = self._selector().get("candidates")
+        return int(candidates) if candidates else None
+
+    @property
     def reads_selector(self) -> bool:
         """Whether the selector's score is among its signals (SELECTOR_FEATURES)."""
         return self.features == SELECTOR_FEATURES

@@ -27,7 +27,7 @@ from product_catalog.documents import DocumentCatalog
 if TYPE_CHECKING:
     from knowledge.embedders import Precision, Quantization
     from knowledge.qa.reader import SpanReader
-    from knowledge.rerank.reranker import SentenceSelector
+    from knowledge.rerank.reranker import Computed, SentenceSelector
 
 logger = logging.getLogger(__name__)
 
@@ -210,11 +210,13 @@ def build_abstention(
     if selector and (
         model.selector_sha256 != selector_sha256
         or model.selector_quantization != settings.sentence_selector_quantization
+        or model.selector_candidates not in (None, selector_candidates(settings))
     ):
-        # The selector's scores are one of its signals: other weights or precision change them.
+        # The selector's scores are one of its signals: other weights or precision change them,
+        # and the best of more sentences scores higher.
         logger.warning(
-            "abstention model %s was fitted beside another sentence selector (weights or "
-            "quantization): the model without the selector's score decides "
+            "abstention model %s was fitted beside another sentence selector (weights, "
+            "quantization or sentences read): the model without the selector's score decides "
             "(retrain it: python -m knowledge.eval.abstention)",
             directory,
         )
@@ -249,6 +251,24 @@ def with_reranker(settings: KnowledgeSettings, retriever: Retriever) -> Retrieve
     return RerankingRetriever(retriever, reranker, settings.reranker_candidates)
 
 
+def selector_precision(settings: KnowledgeSettings) -> "Computed":
+    """What the sentence selector computes in on this machine ("float32" or "bfloat16")."""
+    from knowledge.rerank.reranker import resolve_precision
+
+    return resolve_precision(
+        settings.sentence_selector_precision, settings.sentence_selector_quantization
+    )
+
+
+def selector_candidates(settings: KnowledgeSettings) -> int:
+    """The sentences the selector reads: the setting, or its precision's default."""
+    from knowledge.rerank.reranker import default_candidates
+
+    if settings.sentence_selector_candidates is not None:
+        return settings.sentence_selector_candidates
+    return default_candidates(selector_precision(settings))
+
+
 def build_sentence_selector(settings: KnowledgeSettings) -> "SentenceSelector | None":
     """The sentence selector when enabled and its artifact is present (not loaded yet)."""
     from knowledge.qa.model import artifact_present
@@ -262,9 +282,10 @@ def build_sentence_selector(settings: KnowledgeSettings) -> "SentenceSelector | 
             directory,
             threads=settings.reader_threads,
             quantization=settings.sentence_selector_quantization,
+            precision=selector_precision(settings),
         ),
         max_concurrent=settings.sentence_selector_max_concurrent,
-        candidates=settings.sentence_selector_candidates,
+        candidates=selector_candidates(settings),
         quantity_bonus=settings.sentence_selector_quantity_bonus,
     )
 

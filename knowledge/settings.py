@@ -108,11 +108,14 @@ class KnowledgeSettings(BaseSettings):
     sentence_selector_quantization: Literal["none", "int8"] = "none"
     # Selections at once per process; one more gets the word-overlap sentence at once.
     sentence_selector_max_concurrent: int = Field(default=1, ge=1)
-    # Sentences the selector reads: those sharing the most words with the question. 8 answer
-    # better (held-out ROUGE-L +2.3 points) but take twice the time: 0.43 s on one thread of a
-    # fast CPU, past the answer's budget where the action server gives the model one thread
-    # (docs/benchmarks.md, sentence selection); for a deployment with a core to spare.
-    sentence_selector_candidates: int = Field(default=4, ge=1, le=50)
+    # "auto": bfloat16 on a CPU with hardware bfloat16 (Intel AMX, AVX-512 BF16), else float32
+    # (int8 weights: float32).
+    sentence_selector_precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    # Sentences the selector reads: those sharing the most words with the question. None: 8 in
+    # bfloat16, 4 in float32. 8 answer better (held-out ROUGE-L +2.3 points); in bfloat16 they
+    # cost what 4 cost in float32, in float32 twice the time, past the answer's budget where the
+    # action server gives the model one thread (docs/benchmarks.md, sentence selection).
+    sentence_selector_candidates: int | None = Field(default=None, ge=1, le=50)
     # How much higher a sentence stating a quantity ranks when the question asks for one (0: the
     # model alone decides; knowledge/rerank/reranker.py).
     sentence_selector_quantity_bonus: float = Field(default=1.0, ge=0.0)

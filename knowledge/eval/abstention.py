@@ -58,7 +58,7 @@ from knowledge.eval.splits import (
 )
 from knowledge.extractive import extractive_answer
 from knowledge.interfaces import SearchFilters
-from knowledge.pipelines import selector_weights_sha256
+from knowledge.pipelines import selector_candidates, selector_precision, selector_weights_sha256
 from knowledge.qa.train import git_commit
 from knowledge.rerank.reranker import SentenceSelector
 from knowledge.retrieval import StoreRetriever
@@ -384,7 +384,8 @@ def run(store_dir: Path, out: Path, command: str) -> list[dict[str, Any]]:
                 "artifact": data_file_name(settings.sentence_selector_dir),
                 "sha256": selector_weights_sha256(settings),
                 "quantization": settings.sentence_selector_quantization,
-                "candidates": settings.sentence_selector_candidates,
+                "precision": selector_precision(settings),
+                "candidates": selector_candidates(settings),
                 "quantity_bonus": settings.sentence_selector_quantity_bonus,
             }
         provenance = {
@@ -545,11 +546,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    # The embedding variables decide the vectors, hence which model is fitted: part of the command.
+    # The embedding variables decide the vectors, hence which model is fitted, and the selector's
+    # decide its score: part of the command.
     variables = " ".join(
         f"{name}={value}"
         for name, value in sorted(os.environ.items())
-        if name.startswith("KNOWLEDGE_EMBEDDING_")
+        if name.startswith(("KNOWLEDGE_EMBEDDING_", "KNOWLEDGE_SENTENCE_SELECTOR_"))
     )
     command = f"{variables} python -m knowledge.eval.abstention ".lstrip() + " ".join(
         argv if argv is not None else sys.argv[1:]

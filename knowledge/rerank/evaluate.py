@@ -263,7 +263,13 @@ def sentence_run(
     (default: the knowledge base's setting)."""
     from knowledge.answering import AnswerService
     from knowledge.eval.answers import chat_answers
-    from knowledge.pipelines import build_abstention, open_built_retriever, query_quantization
+    from knowledge.pipelines import (
+        build_abstention,
+        open_built_retriever,
+        query_quantization,
+        selector_candidates,
+        selector_precision,
+    )
     from knowledge.qa.evaluate import latency_summary, questions_by_split
     from knowledge.rerank.reranker import SentenceSelector
     from knowledge.settings import KnowledgeSettings
@@ -276,14 +282,14 @@ def sentence_run(
     if int8:
         scorers["int8"] = PassageReranker(artifact, threads=threads, quantization="int8")
     if baseline is not None:
-        scorers["baseline"] = PassageReranker(baseline, threads=threads)
-    read = candidates or settings.sentence_selector_candidates
+        scorers["baseline"] = PassageReranker(
+            baseline, threads=threads, precision=selector_precision(settings)
+        )
+    read = candidates or selector_candidates(settings)
     abstention = build_abstention(settings, query_quantization(retriever))
 
     # The baseline runs as the chat runs it today: the setting's number of sentences.
-    sentences = {name: read for name in scorers} | {
-        "baseline": settings.sentence_selector_candidates
-    }
+    sentences = {name: read for name in scorers} | {"baseline": selector_candidates(settings)}
 
     selectors = {
         name: SentenceSelector(

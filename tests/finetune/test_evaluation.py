@@ -224,6 +224,7 @@ class TestGeneratorRuns:
 
         class PrefersVets:
             titled = False
+            precision = "float32"
 
             def warm_up(self) -> None: ...
 

@@ -58,6 +58,7 @@ class WordScorer:
     """The selector's model: 3 for a sentence holding `word`, -3 for the others."""
 
     titled = False
+    precision = "float32"
 
     def __init__(self, word: str) -> None:
         self.word = word
@@ -174,16 +175,23 @@ class TestArtifact:
         metrics = committed.provenance["metrics"]
         assert metrics["test"]["unanswerable"] >= 60
 
-    @pytest.mark.parametrize("quantization", ["none", "int8"])
+    # What `auto` gives on one machine: float vectors beside a selector in bfloat16 (hardware
+    # bfloat16), int8 vectors beside a selector in float32 (without it).
+    @pytest.mark.parametrize(
+        ("quantization", "precision"), [("none", "bfloat16"), ("int8", "float32")]
+    )
     def test_the_committed_selector_fits_are_used_beside_the_committed_selector(
-        self, quantization: str
+        self, quantization: str, precision: str
     ) -> None:
         from knowledge.pipelines import build_abstention
         from knowledge.settings import KnowledgeSettings
 
-        used = build_abstention(KnowledgeSettings(), quantization, selector=True)
+        settings = KnowledgeSettings(sentence_selector_precision=precision)
+        used = build_abstention(settings, quantization, selector=True)
         assert used is not None
         assert used.features == SELECTOR_FEATURES
+        # A fit from before the setting ran in float32.
+        assert used.provenance["data"]["selector"].get("precision", "float32") == precision
 
 
 class TestService:
@@ -326,6 +334,28 @@ class TestSelectorScore:
             assert (build_abstention(settings, selector=True) is not None) is used
         off = KnowledgeSettings(abstention_dir=tmp_path, sentence_selector_enabled=False)
         assert build_abstention(off, selector=True) is None
+
+    def test_a_fit_made_reading_another_number_of_sentences_is_not_used(
+        self, tmp_path: Path
+    ) -> None:
+        from knowledge.pipelines import build_abstention, selector_weights_sha256
+        from knowledge.settings import KnowledgeSettings
+
+        fitted = selector_model()
+        settings = KnowledgeSettings(abstention_dir=tmp_path, sentence_selector_precision="float32")
+        digest = selector_weights_sha256(settings)
+        for candidates, used in ((8, False), (4, True), (None, True)):
+            provenance = {"data": {"selector": {"sha256": digest, "candidates": candidates}}}
+            AbstentionModel(
+                fitted.weights,
+                fitted.bias,
+                fitted.means,
+                fitted.scales,
+                0.5,
+                SELECTOR_FEATURES,
+                provenance=provenance,
+            ).save(tmp_path)
+            assert (build_abstention(settings, selector=True) is not None) is used
 
 
 class TestUnanswerableFiles:

@@ -223,3 +223,36 @@ def test_the_default_answer_gives_the_waiting_periods_of_pet_insurance(
     service = AnswerService(retriever, AnswerValidator(), sentence_selector=selector)
     answer = _waiting_periods_answer(service)
     assert f"« {answer.text} »" in answer.sources[0].passage
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not artifact_present(SENTENCE_SELECTOR_DIR), reason="no sentence selector artifact"
+)
+def test_the_selector_in_bfloat16_scores_as_in_float32_and_reads_eight_sentences(
+    animaux_retriever: tuple[Any, Path],
+) -> None:
+    """bfloat16 is `auto`'s choice on a CPU computing it in hardware (emulated, slower, on
+    others): the same scores within rounding, the same answer."""
+    from knowledge.extractive import sentence_candidates
+    from knowledge.rerank.reranker import PassageReranker, SentenceSelector
+
+    retriever, model_dir = animaux_retriever
+    question = "Quel est le délai de carence de l'assurance animaux ?"
+    found = retriever.retrieve(question, top_k=4)
+    texts = [" ".join(shown) for _, shown in sentence_candidates(found)][:8]
+    exact = PassageReranker(SENTENCE_SELECTOR_DIR, model_dir=model_dir, precision="float32")
+    rounded = PassageReranker(SENTENCE_SELECTOR_DIR, model_dir=model_dir, precision="bfloat16")
+    full, half = exact.scores(question, texts), rounded.scores(question, texts)
+    assert len(texts) >= 4
+    assert max(abs(a - b) for a, b in zip(full, half, strict=True)) < 0.3, (full, half)
+    assert full.index(max(full)) == half.index(max(half))
+    assert SentenceSelector(rounded).candidates == 8
+    # Reading the same 4 sentences, the chat gives the same answer in either precision.
+    answers = [
+        AnswerService(
+            retriever, AnswerValidator(), sentence_selector=SentenceSelector(scorer, candidates=4)
+        ).answer(question, product="VG-ANIMAUX")
+        for scorer in (exact, rounded)
+    ]
+    assert answers[0].text == answers[1].text

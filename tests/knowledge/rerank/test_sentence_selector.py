@@ -15,7 +15,7 @@ from knowledge.errors import KnowledgeError
 from knowledge.eval.datasets import Question
 from knowledge.eval.splits import Manifest
 from knowledge.interfaces import Chunk, ScoredChunk
-from knowledge.pipelines import build_sentence_selector
+from knowledge.pipelines import build_sentence_selector, selector_candidates
 from knowledge.rerank.data import (
     MIN_SENTENCE_ROUGE,
     own_sentence_groups,
@@ -44,6 +44,8 @@ FAQ = chunk(
 
 class ScriptedScorer:
     """Scores the texts that hold `word` above the others; or fails."""
+
+    precision = "float32"
 
     def __init__(self, word: str, fail: bool = False, titled: bool = False) -> None:
         self.word = word
@@ -111,6 +113,7 @@ class Scores:
     """Scores each text by the first of `table`'s words it holds (0.0 without any)."""
 
     titled = False
+    precision = "float32"
 
     def __init__(self, table: dict[str, float]) -> None:
         self.table = table
@@ -230,7 +233,9 @@ def test_the_settings_choose_how_many_sentences_the_selector_reads_and_its_bonus
 ) -> None:
     (tmp_path / "reader.safetensors").write_bytes(b"")
     (tmp_path / "config.json").write_text("{}")
-    settings = KnowledgeSettings(llm_model="", sentence_selector_dir=tmp_path)
+    settings = KnowledgeSettings(
+        llm_model="", sentence_selector_dir=tmp_path, sentence_selector_precision="float32"
+    )
     selector = build_sentence_selector(settings)
     assert selector is not None
     assert (selector.candidates, selector.quantity_bonus) == (4, 1.0)
@@ -240,6 +245,52 @@ def test_the_settings_choose_how_many_sentences_the_selector_reads_and_its_bonus
     selector = build_sentence_selector(chosen)
     assert selector is not None
     assert (selector.candidates, selector.quantity_bonus) == (8, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("precision", "quantization", "computes", "reads"),
+    [
+        ("float32", "none", "float32", 4),
+        ("bfloat16", "none", "bfloat16", 8),
+        ("float32", "int8", "float32", 4),
+        ("auto", "int8", "float32", 4),
+    ],
+)
+def test_a_selector_in_bfloat16_reads_eight_sentences_and_in_float32_four(
+    tmp_path: Path, precision: str, quantization: str, computes: str, reads: int
+) -> None:
+    (tmp_path / "reader.safetensors").write_bytes(b"")
+    (tmp_path / "config.json").write_text("{}")
+    settings = KnowledgeSettings(
+        llm_model="",
+        sentence_selector_dir=tmp_path,
+        sentence_selector_precision=precision,
+        sentence_selector_quantization=quantization,
+    )
+    selector = build_sentence_selector(settings)
+    assert selector is not None
+    assert (selector.scorer.precision, selector.candidates) == (computes, reads)
+    assert selector_candidates(settings) == reads
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bfloat16_only_where_the_cpu_computes_it(
+    monkeypatch: pytest.MonkeyPatch, native: bool
+) -> None:
+    from knowledge.rerank import reranker
+
+    monkeypatch.setattr(reranker, "cpu_has_native_bfloat16", lambda: native)
+    assert reranker.resolve_precision("auto") == ("bfloat16" if native else "float32")
+    assert reranker.resolve_precision("auto", "int8") == "float32"
+
+
+def test_int8_weights_cannot_run_in_bfloat16() -> None:
+    from knowledge.rerank.reranker import resolve_precision
+
+    with pytest.raises(ValueError, match="int8"):
+        resolve_precision("bfloat16", "int8")
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("float16")
 
 
 def test_piaf_sentence_groups_hold_the_answering_sentence_against_the_others(
