@@ -267,7 +267,6 @@ def sentence_run(
         build_abstention,
         open_built_retriever,
         query_quantization,
-        selector_candidates,
         selector_precision,
     )
     from knowledge.qa.evaluate import latency_summary, questions_by_split
@@ -285,11 +284,14 @@ def sentence_run(
         scorers["baseline"] = PassageReranker(
             baseline, threads=threads, precision=selector_precision(settings)
         )
-    read = candidates or selector_candidates(settings)
     abstention = build_abstention(settings, query_quantization(retriever))
 
-    # The baseline runs as the chat runs it today: the setting's number of sentences.
-    sentences = {name: read for name in scorers} | {"baseline": selector_candidates(settings)}
+    # The baseline runs as the chat runs it today: the setting's number of sentences (unset:
+    # each selector reads its precision's default, as the chat's does).
+    read = candidates or settings.sentence_selector_candidates
+    sentences = {name: read for name in scorers} | {
+        "baseline": settings.sentence_selector_candidates
+    }
 
     selectors = {
         name: SentenceSelector(
@@ -365,7 +367,7 @@ def sentence_run(
             results[f"latency_{name}"] = latency_summary(seconds, settings.top_k)
     finally:
         store.close()
-    results["candidates"] = read
+    results["candidates"] = selectors["float32"].candidates  # what the selector under test read
     results["adopt"] = adopt_selector(results)
     return results
 

@@ -2,6 +2,7 @@
 service's use of it."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -318,19 +319,10 @@ class TestSelectorScore:
         from knowledge.pipelines import build_abstention, selector_weights_sha256
         from knowledge.settings import KnowledgeSettings
 
-        fitted = selector_model()
         settings = KnowledgeSettings(abstention_dir=tmp_path)
         for digest, used in (("0" * 64, False), (selector_weights_sha256(settings), True)):
             provenance = {"data": {"selector": {"sha256": digest}}}
-            AbstentionModel(
-                fitted.weights,
-                fitted.bias,
-                fitted.means,
-                fitted.scales,
-                0.5,
-                SELECTOR_FEATURES,
-                provenance=provenance,
-            ).save(tmp_path)
+            replace(selector_model(), provenance=provenance).save(tmp_path)
             assert (build_abstention(settings, selector=True) is not None) is used
         off = KnowledgeSettings(abstention_dir=tmp_path, sentence_selector_enabled=False)
         assert build_abstention(off, selector=True) is None
@@ -341,20 +333,11 @@ class TestSelectorScore:
         from knowledge.pipelines import build_abstention, selector_weights_sha256
         from knowledge.settings import KnowledgeSettings
 
-        fitted = selector_model()
         settings = KnowledgeSettings(abstention_dir=tmp_path, sentence_selector_precision="float32")
         digest = selector_weights_sha256(settings)
         for candidates, used in ((8, False), (4, True), (None, True)):
             provenance = {"data": {"selector": {"sha256": digest, "candidates": candidates}}}
-            AbstentionModel(
-                fitted.weights,
-                fitted.bias,
-                fitted.means,
-                fitted.scales,
-                0.5,
-                SELECTOR_FEATURES,
-                provenance=provenance,
-            ).save(tmp_path)
+            replace(selector_model(), provenance=provenance).save(tmp_path)
             assert (build_abstention(settings, selector=True) is not None) is used
 
 
