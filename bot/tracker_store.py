@@ -7,8 +7,11 @@ Rasa's `SQL` type plus `cache_size` (conversations kept, least recently used out
 The database stays the only truth: a kept tracker is handed out only when one indexed query (row
 count and highest row id of the conversation) shows the database unchanged since it was saved, and
 only once; otherwise it is rebuilt from the database as Rasa's own store does. `save` writes only
-the events not stored yet. On SQLite one connection stays open in write-ahead-log mode. The design:
-docs/conversation.md (the tracker store); its effect on latency: docs/benchmarks.md.
+the events not stored yet. On SQLite one connection stays open in write-ahead-log mode. The trackers
+it hands out are `bot.trackers.IncrementalTracker`s, which keep what the policies derive from the
+events between calls (and so between turns while kept here). The design: docs/conversation.md (the
+tracker store); its effect on latency: docs/benchmarks.md. Importing this module also installs
+`bot.rasa_patches` (a cheaper check of the action server's responses) in the Rasa server.
 """
 
 from __future__ import annotations
@@ -28,9 +31,14 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
+from bot import rasa_patches
 from bot.redaction import consent_refused, needs_redaction, redacted
+from bot.trackers import IncrementalTracker
 
 logger = logging.getLogger(__name__)
+
+# The one project module every Rasa server imports (endpoints.yml): Rasa's changes go in here.
+rasa_patches.install()
 
 DEFAULT_CACHE_SIZE = 500
 DEFAULT_CACHE_TTL_S = 900.0
@@ -91,6 +99,14 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self._saved: OrderedDict[str, _Kept] = OrderedDict()  # waiting for their next turn
         self._handed_out: OrderedDict[str, _Kept] = OrderedDict()  # given to Rasa by retrieve
         self._event_classes = _event_classes()
+
+    def init_tracker(self, sender_id: str) -> DialogueStateTracker:
+        """A new conversation's tracker, incremental as the ones read back (bot/trackers.py)."""
+        return IncrementalTracker(
+            sender_id,
+            self.domain.slots if self.domain is not None else None,
+            max_event_history=self.max_event_history,
+        )
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the latest session; the one kept in memory when still current."""
@@ -222,7 +238,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         if self.domain is None or not rows:
             return None
         events = [self._event(json.loads(row.data)) for row in rows]
-        return DialogueStateTracker.from_events(
+        return IncrementalTracker.from_events(
             sender_id, [event for event in events if event is not None], self.domain.slots
         )
 

@@ -49,6 +49,10 @@ LEAVES_WITHOUT_ADVISOR = 3
 # have ended already; most must still be in progress, and each of those must end on the survivor.
 KILL_AFTER_TURNS_EACH = 3
 MIN_IN_PROGRESS_AT_CRASH = JOURNEYS * 2 // 3
+# Journeys start within this many seconds of each other: a few turns apart, whatever the servers'
+# speed (spread over 2 s, the first journeys could end before the last had three turns once a
+# turn got cheaper).
+START_SPREAD_S = 0.5
 # How long the crash waits for a moment when replica A is serving a request.
 WAIT_FOR_IN_FLIGHT_S = 10.0
 
@@ -175,7 +179,7 @@ class TestReplicaCrash:
                     starts = random.Random(tag)  # noqa: S311 (staggered starts)
                     await asyncio.gather(
                         kill_replica_a(router, prospects),
-                        *(play(p, starts.uniform(0, 2)) for p in prospects),
+                        *(play(p, starts.uniform(0, START_SPREAD_S)) for p in prospects),
                     )
                     stored = {p.sender: await rows.events(p.conversation_id) for p in prospects}
                     return router, prospects, stored
