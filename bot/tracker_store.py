@@ -5,8 +5,9 @@ Rasa's `SQL` type plus `cache_size` (conversations kept, least recently used out
 `cache_ttl_s` (seconds a conversation may stay idle before it is read from the database again).
 
 The database stays the only truth: a kept tracker is handed out only when one indexed query (row
-count and highest row id of the conversation) shows the database unchanged since it was saved, and
-only once; otherwise it is rebuilt from the database as Rasa's own store does. `save` writes only
+count and highest row id of the conversation) shows the database unchanged since it was saved, or
+only added to by another process (its new rows are then read and applied), and only once;
+otherwise it is rebuilt from the database as Rasa's own store does. `save` writes only
 the events not stored yet. On SQLite one connection stays open in write-ahead-log mode. The trackers
 it hands out are `bot.trackers.IncrementalTracker`s, which keep what the policies derive from the
 events between calls (and so between turns while kept here). The design: docs/conversation.md (the
@@ -109,13 +110,18 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         )
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        """The tracker of the latest session; the one kept in memory when still current."""
+        """The tracker of the latest session; the one kept in memory when still current, or
+        extended by the rows another process added since."""
         saved = self._saved.pop(sender_id, None)
         with self.session_scope() as session:
             marker = self._marker(session, sender_id)
-            if saved is not None and self._still_current(saved, marker):
-                tracker: DialogueStateTracker | None = saved.tracker
-            else:
+            tracker: DialogueStateTracker | None = None
+            if saved is not None and self._unchanged_in_memory(saved):
+                if saved.marker == marker:
+                    tracker = saved.tracker
+                else:
+                    tracker = self._extended(session, saved, marker)
+            if tracker is None:
                 tracker = self._load(session, sender_id, fetch_events_from_all_sessions=False)
         if tracker is not None:
             kept = _Kept(tracker, marker, len(tracker.events), time.monotonic())
@@ -206,12 +212,49 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         _use_write_ahead_log(self.engine)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
-    def _still_current(self, saved: _Kept, marker: Marker) -> bool:
+    def _unchanged_in_memory(self, saved: _Kept) -> bool:
+        """Nothing added to the kept tracker since its save, and not kept for too long."""
         return (
-            saved.marker == marker
-            and len(saved.tracker.events) == saved.stored
+            len(saved.tracker.events) == saved.stored
             and time.monotonic() - saved.kept_at <= self.cache_ttl_s
         )
+
+    def _extended(self, session: Any, saved: _Kept, marker: Marker) -> DialogueStateTracker | None:
+        """The kept tracker with the rows another process appended since it was saved, as
+        reading the whole session would give it; None when the database changed otherwise.
+
+        The rows the tracker was saved with must all be there still (row ids only grow, so
+        their count up to the highest id known shows it); the new ones are read with Rasa's own
+        query of the latest session, and a new session among them, or a conversation whose
+        consent is now refused (its stored texts redacted), makes the caller read everything.
+        """
+        count, highest = saved.marker
+        if highest is None or marker[0] <= count:
+            return None
+        sender_id = saved.tracker.sender_id
+        row = self.SQLEvent
+        still_there = (
+            session.query(sa.func.count(row.id))
+            .filter(row.sender_id == sender_id, row.id <= highest)
+            .scalar()
+        )
+        if still_there != count:
+            return None
+        rows = (
+            self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            .filter(row.id > highest)
+            .all()
+        )
+        if len(rows) != marker[0] - count:
+            return None
+        events = [self._event(json.loads(new_row.data)) for new_row in rows]
+        if any(isinstance(event, SessionStarted) for event in events):
+            return None
+        tracker = saved.tracker
+        for event in events:
+            if event is not None:
+                tracker.update(event)
+        return None if consent_refused(tracker) else tracker
 
     def _drop_expired(self) -> None:
         # Saved in time order (a save moves its conversation to the end): the oldest come first.
