@@ -108,9 +108,15 @@ def _same_everywhere(
         ) == featurizer.prediction_states([rasa], domain, rule_only_data=rule_only_data, **asked)
 
 
-def _grow(events: list[Event], domain: Domain, rule_only_data: dict, every: int = 1) -> None:
-    incremental = IncrementalTracker("someone", domain.slots)
-    rasa = DialogueStateTracker("someone", domain.slots)
+def _grow(
+    events: list[Event],
+    domain: Domain,
+    rule_only_data: dict,
+    every: int = 1,
+    max_event_history: int | None = None,
+) -> None:
+    incremental = IncrementalTracker("someone", domain.slots, max_event_history)
+    rasa = DialogueStateTracker("someone", domain.slots, max_event_history)
     for count, event in enumerate(events, start=1):
         incremental.update(event)
         rasa.update(event)
@@ -194,6 +200,12 @@ def _random_conversation(domain: Domain, seed: int, length: int) -> Iterator[Eve
 def test_random_conversations_give_rasa_values(domain, rule_only_data, seed):
     events = list(_random_conversation(domain, seed, length=60))
     _grow(events, domain, rule_only_data)
+
+
+def test_a_history_cut_to_its_last_events_gives_rasa_values(domain, rule_only_data):
+    """A tracker store's `max_event_history`: the oldest events leave as new ones come."""
+    events = list(_random_conversation(domain, 5, length=60))
+    _grow(events, domain, rule_only_data, max_event_history=12)
 
 
 def test_a_replaced_event_is_replayed_from_the_start(domain, rule_only_data):
