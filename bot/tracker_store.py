@@ -38,7 +38,7 @@ from bot.trackers import IncrementalTracker
 
 logger = logging.getLogger(__name__)
 
-# The one project module every Rasa server imports (endpoints.yml): Rasa's changes go in here.
+# The one project module every Rasa server imports (endpoints.yml): the project's changes to Rasa.
 rasa_patches.install()
 
 DEFAULT_CACHE_SIZE = 500
