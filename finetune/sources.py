@@ -58,13 +58,6 @@ def page_split(document: str, page: int) -> Split:
     return page_rule(document, page)
 
 
-def questions_of(split: Split) -> list[Question]:
-    """The hand-written questions of one split."""
-    return [
-        q for q in load_handwritten(handwritten_files()) if page_split(q.document, q.page) == split
-    ]
-
-
 # ---------------------------------------------------------------- the committed data
 
 
