@@ -26,7 +26,8 @@ RASA_RUN_LAUNCHER = (
     "from common.metrics import reset_multiprocess_dir; "
     "d = os.environ.get('PROMETHEUS_MULTIPROC_DIR'); "
     "d and reset_multiprocess_dir(pathlib.Path(d)); "
-    "sys.argv = ['rasa', *sys.argv[1:], '--jwt-secret', os.environ.pop('RASA_JWT_SECRET')]; "
+    # `--jwt-secret=…` in one argument: a secret that begins with '-' is not taken for an option.
+    "sys.argv = ['rasa', *sys.argv[1:], '--jwt-secret=' + os.environ.pop('RASA_JWT_SECRET')]; "
     "sys.exit(main())"
 )
 

@@ -103,8 +103,33 @@ class TestRasaHttpApiAccess:
         )
         # The secret reaches `rasa run` and leaves the environment its children would inherit.
         assert launched.stdout.split() == [
-            "rasa", "run", "--enable-api", "--jwt-secret", self.SECRET, "False"
+            "rasa", "run", "--enable-api", f"--jwt-secret={self.SECRET}", "False"
         ]  # fmt: skip
+
+    def test_a_secret_beginning_with_a_dash_reaches_rasa(self, tmp_path: Path) -> None:
+        """Random secrets may begin with '-' (one in 64 of URL-safe ones): `--jwt-secret -x…`
+        made Rasa's argument parser stop with 'expected one argument'."""
+        (tmp_path / "rasa").mkdir()
+        (tmp_path / "rasa" / "__init__.py").write_text("")
+        (tmp_path / "rasa" / "__main__.py").write_text(
+            "import argparse\n"
+            "def main():\n"
+            "    parser = argparse.ArgumentParser(prog='rasa')\n"
+            "    parser.add_argument('command')\n"
+            "    parser.add_argument('--jwt-secret')\n"
+            "    print(parser.parse_args().jwt_secret)\n"
+            "    return 0\n"
+        )
+        secret = "-Zq3dashfirst_" + self.SECRET
+        launched = subprocess.run(
+            [sys.executable, *self.service().command[1:3], "run"],
+            env={"RASA_JWT_SECRET": secret, "PYTHONPATH": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert launched.returncode == 0, launched.stderr
+        assert launched.stdout.strip() == secret
 
     def test_the_health_check_sends_a_bearer_token_not_a_url_token(self) -> None:
         service = self.service()
