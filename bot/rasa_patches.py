@@ -21,7 +21,7 @@ import jsonschema  # type: ignore[import-untyped]
 from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 from rasa.core.actions.action import RemoteAction
 
-# Rasa's method, kept for the tests and for `uninstall`.
+# Rasa's method: the failing responses go through it, and the tests compare with it.
 RASA_VALIDATE_ACTION_RESULT = RemoteAction._validate_action_result
 
 
@@ -51,8 +51,3 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 def install() -> None:
     """Puts the changes in place (once; installing again changes nothing)."""
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    """Puts Rasa's own code back."""
-    RemoteAction._validate_action_result = RASA_VALIDATE_ACTION_RESULT  # type: ignore[method-assign]

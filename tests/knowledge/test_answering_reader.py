@@ -208,10 +208,13 @@ class TestWithTheCommittedReader:
         assert "confiance" in answer.text
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
+needs_sentence_selector = pytest.mark.skipif(
     not artifact_present(SENTENCE_SELECTOR_DIR), reason="no sentence selector artifact"
 )
+
+
+@pytest.mark.slow
+@needs_sentence_selector
 def test_the_default_answer_gives_the_waiting_periods_of_pet_insurance(
     animaux_retriever: tuple[Any, Path],
 ) -> None:
@@ -226,9 +229,7 @@ def test_the_default_answer_gives_the_waiting_periods_of_pet_insurance(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not artifact_present(SENTENCE_SELECTOR_DIR), reason="no sentence selector artifact"
-)
+@needs_sentence_selector
 def test_the_selector_in_bfloat16_scores_as_in_float32_and_reads_eight_sentences(
     animaux_retriever: tuple[Any, Path],
 ) -> None:

@@ -85,13 +85,12 @@ class TestRasaHttpApiAccess:
 
     def test_the_launcher_hands_the_secret_to_rasa_run(self, tmp_path: Path) -> None:
         # A stand-in for Rasa's command line that prints the arguments it receives.
-        (tmp_path / "rasa").mkdir()
-        (tmp_path / "rasa" / "__init__.py").write_text("")
-        (tmp_path / "rasa" / "__main__.py").write_text(
+        _stand_in_rasa(
+            tmp_path,
             "import os, sys\n"
             "def main():\n"
             "    print(' '.join(sys.argv), 'RASA_JWT_SECRET' in os.environ)\n"
-            "    return 0\n"
+            "    return 0\n",
         )
         service = self.service()
         launched = subprocess.run(
@@ -109,16 +108,15 @@ class TestRasaHttpApiAccess:
     def test_a_secret_beginning_with_a_dash_reaches_rasa(self, tmp_path: Path) -> None:
         """Random secrets may begin with '-' (one in 64 of URL-safe ones): `--jwt-secret -x…`
         made Rasa's argument parser stop with 'expected one argument'."""
-        (tmp_path / "rasa").mkdir()
-        (tmp_path / "rasa" / "__init__.py").write_text("")
-        (tmp_path / "rasa" / "__main__.py").write_text(
+        _stand_in_rasa(
+            tmp_path,
             "import argparse\n"
             "def main():\n"
             "    parser = argparse.ArgumentParser(prog='rasa')\n"
             "    parser.add_argument('command')\n"
             "    parser.add_argument('--jwt-secret')\n"
             "    print(parser.parse_args().jwt_secret)\n"
-            "    return 0\n"
+            "    return 0\n",
         )
         secret = "-Zq3dashfirst_" + self.SECRET
         launched = subprocess.run(
@@ -138,6 +136,13 @@ class TestRasaHttpApiAccess:
         assert first["Authorization"].startswith("Bearer ")
         assert self.SECRET not in first["Authorization"]
         assert second["Authorization"].startswith("Bearer ")
+
+
+def _stand_in_rasa(root: Path, main_module: str) -> None:
+    """A `rasa` package under `root` whose `rasa.__main__` is `main_module`, for the launcher."""
+    (root / "rasa").mkdir()
+    (root / "rasa" / "__init__.py").write_text("")
+    (root / "rasa" / "__main__.py").write_text(main_module)
 
 
 def test_the_rasa_and_action_servers_share_one_log_key(monkeypatch: pytest.MonkeyPatch) -> None:
