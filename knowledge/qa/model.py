@@ -252,6 +252,19 @@ def load_state(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
             parameters[name].copy_(tensor.to(parameters[name].dtype))
 
 
+def load_trained(model: nn.Module, artifact_dir: Path) -> None:
+    """Loads an artifact's trained parameters into a network built with its configuration
+    (adapters not merged: training may go on from them)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        state = _restored(load_file(str(artifact_dir / WEIGHTS_FILE)))
+    except (OSError, SafetensorError) as exc:
+        raise ReaderModelError(f"cannot read the weights in {artifact_dir}: {exc}") from exc
+    load_state(model, state)
+
+
 def load_artifact(
     artifact_dir: Path,
     model_dir: Path,
@@ -259,16 +272,9 @@ def load_artifact(
 ) -> tuple[nn.Module, AdapterConfig]:
     """The trained network (`build` makes it: the reader's by default), adapters merged, in
     evaluation mode (float32)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     config = read_config(artifact_dir)
-    try:
-        state = _restored(load_file(str(artifact_dir / WEIGHTS_FILE)))
-    except (OSError, SafetensorError) as exc:
-        raise ReaderModelError(f"cannot read the weights in {artifact_dir}: {exc}") from exc
     model = build(model_dir, config)
-    load_state(model, state)
+    load_trained(model, artifact_dir)
     merge_adapters(model)
     model.eval()
     return model, config

@@ -17,6 +17,8 @@ Sentence groups teach the same network to pick the sentence the chat shows:
   (and of its page), the one closest to the reference answer (ROUGE-L) against the others that
   are far from it, each under its passage's document title and section, as the chat's selector
   reads them.
+- Questions the documents do not answer: the sentences the chat's selector would read for them,
+  every one a negative (a group without a positive, for training with a "no answer" logit).
 """
 
 import json
@@ -42,9 +44,14 @@ MIN_SENTENCE_ROUGE = 0.3
 @dataclass(frozen=True)
 class Group:
     question: str
-    positive: str
+    positive: str | None  # None: nothing answers (an unanswerable question)
     negatives: tuple[str, ...]
-    source: str  # "piaf", "own" or "generated"
+    source: str  # "piaf", "own", "generated" or "unanswerable"
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """What the network reads: the positive first, when there is one."""
+        return self.negatives if self.positive is None else (self.positive, *self.negatives)
 
 
 def _split_paragraphs(
@@ -251,3 +258,17 @@ def own_sentence_groups(
         wrong = rng.sample(far, k=min(negatives, len(far)))
         groups.append(Group(question.question, positive, tuple(wrong), "own"))
     return groups, skipped
+
+
+def unanswerable_sentence_groups(
+    questions: Sequence[str], candidates: Callable[[str], list[str]]
+) -> list[Group]:
+    """Questions the documents do not answer as groups without a positive (`candidates`: the
+    sentences the chat's selector reads for a question, as it reads them); a question with no
+    sentence is left out."""
+    groups: list[Group] = []
+    for question in questions:
+        read = tuple(dict.fromkeys(candidates(question)))
+        if read:
+            groups.append(Group(question, None, read, "unanswerable"))
+    return groups

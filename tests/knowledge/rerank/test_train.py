@@ -1,10 +1,12 @@
 """Training the reranker on a tiny separable set: the code path CI can afford."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from knowledge.errors import KnowledgeError
 from knowledge.qa.model import WEIGHTS_FILE
 from knowledge.rerank.reranker import PassageReranker
 from knowledge.rerank.train import PROVENANCE_FILE, RerankTrainOptions, train
@@ -86,3 +88,27 @@ def test_loss_falls_on_a_tiny_set_and_the_positive_comes_first(
     assert again["resumed_from_step"] == 20
     saved = json.loads((tmp_path / "reranker" / PROVENANCE_FILE).read_text("utf-8"))
     assert saved["loss_chance"] == pytest.approx(1.0986, abs=1e-3)
+
+
+def test_a_second_run_starts_from_a_trained_artifact_of_the_same_shape(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    piaf, manifest = _data(tmp_path)
+    model_dir = converted_model_dir(tmp_path_factory)
+    options = RerankTrainOptions(
+        out=tmp_path / "first", work=tmp_path / "work1", model_dir=model_dir, piaf=piaf,
+        manifest=manifest, own=False, epochs=10, groups_per_step=3, negatives=2, lr=3e-3,
+        rank=4, alpha=8, max_length=64, threads=2, precision="float32", checkpoint_every=5,
+    )  # fmt: skip
+    first = train(options, "test")
+    second = train(
+        replace(options, out=tmp_path / "second", work=tmp_path / "work2", init=tmp_path / "first",
+                max_steps=2, lr=1e-4),
+        "test",
+    )  # fmt: skip
+    # Two small steps from trained weights keep the loss where the first run left it.
+    assert second["loss_first_10"] < 0.5 * first["loss_first_10"]
+    assert second["init"]["artifact"] == str(tmp_path / "first")
+    with pytest.raises(KnowledgeError, match="rank"):
+        train(replace(options, out=tmp_path / "third", work=tmp_path / "work3", rank=8,
+                      init=tmp_path / "first"), "test")  # fmt: skip
