@@ -197,7 +197,8 @@ train-sentence-selector: $(VENV)/.installed ## Retrain the sentence selector (kn
 .PHONY: train-abstention
 train-abstention: $(VENV)/.installed ## Refit the abstention models (knowledge/artifacts/abstention/, float and int8 vectors) and measure them on the held-out splits
 # What `auto` pairs on one host: float vectors with the selector in bfloat16 (hardware bfloat16),
-# int8 vectors with the selector in float32 (without it); emulated, bfloat16 is only slower.
+# int8 vectors with the selector in float32 (without it). Run it on a CPU with hardware bfloat16:
+# emulated (an AMD EPYC without it), the float fit reads a question in seconds, hours in all.
 	$(PY) -m knowledge.corpus build
 	KNOWLEDGE_EMBEDDING_QUANTIZATION=none $(PY) -m knowledge ingest build/corpus --store-dir .run/knowledge-eval-float --no-progress
 	KNOWLEDGE_EMBEDDING_QUANTIZATION=none KNOWLEDGE_SENTENCE_SELECTOR_PRECISION=bfloat16 $(PY) -m knowledge.eval.abstention --store-dir .run/knowledge-eval-float --report docs/knowledge-eval.md
