@@ -62,16 +62,21 @@ def _data(tmp_path: Path) -> tuple[Path, Path]:
     return piaf, manifest
 
 
-def test_loss_falls_on_a_tiny_set_and_the_positive_comes_first(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def _tiny_options(tmp_path: Path, model_dir: Path, out: str, work: str) -> RerankTrainOptions:
+    """A run of 20 steps on the tiny separable set, PIAF-like data only."""
     piaf, manifest = _data(tmp_path)
-    model_dir = converted_model_dir(tmp_path_factory)
-    options = RerankTrainOptions(
-        out=tmp_path / "reranker", work=tmp_path / "work", model_dir=model_dir, piaf=piaf,
+    return RerankTrainOptions(
+        out=tmp_path / out, work=tmp_path / work, model_dir=model_dir, piaf=piaf,
         manifest=manifest, own=False, epochs=10, groups_per_step=3, negatives=2, lr=3e-3,
         rank=4, alpha=8, max_length=64, threads=2, precision="float32", checkpoint_every=5,
     )  # fmt: skip
+
+
+def test_loss_falls_on_a_tiny_set_and_the_positive_comes_first(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    model_dir = converted_model_dir(tmp_path_factory)
+    options = _tiny_options(tmp_path, model_dir, "reranker", "work")
     provenance = train(options, "test")
     assert provenance["steps"] == 20
     assert provenance["loss_last_10"] < 0.5 * provenance["loss_first_10"]
@@ -93,13 +98,8 @@ def test_loss_falls_on_a_tiny_set_and_the_positive_comes_first(
 def test_a_second_run_starts_from_a_trained_artifact_of_the_same_shape(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    piaf, manifest = _data(tmp_path)
     model_dir = converted_model_dir(tmp_path_factory)
-    options = RerankTrainOptions(
-        out=tmp_path / "first", work=tmp_path / "work1", model_dir=model_dir, piaf=piaf,
-        manifest=manifest, own=False, epochs=10, groups_per_step=3, negatives=2, lr=3e-3,
-        rank=4, alpha=8, max_length=64, threads=2, precision="float32", checkpoint_every=5,
-    )  # fmt: skip
+    options = _tiny_options(tmp_path, model_dir, "first", "work1")
     first = train(options, "test")
     second = train(
         replace(options, out=tmp_path / "second", work=tmp_path / "work2", init=tmp_path / "first",
