@@ -79,6 +79,11 @@ from webapp.core.config import DEV_SECRET_KEY
 KIB = 1024
 MIB = 1024 * KIB
 REQUEST_TIMEOUT_S = 60.0
+# The servers close a connection idle for 5 s (uvicorn's and Sanic's default keep-alive), as long
+# as httpx keeps one for reuse: a pooled connection taken just as the server closes it fails with
+# "Server disconnected without sending a response" (seen once in CI, when the login flood took
+# every idle connection of the pool at once). The probes' clients drop idle ones well before.
+CLIENT_LIMITS = httpx.Limits(keepalive_expiry=1.0)
 # A body far larger than any limit: a server that reads it whole answers only after all of it.
 OVERSIZED_BODY = 64 * MIB
 CHUNK = 64 * KIB
@@ -227,7 +232,9 @@ def probe_stack(run_dir: Path) -> Iterator[Target]:
             services = probe_services(settings, secrets_, rasa_base, run_dir)
             with (
                 Supervisor(services, run_dir / "logs", startup_timeout_s=300),
-                httpx.Client(timeout=REQUEST_TIMEOUT_S, follow_redirects=False) as http,
+                httpx.Client(
+                    timeout=REQUEST_TIMEOUT_S, follow_redirects=False, limits=CLIENT_LIMITS
+                ) as http,
             ):
                 webapp = f"http://{settings.host}:{settings.webapp_port}"
                 yield Target(
@@ -956,7 +963,7 @@ def login_flood_keeps_the_app_responsive(target: Target) -> str:
     failures: list[str] = []
 
     def watch() -> None:
-        with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+        with httpx.Client(timeout=REQUEST_TIMEOUT_S, limits=CLIENT_LIMITS) as client:
             while not done.is_set():
                 started = time.perf_counter()
                 response = client.get(f"{target.webapp}/api/categories")
